@@ -1,0 +1,17 @@
+// The module's exports: every kernel, one per file, and the layout constants (so a test can
+// compare them with src/layout.ts). This file only re-exports.
+export {
+  KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT,
+  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, NCOLS,
+  OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA, NGREEKS,
+} from './layout';
+export { heapBase } from './memory';
+export { revalue } from './revalue';
+export { aggregate } from './aggregate';
+export { gridReduce } from './grid';
+export { valueInstruments } from './valuation';
+export { normCdf, normPdf } from './normal';
+export { bsmPrice } from './bsm';
+export { philoxBlock, rngSample } from './rng';
+export { esShocks } from './shocks';
+export { esTail, esTailIndex } from './tail';

@@ -1,0 +1,134 @@
+/**
+ * The market snapshot as users write it (contract section 2) and as the engine resolves it.
+ * Resolution turns string-keyed JSON into flat typed arrays indexed by position; ids become Maps
+ * (never object keys), so ids such as "__proto__" are plain data.
+ */
+
+export interface UnderlyingInput {
+  spot: number;
+  rate?: number;
+  yield?: number;
+  vol?: number;
+  group?: string;
+}
+
+export type InstrumentKind = 'spot' | 'future' | 'perpetual' | 'option';
+
+export interface InstrumentInput {
+  kind: InstrumentKind;
+  underlying: string;
+  contractSize?: number;
+  expiry?: string;
+  price?: number;
+  right?: 'call' | 'put';
+  strike?: number;
+  vol?: number;
+  style?: 'european';
+  settlement?: 'linear' | 'inverse';
+}
+
+export interface GridPointInput { move: number; cover?: number; volMoves?: number[] }
+
+export interface GridInput {
+  points: GridPointInput[];
+  volMoves?: number[];
+  volTerm?: { refDays: number; power: number; floorDays?: number };
+  underlyings?: Record<string, { moveScale?: number; moves?: number[] }>;
+  groups?: Record<string, { offset?: number }>;
+  horizonDays?: number;
+  shortOptionMinimum?: number;
+  longOptionMinimum?: number;
+  maintenanceRatio?: number;
+}
+
+export interface EsInput {
+  confidence: number;
+  horizonDays: number;
+  scenarios: number;
+  seed?: number;
+  distribution?: 'normal' | 'student-t';
+  degreesOfFreedom?: number;
+  correlations?: [string, string, number][];
+  maintenanceRatio?: number;
+}
+
+export interface MarketInput {
+  asOf: string;
+  currency: string;
+  underlyings: Record<string, UnderlyingInput>;
+  instruments: Record<string, InstrumentInput>;
+  risk?: { grid?: GridInput; es?: EsInput; [method: string]: unknown };
+}
+
+/** A grid block after validation, every default filled in. */
+export interface GridSpec {
+  points: { move: number; cover: number; volMoves: number[] }[];
+  /** Per-underlying settings, keyed by underlying id. */
+  underlyings: Map<string, { moveScale: number; moves?: number[] }>;
+  volTerm?: { refDays: number; power: number; floorDays: number };
+  /** Offsets keyed by product group id. */
+  groups: Map<string, { offset: number }>;
+  horizonDays: number;
+  shortOptionMinimum: number;
+  longOptionMinimum: number;
+  maintenanceRatio: number;
+}
+
+/** An ES block after validation, every default filled in. */
+export interface EsSpec {
+  confidence: number;
+  horizonDays: number;
+  scenarios: number;
+  seed: number;
+  distribution: 'normal' | 'student-t';
+  degreesOfFreedom: number;
+  /** Pairs as given; the matrix is built and checked against the market's underlyings. */
+  correlations: [string, string, number][];
+  maintenanceRatio: number;
+}
+
+export interface ResolvedUnderlyings {
+  ids: string[];
+  index: Map<string, number>;
+  spot: Float64Array;
+  rate: Float64Array;
+  yield: Float64Array;
+  /** Annualised vol of the underlying's returns (simulation methods); NaN when not given. */
+  vol: Float64Array;
+  /** Index into ResolvedMarket.groups.ids. */
+  group: Int32Array;
+}
+
+export interface ResolvedInstruments {
+  ids: string[];
+  index: Map<string, number>;
+  /** KIND_* code from src/layout.ts: spot, linear (future/perpetual), call, put. */
+  kind: Int32Array;
+  /** The user's kind, for reports. */
+  inputKind: InstrumentKind[];
+  underlying: Int32Array;
+  contractSize: Float64Array;
+  /** Option strike (0 otherwise). */
+  strike: Float64Array;
+  /** Year fraction to expiry, ACT/365F from asOf; may be <= 0 (expired option: intrinsic). 0 for spot/perpetual. */
+  T: Float64Array;
+  /** Option implied vol (0 otherwise). */
+  vol: Float64Array;
+  /** Reference price F of a future or perpetual (0 otherwise). */
+  refPrice: Float64Array;
+}
+
+export interface ResolvedMarket {
+  asOf: string;
+  /** asOf in ms since the epoch. */
+  asOfMs: number;
+  currency: string;
+  underlyings: ResolvedUnderlyings;
+  groups: { ids: string[]; index: Map<string, number> };
+  instruments: ResolvedInstruments;
+  /** The instrument table in kernel layout: NCOLS columns of n f64 (src/layout.ts). */
+  table: Float64Array;
+  risk: { grid?: GridSpec; es?: EsSpec };
+  /** Where the market came from, for messages ("market.json"). */
+  source: string;
+}

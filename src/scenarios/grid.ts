@@ -1,0 +1,107 @@
+/**
+ * The scenario set of a grid (contract section 4): one scenario per (point, vol move) pair,
+ * points in order, each point's vol moves in order.
+ */
+import { InputError } from '../errors.js';
+import { KIND_CALL, KIND_PUT } from '../layout.js';
+import type { GridSpec, ResolvedMarket } from '../market/types.js';
+import { paddedStride, type ScenarioSet } from './types.js';
+
+export interface GridScenarioSet extends ScenarioSet {
+  nPoints: number;
+  /** point[s]: the grid point of scenario s. */
+  point: Int32Array;
+  /** cover[j] of point j. */
+  cover: Float64Array;
+  /** The vol move (before tenor weighting) of scenario s, the same for every underlying. */
+  volMove: Float64Array;
+}
+
+/** Tenor weight of the vol shock, `(refDays / max(floorDays, 365 T))^power`, 1 without volTerm. */
+export function tenorWeight(spec: GridSpec, T: number): number {
+  const vt = spec.volTerm;
+  if (!vt) return 1;
+  return Math.pow(vt.refDays / Math.max(vt.floorDays, 365 * T), vt.power);
+}
+
+/**
+ * Builds the grid's scenarios for a market. Throws InputError when a point has no vol move, an
+ * underlying's move list has the wrong length, a spot would not stay > 0, or a shocked option vol
+ * would not stay > 0 (the contract rejects such a market).
+ */
+export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path = 'risk.grid'): GridScenarioSet {
+  const src = market.source;
+  const und = market.underlyings;
+  const nU = und.ids.length;
+  const nPoints = spec.points.length;
+  const pointOf: number[] = [];
+  const moveOf: number[] = [];
+  spec.points.forEach((p, j) => {
+    if (p.volMoves.length === 0) {
+      throw new InputError(`${src}: ${path}.points[${j}].volMoves: expected at least one vol move, got none`, { file: src, path: `${path}.points[${j}].volMoves` });
+    }
+    for (const v of p.volMoves) { pointOf.push(j); moveOf.push(v); }
+  });
+  const nScen = pointOf.length;
+  const stride = paddedStride(nScen);
+  const spotMult = new Float64Array(nU * stride).fill(1);
+  const volMove = new Float64Array(stride);
+  const volShock = new Float64Array(nU * stride);
+  const point = new Int32Array(stride);
+  volMove.set(moveOf);
+  for (let u = 0; u < nU; u++) volShock.set(moveOf, u * stride);
+  point.set(pointOf);
+  // Padding columns repeat the last real point's index so that no kernel sees an out-of-range
+  // point; they are never read because the kernels stop at nScen.
+  for (let s = nScen; s < stride; s++) point[s] = pointOf[nScen - 1] ?? 0;
+
+  for (let u = 0; u < nU; u++) {
+    const id = und.ids[u];
+    const own = spec.underlyings.get(id);
+    if (own?.moves && own.moves.length !== nPoints) {
+      throw new InputError(
+        `${src}: ${path}.underlyings.${id}.moves: expected ${nPoints} moves (one per point), got ${own.moves.length}`,
+        { file: src, path: `${path}.underlyings.${id}.moves` });
+    }
+    const scale = own?.moveScale ?? 1;
+    for (let s = 0; s < nScen; s++) {
+      const j = pointOf[s];
+      const move = own?.moves ? own.moves[j] : spec.points[j].move * scale;
+      const m = 1 + move;
+      if (!(m > 0)) {
+        throw new InputError(
+          `${src}: ${path}: point ${j} moves ${id} by ${move} (spot ${und.spot[u]} to ${und.spot[u] * m}); a spot must stay > 0`,
+          { file: src, path });
+      }
+      spotMult[u * stride + s] = m;
+    }
+  }
+
+  const ins = market.instruments;
+  const n = ins.ids.length;
+  const volWeight = new Float64Array(n).fill(1);
+  for (let i = 0; i < n; i++) {
+    if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
+    const w = tenorWeight(spec, ins.T[i]);
+    volWeight[i] = w;
+    for (let s = 0; s < nScen; s++) {
+      const factor = 1 + moveOf[s] * w;
+      if (!(factor > 0) || !Number.isFinite(factor)) {
+        throw new InputError(
+          `${src}: ${path}: vol move ${moveOf[s]} at point ${pointOf[s]}, scaled by the tenor weight ${fmt(w)} of ` +
+          `"${ins.ids[i]}", takes its vol from ${ins.vol[i]} to ${fmt(ins.vol[i] * factor)}; a shocked vol must stay > 0`,
+          { file: src, path });
+      }
+    }
+  }
+
+  const cover = Float64Array.from(spec.points, (p) => p.cover);
+  return {
+    nScen, stride, nUnderlyings: nU, spotMult, volShock, volWeight,
+    horizonYears: spec.horizonDays / 365, nPoints, point, cover, volMove,
+  };
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x);
+}

@@ -1,0 +1,41 @@
+/** Values and greeks of every instrument of a market, per contract (contract section 6, `value`). */
+import type { ResolvedMarket } from './market/types.js';
+import { Arena } from './wasm/arena.js';
+import { instantiateKernels, type KernelExports } from './wasm/module.js';
+import { valueTable } from './kernels/valuation.js';
+import { csvField } from './io/output.js';
+import { NGREEKS, OUT_DELTA, OUT_GAMMA, OUT_THETA, OUT_VALUE, OUT_VEGA } from './layout.js';
+
+export interface Valuation {
+  instrument: string;
+  /** Value of one contract, in the market's currency. */
+  value: number;
+  /** dV/dS. */
+  delta: number;
+  /** d2V/dS2. */
+  gamma: number;
+  /** dV/dvol, per 1.00 of vol. */
+  vega: number;
+  /** dV/dt per year of calendar time passing. */
+  theta: number;
+}
+
+export function valueMarket(market: ResolvedMarket, kernels: KernelExports = instantiateKernels()): Valuation[] {
+  const n = market.instruments.ids.length;
+  const out = valueTable(new Arena(kernels), market.table, n);
+  if (out.length !== NGREEKS * n) throw new Error(`valuation returned ${out.length} numbers for ${n} instruments`);
+  return market.instruments.ids.map((instrument, i) => ({
+    instrument,
+    value: out[OUT_VALUE * n + i],
+    delta: out[OUT_DELTA * n + i],
+    gamma: out[OUT_GAMMA * n + i],
+    vega: out[OUT_VEGA * n + i],
+    theta: out[OUT_THETA * n + i],
+  }));
+}
+
+export function formatValuations(rows: readonly Valuation[], format: 'csv' | 'ndjson'): string {
+  if (format === 'ndjson') return rows.map((r) => JSON.stringify(r) + '\n').join('');
+  return 'instrument,value,delta,gamma,vega,theta\n' +
+    rows.map((r) => `${csvField(r.instrument)},${r.value},${r.delta},${r.gamma},${r.vega},${r.theta}\n`).join('');
+}
