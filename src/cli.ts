@@ -12,6 +12,7 @@ import { isInputError } from './errors.js';
 import { parseMarket } from './market/load.js';
 import { parsePortfolios } from './portfolio/parse.js';
 import { createGridModel } from './grid/model.js';
+import { createEsModel } from './es/model.js';
 import { loadPreset, presetNames } from './presets.js';
 import { formatFor, formatResults } from './io/output.js';
 import { formatValuations, valueMarket } from './valuation.js';
@@ -98,7 +99,7 @@ function parseThreads(v: string | undefined): number | undefined {
 
 function makeModel(market: ResolvedMarket, method: Method, preset: string | undefined): MarginModel {
   if (method === 'grid') return createGridModel(market, { grid: preset ? loadPreset(preset, market) : undefined });
-  throw new UsageError(`--method: ${JSON.stringify(method)} is not available; expected grid`);
+  return createEsModel(market);
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -176,7 +177,7 @@ async function demo(argv: string[]): Promise<number> {
   const t4 = performance.now();
   const out = openOutput(outPath); out.write(formatResults(results, 'grid', 'csv')); out.close();
   const t5 = performance.now();
-  printSummary(market, results, { positions: portfolios.reduce((n, p) => n + (p.positions?.length ?? 0), 0), bookPath, outPath,
+  printSummary(market, results, { positions: portfolios.reduce((n: number, p) => n + (p.positions?.length ?? 0), 0), bookPath, outPath,
     times: { generate: t1 - t0, cube: t2 - t1, parse: t3 - t2, margin: t4 - t3, write: t5 - t4, total: t5 - t0 },
     cube: `${model.cube.nInstruments} instruments x ${model.cube.nScen} scenarios` });
   return 0;

@@ -117,7 +117,7 @@ function randomMarket(rng: Rng): MarketInput {
   const points = Array.from({ length: nPoints }, () => ({
     move: rng.uniform(-0.3, 0.3),
     ...(rng.next() < 0.3 ? { cover: rng.uniform(0.2, 1) } : {}),
-    ...(rng.next() < 0.3 ? { volMoves: [rng.uniform(-0.5, 0.5)] } : {}),
+    ...(rng.next() < 0.3 ? { volMoves: [rng.uniform(-0.4, 0.4)] } : {}),
   }));
   const gridUnderlyings: Record<string, { moveScale?: number; moves?: number[] }> = {};
   if (rng.next() < 0.5) gridUnderlyings[ids[0]] = { moves: points.map(() => rng.uniform(-0.2, 0.2)) };
@@ -126,8 +126,9 @@ function randomMarket(rng: Rng): MarketInput {
     asOf: '2026-11-20T00:00:00Z', currency: 'USD', underlyings, instruments,
     risk: { grid: {
       points, volMoves: [-0.25, 0, 0.25].slice(0, rng.int(1, 3)), underlyings: gridUnderlyings,
-      ...(rng.next() < 0.5 ? { volTerm: { refDays: 30, power: rng.uniform(0, 0.5), floorDays: 1 } } : {}),
-      groups: { G1: { offset: rng.next() }, G2: { offset: rng.pick([0, 1]) } },
+      ...(rng.next() < 0.5 ? { volTerm: { refDays: 30, power: rng.uniform(0, 0.25), floorDays: 1 } } : {}),
+      groups: Object.fromEntries([['G1', { offset: rng.next() }], ['G2', { offset: rng.pick([0, 1]) }]]
+        .filter(([g]) => Object.values(underlyings).some((u) => u.group === g))),
       horizonDays: rng.pick([0, 1, 2]),
       shortOptionMinimum: rng.pick([0, 0.5]), longOptionMinimum: rng.pick([0, 0.1]), maintenanceRatio: rng.uniform(0.5, 1),
     } },

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import loader from '@assemblyscript/loader';
+import { instantiateSync } from '@assemblyscript/loader';
 
 /** The functions every build of assembly/index.ts exports. Pointers are byte offsets. */
 export interface KernelExports {
@@ -76,6 +76,6 @@ export function instantiateKernels(
       },
     },
   };
-  const { exports } = loader.instantiateSync(module, imports) as unknown as { exports: KernelExports };
+  const { exports } = instantiateSync(module, imports) as unknown as { exports: KernelExports };
   return Object.assign(Object.create(null), exports, { memory }) as KernelExports;
 }
