@@ -1,0 +1,206 @@
+// The shipped grid presets (presets/*.json) have the shapes presets/README.md documents, and are
+// valid grid blocks. Published references for the shapes:
+// - OCC TIMS / FINRA Rule 4210(g) portfolio margin: theoretical values at 10 equidistant valuation
+//   points over the market range, +-15 % for equities, -8 % / +6 % for high-capitalization
+//   broad-based indices; 90 % offset within a high-cap broad-based index product group; minimum
+//   $0.375 times the multiplier per option contract.
+// - CME SPAN: the standard table of 16 risk scenarios (price move as a fraction of the price scan
+//   range, volatility move as a multiple of the volatility scan range, fraction of the loss
+//   considered), reproduced as SPAN_TABLE below.
+// - Deribit portfolio margin (support article "Portfolio Margin"): a +-16 % price range in 9
+//   evenly spaced buckets including zero, each at vol range up, same and down; an extended table
+//   of larger moves on vol range up only, at a fraction of the P&L.
+// Tolerance for move arithmetic: 1e-12 absolute (moves are decimals written in JSON).
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { validateGrid } from '../src/market/grid-spec.js';
+import { parseMarket } from '../src/market/load.js';
+import type { GridInput } from '../src/market/types.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PRESETS = ['crypto', 'span-16', 'tims-equity', 'tims-index'];
+const TOL = 1e-12;
+const GRID_KEYS = new Set(['description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
+  'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio']);
+
+type Preset = GridInput & { description: string };
+
+function load(name: string): Preset {
+  return JSON.parse(readFileSync(resolve(ROOT, 'presets', `${name}.json`), 'utf8')) as Preset;
+}
+
+/** Every (move, volMove, cover) scenario of a grid, in order: point j at each of its vol moves. */
+function scenarios(g: GridInput): { move: number; vol: number; cover: number }[] {
+  const out: { move: number; vol: number; cover: number }[] = [];
+  for (const p of g.points) for (const v of p.volMoves ?? g.volMoves ?? [0]) out.push({ move: p.move, vol: v, cover: p.cover ?? 1 });
+  return out;
+}
+
+function expectClose(actual: number[], expected: number[], what: string): void {
+  expect(actual.length, `${what}: ${JSON.stringify(actual)} vs ${JSON.stringify(expected)}`).toBe(expected.length);
+  actual.forEach((a, i) => {
+    expect(Math.abs(a - expected[i]), `${what}[${i}]: ${a} vs ${expected[i]} (all: ${JSON.stringify(actual)})`).toBeLessThanOrEqual(TOL);
+  });
+}
+
+/** Evenly spaced values from a to b (n >= 2), both included. */
+function linspace(a: number, b: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+}
+
+describe('preset files', () => {
+  test('the presets directory holds exactly the documented presets', () => {
+    const files = readdirSync(resolve(ROOT, 'presets')).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toEqual(PRESETS.map((p) => `${p}.json`));
+  });
+
+  test.each(PRESETS)('%s parses, holds only grid fields and a description, and validates', (name) => {
+    const g = load(name);
+    for (const k of Object.keys(g)) expect(GRID_KEYS.has(k), `${name}: unexpected key ${k}`).toBe(true);
+    expect(typeof g.description).toBe('string');
+    expect(g.description.length).toBeGreaterThan(40);
+    const spec = validateGrid(g, `presets/${name}.json`, '');
+    expect(spec.points.length).toBe(g.points.length);
+    // Spot moves keep every spot positive; covers in (0, 1].
+    for (const p of spec.points) {
+      expect(p.move).toBeGreaterThan(-1);
+      expect(p.cover).toBeGreaterThan(0);
+      expect(p.cover).toBeLessThanOrEqual(1);
+    }
+  });
+
+  test('every preset is documented in presets/README.md with its file name', () => {
+    const readme = readFileSync(resolve(ROOT, 'presets', 'README.md'), 'utf8');
+    for (const name of PRESETS) {
+      expect(readme, name).toContain(`presets/${name}.json`);
+      expect(readme, name).toContain(`--preset ${name}`);
+    }
+  });
+});
+
+describe('tims-equity: 10 equidistant points over +-15 %', () => {
+  const g = load('tims-equity');
+  test('moves: 5 down to -15 % and 5 up to +15 %, equally spaced (3 % apart), no zero point', () => {
+    expectClose(g.points.map((p) => p.move), [...linspace(-0.15, -0.03, 5), ...linspace(0.03, 0.15, 5)], 'moves');
+    for (const p of g.points) {
+      expect(p.cover ?? 1).toBe(1);
+      expect(p.volMoves).toBeUndefined();
+    }
+  });
+  test('vol unchanged, 0.375 minimum on every option, no offsets, maintenance = initial', () => {
+    expect(g.volMoves).toEqual([0]);
+    expect(g.volTerm).toBeUndefined();
+    expect(g.shortOptionMinimum).toBe(0.375);
+    expect(g.longOptionMinimum).toBe(0.375);
+    expect(g.groups).toBeUndefined();
+    expect(g.underlyings).toBeUndefined();
+    expect(g.horizonDays ?? 0).toBe(0);
+    expect(g.maintenanceRatio ?? 1).toBe(1);
+    expect(scenarios(g).length).toBe(10);
+  });
+});
+
+describe('tims-index: 10 equidistant points from -8 % to +6 %', () => {
+  const g = load('tims-index');
+  test('moves: 5 down to -8 % (1.6 % apart) and 5 up to +6 % (1.2 % apart)', () => {
+    expectClose(g.points.map((p) => p.move), [...linspace(-0.08, -0.016, 5), ...linspace(0.012, 0.06, 5)], 'moves');
+    for (const p of g.points) expect(p.cover ?? 1).toBe(1);
+  });
+  test('90 % offset for one example group, vol unchanged, 0.375 minimums', () => {
+    expect(g.groups).toEqual({ INDEX: { offset: 0.9 } });
+    expect(g.volMoves).toEqual([0]);
+    expect(g.shortOptionMinimum).toBe(0.375);
+    expect(g.longOptionMinimum).toBe(0.375);
+    expect(scenarios(g).length).toBe(10);
+  });
+});
+
+describe('span-16: the 16 standard SPAN risk scenarios', () => {
+  // [price move as a fraction of the scan range, vol move in scan ranges (+1 up, -1 down, 0), fraction of loss]
+  const SPAN_TABLE: [number, number, number][] = [
+    [0, 1, 1], [0, -1, 1],
+    [1 / 3, 1, 1], [1 / 3, -1, 1], [-1 / 3, 1, 1], [-1 / 3, -1, 1],
+    [2 / 3, 1, 1], [2 / 3, -1, 1], [-2 / 3, 1, 1], [-2 / 3, -1, 1],
+    [1, 1, 1], [1, -1, 1], [-1, 1, 1], [-1, -1, 1],
+    [2, 0, 0.35], [-2, 0, 0.35],
+  ];
+  const g = load('span-16');
+
+  test('7 price points x 2 vol moves + 2 extreme points = 16 scenarios', () => {
+    expect(g.points.length).toBe(9);
+    expect(g.points.filter((p) => p.volMoves === undefined).length).toBe(7);
+    expect(g.volMoves?.length).toBe(2);
+    expect(scenarios(g).length).toBe(16);
+  });
+
+  test('expanding point j at vol move k in order gives SPAN scenario 2j + k + 1 (scan range 9 %, vol scan 25 %)', () => {
+    const range = Math.max(...g.points.filter((p) => p.volMoves === undefined).map((p) => p.move));
+    expect(range).toBe(0.09);
+    const volRange = g.volMoves![0];
+    expect(volRange).toBe(0.25);
+    const got = scenarios(g);
+    got.forEach((s, i) => {
+      const [frac, vol, cover] = SPAN_TABLE[i];
+      const where = `scenario ${i + 1}: got ${JSON.stringify(s)}, SPAN ${JSON.stringify(SPAN_TABLE[i])}`;
+      expect(Math.abs(s.move - frac * range), where).toBeLessThanOrEqual(TOL);
+      expect(s.vol, where).toBe(vol * volRange);
+      expect(s.cover, where).toBe(cover);
+    });
+  });
+
+  test('one day of time decay, no minimums or offsets', () => {
+    expect(g.horizonDays).toBe(1);
+    expect(g.shortOptionMinimum ?? 0).toBe(0);
+    expect(g.longOptionMinimum ?? 0).toBe(0);
+    expect(g.groups).toBeUndefined();
+  });
+});
+
+describe('crypto: Deribit-style +-16 % in 9 buckets with tenor-scaled vol shocks', () => {
+  const g = load('crypto');
+  const core = g.points.filter((p) => p.volMoves === undefined);
+  const extended = g.points.filter((p) => p.volMoves !== undefined);
+
+  test('9 evenly spaced core moves from -16 % to +16 % including 0, at vol down, same and up', () => {
+    expectClose(core.map((p) => p.move), linspace(-0.16, 0.16, 9), 'core moves');
+    for (const p of core) expect(p.cover ?? 1).toBe(1);
+    expect(g.volMoves).toEqual([-0.25, 0, 0.5]);
+    expect(g.volTerm).toEqual({ refDays: 30, power: 0.3, floorDays: 1 });
+  });
+
+  test('extended points: beyond the core range, vol up only, at a fraction of the loss', () => {
+    expect(extended.map((p) => p.move)).toEqual([-0.33, 0.5]);
+    for (const p of extended) {
+      expect(Math.abs(p.move)).toBeGreaterThan(0.16);
+      expect(p.volMoves).toEqual([Math.max(...g.volMoves!)]);
+      expect(p.cover).toBe(0.3);
+      // Documented design: on a linear position the extended loss stays below the core +-16 % loss.
+      expect(Math.abs(p.move) * p.cover!, `move ${p.move}`).toBeLessThan(0.16);
+    }
+    expect(scenarios(g).length).toBe(9 * 3 + 2);
+  });
+
+  test('the largest vol-down shock keeps every vol positive (weight at the 1-day floor)', () => {
+    const wMax = Math.pow(g.volTerm!.refDays / g.volTerm!.floorDays!, g.volTerm!.power);
+    const lowest = Math.min(...g.points.flatMap((p) => p.volMoves ?? g.volMoves!));
+    expect(1 + lowest * wMax, `w = ${wMax}, vol move ${lowest}`).toBeGreaterThan(0);
+  });
+});
+
+describe('presets against the example market', () => {
+  const market = parseMarket(readFileSync(resolve(ROOT, 'examples', 'market.json'), 'utf8'), 'examples/market.json');
+
+  test.each(['crypto', 'span-16', 'tims-equity'])('%s validates against examples/market.json (vol shocks stay > 0)', (name) => {
+    expect(() => validateGrid(load(name), `presets/${name}.json`, '', market)).not.toThrow();
+  });
+
+  test('tims-index validates once its example group is renamed to the market group', () => {
+    const g = load('tims-index');
+    expect(() => validateGrid(g, 'presets/tims-index.json', '', market)).toThrow(/unknown product group "INDEX"/);
+    const renamed = { ...g, groups: { US_INDEX: g.groups!.INDEX } };
+    const spec = validateGrid(renamed, 'presets/tims-index.json', '', market);
+    expect(spec.groups.get('US_INDEX')?.offset).toBe(0.9);
+  });
+});
