@@ -1,0 +1,32 @@
+/**
+ * margin-engine: risk-based margin for portfolios of derivatives.
+ *
+ * Three levels of API, each built on the one below:
+ * 1. kernels: WebAssembly functions over memory the host lays out (src/kernels, src/wasm);
+ * 2. models: a market with its scenario set and P&L cube built once, margining one portfolio
+ *    synchronously in-process (createGridModel, createEsModel);
+ * 3. batch: many portfolios over a worker pool (src/batch).
+ */
+export { InputError, isInputError, type ErrorCode } from './errors.js';
+export type {
+  MarketInput, UnderlyingInput, InstrumentInput, InstrumentKind, GridInput, GridPointInput, EsInput,
+  ResolvedMarket, ResolvedInstruments, ResolvedUnderlyings, GridSpec, EsSpec,
+} from './market/types.js';
+export { parseMarket, resolveMarket } from './market/load.js';
+export { validateGrid } from './market/grid-spec.js';
+export { validateEs } from './market/es-spec.js';
+export { parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson } from './portfolio/parse.js';
+export type { Position, PortfolioInput } from './portfolio/resolve.js';
+export type { MarginModel, PortfolioLike } from './model.js';
+export type { MarginResult, MarginOk, MarginError, GroupCharge, Method } from './results.js';
+export { isMarginError } from './results.js';
+export { GridModel, createGridModel, type GridModelOptions } from './grid/model.js';
+export { EsModel, TailModel, createEsModel, type EsModelOptions } from './es/model.js';
+export { buildGridScenarios, tenorWeight, type GridScenarioSet } from './scenarios/grid.js';
+export type { ScenarioSet } from './scenarios/types.js';
+export { buildCube, cubeView, type Cube } from './cube/cube.js';
+export { valueMarket, type Valuation } from './valuation.js';
+export { loadPreset, presetNames } from './presets.js';
+export { formatResults, csvHeader, csvRow, ndjsonRow } from './io/output.js';
+export { Arena } from './wasm/arena.js';
+export { compiledModule, instantiateKernels, type KernelExports } from './wasm/module.js';
