@@ -1,0 +1,182 @@
+// Value-at-risk and expected shortfall of a vector of scenario losses (contract section 5).
+//
+// With n losses, confidence c and k = n (1 - c), and the losses sorted from the largest,
+// L(1) >= L(2) >= ...:
+//   VaR = L(ceil k),   ES = ( sum_{i <= floor k} L(i) + (k - floor k) L(floor k + 1) ) / k
+// (C. Acerbi, D. Tasche, "On the coherence of expected shortfall", J. Banking & Finance 26 (2002)).
+// With m = ceil k and w = k - (m - 1) in (0, 1] both cases (k integer or not) read
+//   ES = ( sum_{i < m} L(i) + w L(m) ) / k,
+// which is what is computed. k is first snapped to the nearest integer when it is within
+// 1e-9 max(1, k) of it (so 10000 * (1 - 0.975) = 250.00000000000023 counts as 250, as a risk
+// manager expects); src/reference/tail.ts defines the same rule.
+//
+// Only the m largest losses are needed: an introselect (deterministic pivots: median of three,
+// switching for good to the median of medians of five whenever two partition rounds have not halved
+// the range, so the expected and worst-case time are both linear) moves the m-th largest loss to
+// position m - 1 with every larger-or-equal loss before it. The sum over positions 0..m-2 is
+// compensated (Neumaier), so the order of the tail inside the buffer matters only in the last bits.
+//
+// The losses buffer is reordered in place (a permutation of its input).
+
+/** Below this range size selection finishes with an insertion sort. */
+const SMALL: i32 = 16;
+/** Snapping tolerance for k, relative to max(1, k). */
+const K_SNAP: f64 = 1e-9;
+
+// @ts-ignore: decorator
+@inline function ld(a: usize, i: i32): f64 { return load<f64>(a + (<usize>i << 3)); }
+
+// @ts-ignore: decorator
+@inline function swap(a: usize, idx: usize, withIdx: bool, i: i32, j: i32): void {
+  const pi = a + (<usize>i << 3);
+  const pj = a + (<usize>j << 3);
+  const t = load<f64>(pi);
+  store<f64>(pi, load<f64>(pj));
+  store<f64>(pj, t);
+  if (withIdx) {
+    const qi = idx + (<usize>i << 2);
+    const qj = idx + (<usize>j << 2);
+    const ti = load<i32>(qi);
+    store<i32>(qi, load<i32>(qj));
+    store<i32>(qj, ti);
+  }
+}
+
+/** Sorts positions lo..hi (inclusive) from the largest, by insertion. */
+function insertionDesc(a: usize, idx: usize, withIdx: bool, lo: i32, hi: i32): void {
+  for (let i = lo + 1; i <= hi; i++) {
+    for (let j = i; j > lo && ld(a, j) > ld(a, j - 1); j--) swap(a, idx, withIdx, j, j - 1);
+  }
+}
+
+/** The median of three values. */
+// @ts-ignore: decorator
+@inline function median3(x: f64, y: f64, z: f64): f64 {
+  if (x < y) {
+    if (y < z) return y;
+    return x < z ? z : x;
+  }
+  if (x < z) return x;
+  return y < z ? z : y;
+}
+
+/**
+ * Median of medians of groups of five of positions lo..hi (moves the group medians to the front of
+ * the range and selects their median there); returns its value.
+ */
+function medianOfMedians(a: usize, idx: usize, withIdx: bool, lo: i32, hi: i32): f64 {
+  let front = lo;
+  for (let g = lo; g <= hi; g += 5) {
+    const end = g + 4 <= hi ? g + 4 : hi;
+    insertionDesc(a, idx, withIdx, g, end);
+    swap(a, idx, withIdx, front, g + ((end - g) >> 1));
+    front++;
+  }
+  const mid = lo + ((front - 1 - lo) >> 1);
+  selectDesc(a, idx, withIdx, lo, front - 1, mid);
+  return ld(a, mid);
+}
+
+/**
+ * Reorders positions lo..hi (inclusive) so that position `target` holds the value it would have if
+ * the range were sorted from the largest, every position before it a value >= it and every position
+ * after it a value <= it.
+ */
+function selectDesc(a: usize, idx: usize, withIdx: bool, lo: i32, hi: i32, target: i32): void {
+  let useMedians = false;
+  let rounds = 0;
+  let checkpoint = hi - lo + 1;
+  while (hi - lo + 1 > SMALL) {
+    const p = useMedians
+      ? medianOfMedians(a, idx, withIdx, lo, hi)
+      : median3(ld(a, lo), ld(a, lo + ((hi - lo) >> 1)), ld(a, hi));
+    // Three-way partition: [lo, lt) > p, [lt, gt] == p, (gt, hi] < p. p is a value of the range, so
+    // the middle part is never empty and the range shrinks every round.
+    let lt = lo;
+    let i = lo;
+    let gt = hi;
+    while (i <= gt) {
+      const v = ld(a, i);
+      if (v > p) {
+        swap(a, idx, withIdx, lt, i);
+        lt++;
+        i++;
+      } else if (v < p) {
+        swap(a, idx, withIdx, i, gt);
+        gt--;
+      } else {
+        i++;
+      }
+    }
+    if (target < lt) hi = lt - 1;
+    else if (target > gt) lo = gt + 1;
+    else return;
+    if (++rounds == 2) {
+      const size = hi - lo + 1;
+      if (size > (checkpoint >> 1)) useMedians = true;
+      checkpoint = size;
+      rounds = 0;
+    }
+  }
+  if (hi > lo) insertionDesc(a, idx, withIdx, lo, hi);
+}
+
+/** Shared body of esTail and esTailIndex. */
+function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f64, out: usize): i32 {
+  if (n < 1 || !(confidence > 0.0) || !(confidence < 1.0)) return 1;
+  for (let i = 0; i < n; i++) {
+    const v = ld(losses, i);
+    if (!(v - v == 0.0)) return 1; // NaN or infinite
+  }
+  let k = <f64>n * (1.0 - confidence);
+  const kr = Math.floor(k + 0.5);
+  if (kr >= 1.0 && Math.abs(k - kr) <= K_SNAP * Math.max(1.0, k)) k = kr;
+  let m = <i32>Math.ceil(k);
+  if (m < 1) m = 1;
+  if (m > n) m = n;
+  const w = k - <f64>(m - 1);
+  if (withIdx) for (let i = 0; i < n; i++) store<i32>(index + (<usize>i << 2), i);
+  selectDesc(losses, index, withIdx, 0, n - 1, m - 1);
+  const varValue = ld(losses, m - 1);
+  // Neumaier summation of L(1..m-1) and w L(m).
+  let s = 0.0;
+  let c = 0.0;
+  for (let i = 0; i < m; i++) {
+    const x = i < m - 1 ? ld(losses, i) : w * varValue;
+    const t = s + x;
+    if (Math.abs(s) >= Math.abs(x)) c += (s - t) + x;
+    else c += (x - t) + s;
+    s = t;
+  }
+  store<f64>(out, varValue);
+  // m = 1 (k <= 1): ES is L(1) itself, without the rounding of (k L(1)) / k.
+  store<f64>(out + 8, m == 1 ? varValue : (s + c) / k);
+  store<f64>(out + 16, k);
+  store<f64>(out + 24, <f64>m);
+  return 0;
+}
+
+/**
+ * VaR and expected shortfall (Acerbi-Tasche, see the file comment) of the n losses at `losses`
+ * (f64, currency units, positive = loss) at `confidence` in (0, 1). Writes 4 f64 at out:
+ * out[0] = VaR = L(m), out[1] = ES, out[2] = k (after snapping), out[3] = m = ceil k (clamped to
+ * 1..n). k < 1 gives m = 1: VaR = ES = the largest loss. Reorders the losses in place (after the
+ * call positions 0..m-1 hold the m largest losses, L(m) at m - 1). Linear time, no allocation.
+ * Returns 0; or 1, with out untouched (the losses may have been partly scanned, not moved), when
+ * n < 1, confidence is not inside (0, 1), or a loss is NaN or infinite.
+ */
+export function esTail(losses: usize, n: i32, confidence: f64, out: usize): i32 {
+  return tail(losses, 0, false, n, confidence, out);
+}
+
+/**
+ * As esTail, and also fills `index` (n i32 of scratch) so that index[j] is the original position of
+ * the loss now at position j: index[0..m) are the tail scenarios, with weight 1 for positions
+ * 0..m-2 and weight w = k - (m - 1) = out[2] - out[3] + 1 for position m - 1, so that
+ * ES = ( sum_{j < m - 1} L[index[j]] + w L[index[m - 1]] ) / k; the same weights give each
+ * position's share of ES (Euler allocation) from its own scenario losses. Among tied losses at the
+ * VaR the choice of scenarios is deterministic (a function of the input order). Same status as esTail.
+ */
+export function esTailIndex(losses: usize, index: usize, n: i32, confidence: f64, out: usize): i32 {
+  return tail(losses, index, true, n, confidence, out);
+}
