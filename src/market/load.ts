@@ -1,0 +1,242 @@
+/**
+ * Loading a market snapshot (contract section 2): JSON text or a parsed value in, a validated
+ * ResolvedMarket out (flat typed arrays, ids in Maps, the kernel's instrument table).
+ *
+ * Every invalid field throws an InputError with a one-line message naming the source, the JSON
+ * path, the value found and what was expected, e.g.
+ *   `market.json: underlyings.BTC.spot: expected a number > 0, got -5`.
+ *
+ * Choices where the contract is silent:
+ * - Ids are data: they go into Maps and arrays, never become object lookups, so "__proto__",
+ *   "constructor" or "toString" are ordinary ids. An id must be a non-empty string.
+ * - Product groups: an underlying with `group` joins the named group; one without forms a group of
+ *   its own whose id (in `groups.ids`) is the underlying's id. Named groups and own groups are
+ *   separate namespaces: `groups.index` maps only named group ids, so an ungrouped underlying "BTC"
+ *   and a named group "BTC" are two groups. (`groups.index.get(groups.ids[g]) === g` tells whether
+ *   group g is a named one.) A grid's `groups` block can only name named groups.
+ * - Groups are numbered in order of first appearance among the underlyings, underlyings and
+ *   instruments in the file's key order.
+ * - Unknown fields are rejected everywhere (a typo such as "strke" names itself); so are fields
+ *   of another instrument kind (a `strike` on a future). `$schema` and `description` strings are
+ *   allowed at the top level, for editors and readers.
+ * - `risk` may hold `grid` and `es` (validated here), and `fhs` and `stress` (reserved for methods
+ *   after v1: they must be objects, are not validated, and are not resolved). Other keys are
+ *   rejected.
+ * - A future whose expiry is before asOf is accepted (a stale snapshot): its T is negative; when F
+ *   is derived it is the spot (F = S e^{(r-q) max(T, 0)}), since a future at or after expiry is
+ *   worth its underlying. An option whose expiry is before asOf has T < 0 and is worth its
+ *   intrinsic value (contract section 2).
+ * - Date-times are `YYYY-MM-DDTHH:MM[:SS[.fraction]]` with `Z` or `+00:00`; a date without a time
+ *   is rejected (expiries are often at 08:00 UTC and the engine will not guess midnight).
+ */
+import {
+  COL_CS, COL_F, COL_K, COL_KIND, COL_Q, COL_R, COL_S, COL_T, COL_U, COL_VOL, KIND_CALL, KIND_LINEAR, KIND_PUT,
+  KIND_SPOT, NCOLS, YEAR_SECONDS,
+} from '../layout.js';
+import { show } from '../errors.js';
+import type { InstrumentKind, ResolvedInstruments, ResolvedMarket, ResolvedUnderlyings } from './types.js';
+import { validateGrid } from './grid-spec.js';
+import { validateEs } from './es-spec.js';
+import {
+  checkKeys, expected, fail, FINITE, fieldPath, keysOf, nonEmptyString, object, optNum, own, POSITIVE,
+  readJson, reqNum, someIds, utc,
+} from './validate.js';
+
+const TOP_KEYS = ['$schema', 'description', 'asOf', 'currency', 'underlyings', 'instruments', 'risk'] as const;
+const UNDERLYING_KEYS = ['spot', 'rate', 'yield', 'vol', 'group'] as const;
+const KINDS: readonly InstrumentKind[] = ['spot', 'future', 'perpetual', 'option'];
+/** The fields each instrument kind takes. */
+export const INSTRUMENT_FIELDS: Readonly<Record<InstrumentKind, readonly string[]>> = {
+  spot: ['kind', 'underlying', 'contractSize'],
+  future: ['kind', 'underlying', 'contractSize', 'expiry', 'price', 'settlement'],
+  perpetual: ['kind', 'underlying', 'contractSize', 'price', 'settlement'],
+  option: ['kind', 'underlying', 'contractSize', 'right', 'strike', 'expiry', 'vol', 'style', 'settlement'],
+};
+/** Methods `risk` may hold: validated ones, and ones reserved for later (accepted as objects). */
+const RISK_KEYS = ['grid', 'es', 'fhs', 'stress'] as const;
+
+const MS_PER_YEAR = YEAR_SECONDS * 1000;
+
+/** Parses and resolves a market snapshot from JSON text. `source` names it in messages. */
+export function parseMarket(text: string, source = 'market'): ResolvedMarket {
+  return resolveMarket(readJson(text, source), source);
+}
+
+/** Validates and resolves a market snapshot already parsed from JSON (or built in code). */
+export function resolveMarket(json: unknown, source = 'market'): ResolvedMarket {
+  const src = source;
+  const root = object(src, '', json, 'a JSON object at the top level');
+  checkKeys(src, '', root, TOP_KEYS);
+  for (const k of ['$schema', 'description'] as const) {
+    const v = own(root, k);
+    if (v !== undefined && typeof v !== 'string') expected(src, k, 'a string', v);
+  }
+
+  const asOf = own(root, 'asOf');
+  const asOfMs = utc(src, 'asOf', asOf);
+  const currency = nonEmptyString(src, 'currency', own(root, 'currency'));
+
+  const { underlyings, groups } = resolveUnderlyings(src, own(root, 'underlyings'));
+  const { instruments, table } = resolveInstruments(src, own(root, 'instruments'), asOfMs, underlyings, currency);
+
+  const market: ResolvedMarket = {
+    asOf: asOf as string, asOfMs, currency, underlyings, groups, instruments, table, risk: {}, source: src,
+  };
+
+  const risk = own(root, 'risk');
+  if (risk !== undefined) {
+    const r = object(src, 'risk', risk);
+    checkKeys(src, 'risk', r, RISK_KEYS);
+    const grid = own(r, 'grid');
+    if (grid !== undefined) market.risk.grid = validateGrid(grid, src, 'risk.grid', market);
+    const es = own(r, 'es');
+    if (es !== undefined) market.risk.es = validateEs(es, src, 'risk.es', market);
+    for (const k of ['fhs', 'stress'] as const) {
+      const v = own(r, k);
+      if (v !== undefined) object(src, `risk.${k}`, v);
+    }
+  }
+  return market;
+}
+
+function resolveUnderlyings(src: string, json: unknown): {
+  underlyings: ResolvedUnderlyings; groups: ResolvedMarket['groups'];
+} {
+  const path = 'underlyings';
+  const o = object(src, path, json, 'a JSON object of underlyings keyed by id');
+  const ids = keysOf(o);
+  const n = ids.length;
+  const index = new Map<string, number>();
+  const spot = new Float64Array(n), rate = new Float64Array(n), yld = new Float64Array(n);
+  const vol = new Float64Array(n), group = new Int32Array(n);
+  const groupIds: string[] = [];
+  const named = new Map<string, number>();
+  for (let u = 0; u < n; u++) {
+    const id = ids[u];
+    const p = fieldPath(path, id);
+    if (id === '') expected(src, p, 'a non-empty underlying id', id);
+    const e = object(src, p, own(o, id));
+    checkKeys(src, p, e, UNDERLYING_KEYS);
+    index.set(id, u);
+    spot[u] = reqNum(src, p, e, 'spot', POSITIVE);
+    rate[u] = optNum(src, p, e, 'rate', FINITE, 0);
+    yld[u] = optNum(src, p, e, 'yield', FINITE, 0);
+    vol[u] = optNum(src, p, e, 'vol', POSITIVE, NaN);
+    const g = own(e, 'group');
+    if (g === undefined) {
+      group[u] = groupIds.length;
+      groupIds.push(id);
+    } else {
+      const name = nonEmptyString(src, fieldPath(p, 'group'), g);
+      let gi = named.get(name);
+      if (gi === undefined) { gi = groupIds.length; groupIds.push(name); named.set(name, gi); }
+      group[u] = gi;
+    }
+  }
+  return {
+    underlyings: { ids, index, spot, rate, yield: yld, vol, group },
+    groups: { ids: groupIds, index: named },
+  };
+}
+
+function resolveInstruments(src: string, json: unknown, asOfMs: number, und: ResolvedUnderlyings, currency: string): {
+  instruments: ResolvedInstruments; table: Float64Array;
+} {
+  const path = 'instruments';
+  const o = object(src, path, json, 'a JSON object of instruments keyed by id');
+  const ids = keysOf(o);
+  const n = ids.length;
+  const index = new Map<string, number>();
+  const kind = new Int32Array(n), underlying = new Int32Array(n);
+  const inputKind: InstrumentKind[] = [];
+  const contractSize = new Float64Array(n), strike = new Float64Array(n), T = new Float64Array(n);
+  const vol = new Float64Array(n), refPrice = new Float64Array(n);
+  const table = new Float64Array(NCOLS * n);
+  const col = (c: number, i: number, v: number) => { table[c * n + i] = v; };
+  // Expiries repeat across instruments: read each distinct string once.
+  const years = new Map<unknown, number>();
+  const yearsTo = (at: string, v: unknown) => {
+    let t = years.get(v);
+    if (t === undefined) { t = (utc(src, at, v) - asOfMs) / MS_PER_YEAR; years.set(v, t); }
+    return t;
+  };
+
+  for (let i = 0; i < n; i++) {
+    const id = ids[i];
+    const p = fieldPath(path, id);
+    if (id === '') expected(src, p, 'a non-empty instrument id', id);
+    const e = object(src, p, own(o, id));
+    const k = own(e, 'kind');
+    if (typeof k !== 'string' || !(KINDS as readonly string[]).includes(k)) {
+      expected(src, fieldPath(p, 'kind'), 'one of "spot", "future", "perpetual", "option"', k);
+    }
+    const ik = k as InstrumentKind;
+    checkKeys(src, p, e, INSTRUMENT_FIELDS[ik], ik === 'option' ? 'an option' : `a ${ik}`);
+    index.set(id, i);
+    inputKind.push(ik);
+
+    const uPath = fieldPath(p, 'underlying');
+    const uid = own(e, 'underlying');
+    if (typeof uid !== 'string') expected(src, uPath, 'the id of an underlying', uid);
+    const u = und.index.get(uid);
+    if (u === undefined) fail(src, uPath, `unknown underlying ${show(uid)}; the market's underlyings are ${someIds(und.ids)}`);
+    underlying[i] = u;
+    contractSize[i] = optNum(src, p, e, 'contractSize', POSITIVE, 1);
+
+    const settlement = own(e, 'settlement');
+    if (settlement !== undefined && settlement !== 'linear') {
+      const sp = fieldPath(p, 'settlement');
+      if (settlement === 'inverse') {
+        fail(src, sp, 'inverse settlement comes with the collateral model, after v1 (contract section 2); v1 values '
+          + `every instrument in ${currency}: use "linear" or leave the field out, got "inverse"`);
+      }
+      expected(src, sp, '"linear" (the only settlement in v1)', settlement);
+    }
+
+    const S = und.spot[u];
+    const r = und.rate[u], q = und.yield[u];
+    switch (ik) {
+      case 'spot':
+        kind[i] = KIND_SPOT;
+        break;
+      case 'future': {
+        kind[i] = KIND_LINEAR;
+        T[i] = yearsTo(fieldPath(p, 'expiry'), own(e, 'expiry'));
+        refPrice[i] = optNum(src, p, e, 'price', POSITIVE, NaN);
+        if (Number.isNaN(refPrice[i])) refPrice[i] = S * Math.exp((r - q) * Math.max(T[i], 0));
+        break;
+      }
+      case 'perpetual':
+        kind[i] = KIND_LINEAR;
+        refPrice[i] = optNum(src, p, e, 'price', POSITIVE, S);
+        break;
+      case 'option': {
+        const right = own(e, 'right');
+        if (right !== 'call' && right !== 'put') expected(src, fieldPath(p, 'right'), '"call" or "put"', right);
+        kind[i] = right === 'call' ? KIND_CALL : KIND_PUT;
+        strike[i] = reqNum(src, p, e, 'strike', POSITIVE);
+        T[i] = yearsTo(fieldPath(p, 'expiry'), own(e, 'expiry'));
+        vol[i] = reqNum(src, p, e, 'vol', POSITIVE);
+        const style = own(e, 'style');
+        if (style !== undefined && style !== 'european') {
+          fail(src, fieldPath(p, 'style'), `only "european" is supported in v1, got ${show(style)}`);
+        }
+        break;
+      }
+    }
+    col(COL_KIND, i, kind[i]);
+    col(COL_S, i, S);
+    col(COL_K, i, strike[i]);
+    col(COL_T, i, T[i]);
+    col(COL_R, i, r);
+    col(COL_Q, i, q);
+    col(COL_VOL, i, vol[i]);
+    col(COL_CS, i, contractSize[i]);
+    col(COL_F, i, refPrice[i]);
+    col(COL_U, i, u);
+  }
+  return {
+    instruments: { ids, index, kind, inputKind, underlying, contractSize, strike, T, vol, refPrice },
+    table,
+  };
+}

@@ -1,0 +1,37 @@
+/** Portfolios as read from a portfolio file (contract section 3), before instruments are resolved. */
+
+/** One position: an instrument id and a signed quantity of contracts (positive long, negative short). */
+export interface ParsedPosition {
+  instrument: string;
+  quantity: number;
+}
+
+/**
+ * A portfolio read from a file: its positions, or the one-line reason it could not be read
+ * (it becomes an error row of the results; the other portfolios are unaffected).
+ */
+export type ParsedPortfolio =
+  | { id: string; positions: ParsedPosition[]; error?: undefined }
+  | { id: string; error: string; positions?: undefined };
+
+/**
+ * What a line reader emits. `seq` is the portfolio's place in the file (0-based, in order of first
+ * appearance); readers emit portfolios in increasing `seq`, except amendments: `amends: true`
+ * replaces the portfolio emitted earlier with the same `seq` by an error (its id reappeared later
+ * in the file).
+ */
+export interface PortfolioEmit {
+  seq: number;
+  portfolio: ParsedPortfolio;
+  amends: boolean;
+}
+
+/** An incremental, line-based portfolio reader (CSV or NDJSON). */
+export interface PortfolioLineReader {
+  /** Feeds one physical line, without its line terminator (a trailing "\r" is ignored). */
+  push(line: string): readonly PortfolioEmit[];
+  /** Ends the input: emits what is still open; throws InputError for a file-level error. */
+  end(): readonly PortfolioEmit[];
+  /** Lines fed so far. */
+  readonly lineNumber: number;
+}
