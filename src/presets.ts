@@ -1,28 +1,78 @@
 /**
- * Grid presets: methodology parameters as readable JSON in presets/ (a TIMS-style equity grid,
- * a high-cap index grid, a SPAN-style 16-scenario grid, a crypto grid). Users read and copy them.
+ * Presets: methodology parameters as readable JSON in presets/. Grid presets (a TIMS-style equity
+ * grid, a high-cap index grid, a SPAN-style 16-scenario grid, a crypto grid) are presets/*.json;
+ * presets of the other methods live in a folder named after the method: presets/es/*.json
+ * (an ES block, e.g. a STANS-like setup) and presets/fhs/*.json (an FHS block, e.g. a PRISMA-like
+ * setup). Users read and copy them.
+ *
+ * A preset is market-independent. What belongs to a market stays the market's: an ES preset
+ * without `correlations` takes those of the market's `risk.es` (when it has one), and an FHS
+ * preset without `stressedPeriod` takes the market's `risk.fhs.stressedPeriod` (when given).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { validateGrid } from './market/grid-spec.js';
-import type { GridSpec, ResolvedMarket } from './market/types.js';
+import { validateEs } from './market/es-spec.js';
+import { validateFhs } from './fhs/spec.js';
+import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket } from './market/types.js';
+import { isObject } from './market/validate.js';
 import { packageFile } from './paths.js';
 
-/** Names of the shipped presets (file names without .json). */
-export function presetNames(): string[] {
-  return readdirSync(packageFile('presets')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+export type PresetMethod = 'grid' | 'es' | 'fhs';
+
+function presetDir(method: PresetMethod): string[] {
+  return method === 'grid' ? ['presets'] : ['presets', method];
 }
 
-/** The raw JSON grid block of a preset. */
-export function presetJson(name: string): unknown {
-  const names = presetNames();
+/** Names of the shipped grid presets (file names without .json). */
+export function presetNames(): string[] {
+  return methodPresetNames('grid');
+}
+
+/** Names of the shipped presets of a method (grid: presets/*.json; es, fhs: presets/<method>/*.json). */
+export function methodPresetNames(method: PresetMethod): string[] {
+  const dir = packageFile(...presetDir(method));
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** The raw JSON block of a preset of `method` (default grid). */
+export function presetJson(name: string, method: PresetMethod = 'grid'): unknown {
+  const names = methodPresetNames(method);
   if (!names.includes(name)) {
-    throw new InputError(`--preset: unknown preset ${JSON.stringify(name)}; expected one of ${names.join(', ')}`, { path: 'preset' });
+    throw new InputError(`--preset: unknown ${method} preset ${JSON.stringify(name)}; expected one of ${names.join(', ') || 'none'}`,
+      { path: 'preset' });
   }
-  return JSON.parse(readFileSync(packageFile('presets', `${name}.json`), 'utf8'));
+  return JSON.parse(readFileSync(packageFile(...presetDir(method), `${name}.json`), 'utf8'));
+}
+
+function presetSource(name: string, method: PresetMethod): string {
+  return [...presetDir(method), `${name}.json`].join('/');
 }
 
 /** A preset validated as a grid block (against `market` when given: its underlyings and groups). */
 export function loadPreset(name: string, market?: ResolvedMarket): GridSpec {
-  return validateGrid(presetJson(name), `presets/${name}.json`, 'grid', market);
+  return validateGrid(presetJson(name), presetSource(name, 'grid'), 'grid', market);
+}
+
+/** An ES preset, with the market's correlations when the preset has none. */
+export function loadEsPreset(name: string, market?: ResolvedMarket): EsSpec {
+  const json = presetJson(name, 'es');
+  const spec = validateEs(json, presetSource(name, 'es'), '', market);
+  if (market?.risk.es && isObject(json) && !('correlations' in json)) spec.correlations = market.risk.es.correlations;
+  return spec;
+}
+
+/** An FHS preset, with the market's stressed period when the preset has none. */
+export function loadFhsPreset(name: string, market?: ResolvedMarket): FhsSpec {
+  const json = presetJson(name, 'fhs');
+  const spec = validateFhs(json, presetSource(name, 'fhs'), '');
+  const sp = market?.risk.fhs?.stressedPeriod;
+  if (sp && isObject(json) && !('stressedPeriod' in json)) spec.stressedPeriod = sp;
+  return spec;
+}
+
+/** A preset of any method, validated (and merged with the market as described above). */
+export function loadMethodPreset(method: PresetMethod, name: string, market?: ResolvedMarket): GridSpec | EsSpec | FhsSpec {
+  return method === 'grid' ? loadPreset(name, market) : method === 'es' ? loadEsPreset(name, market) : loadFhsPreset(name, market);
 }

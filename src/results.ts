@@ -31,6 +31,45 @@ export interface MarginOk {
   /** Simulation methods: value at risk and expected shortfall of the loss. */
   var?: number;
   es?: number;
+  /** Named stress scenarios, when a stress block applies (src/stress). */
+  stress?: StressResult;
+  /** Euler allocation of the initial margin over the positions, when asked for (src/allocation). */
+  allocation?: PositionShare[];
+}
+
+/** A portfolio's losses in the named stress scenarios. */
+export interface StressResult {
+  /** The scenario with the largest loss (the first in the block's order on ties). */
+  scenario: string;
+  /** Its loss, -(portfolio P&L); negative when every scenario is a gain. */
+  loss: number;
+  /** The loss in every scenario, in the block's order. */
+  losses: { scenario: string; loss: number }[];
+  /** cover * max(loss, 0) when the block floors the margin; absent otherwise. */
+  floor?: number;
+  /** The method's initial margin before the floor. */
+  methodMargin: number;
+  /** The floor exceeded the method's margin and replaced it. */
+  floored: boolean;
+}
+
+/**
+ * What binds a position's share: `es` (average loss over the ES tail), `scan` (the grid group's
+ * worst point), `option-minimum` (the grid group's option minimum), `stress` (the stress floor),
+ * `none` (the part of the margin it belongs to is 0).
+ */
+export type ShareBasis = 'es' | 'scan' | 'option-minimum' | 'stress' | 'none';
+
+/** One netted position's share of the initial margin; the shares of a portfolio sum to it. */
+export interface PositionShare {
+  instrument: string;
+  /** Net quantity of the instrument in the portfolio. */
+  quantity: number;
+  underlying: string;
+  /** Grid: the product group whose charge the share belongs to. */
+  group?: string;
+  initialMargin: number;
+  basis: ShareBasis;
 }
 
 export interface MarginError {

@@ -19,9 +19,8 @@
  * - Unknown fields are rejected everywhere (a typo such as "strke" names itself); so are fields
  *   of another instrument kind (a `strike` on a future). `$schema` and `description` strings are
  *   allowed at the top level, for editors and readers.
- * - `risk` may hold `grid` and `es` (validated here), and `fhs` and `stress` (reserved for methods
- *   after v1: they must be objects, are not validated, and are not resolved). Other keys are
- *   rejected.
+ * - `risk` may hold `grid`, `es`, `fhs` (src/fhs/spec.ts) and `stress` (src/stress/spec.ts, checked
+ *   against the market's underlyings), all validated here. Other keys are rejected.
  * - A future whose expiry is before asOf is accepted (a stale snapshot): its T is negative; when F
  *   is derived it is the spot (F = S e^{(r-q) max(T, 0)}), since a future at or after expiry is
  *   worth its underlying. An option whose expiry is before asOf has T < 0 and is worth its
@@ -37,6 +36,8 @@ import { show } from '../errors.js';
 import type { InstrumentKind, ResolvedInstruments, ResolvedMarket, ResolvedUnderlyings } from './types.js';
 import { validateGrid } from './grid-spec.js';
 import { validateEs } from './es-spec.js';
+import { validateFhs } from '../fhs/spec.js';
+import { validateStress } from '../stress/spec.js';
 import {
   checkKeys, expected, fail, FINITE, fieldPath, keysOf, nonEmptyString, object, optNum, own, POSITIVE,
   readJson, reqNum, someIds, utc,
@@ -52,7 +53,7 @@ export const INSTRUMENT_FIELDS: Readonly<Record<InstrumentKind, readonly string[
   perpetual: ['kind', 'underlying', 'contractSize', 'price', 'settlement'],
   option: ['kind', 'underlying', 'contractSize', 'right', 'strike', 'expiry', 'vol', 'style', 'settlement'],
 };
-/** Methods `risk` may hold: validated ones, and ones reserved for later (accepted as objects). */
+/** Blocks `risk` may hold. */
 const RISK_KEYS = ['grid', 'es', 'fhs', 'stress'] as const;
 
 const MS_PER_YEAR = YEAR_SECONDS * 1000;
@@ -91,10 +92,10 @@ export function resolveMarket(json: unknown, source = 'market'): ResolvedMarket 
     if (grid !== undefined) market.risk.grid = validateGrid(grid, src, 'risk.grid', market);
     const es = own(r, 'es');
     if (es !== undefined) market.risk.es = validateEs(es, src, 'risk.es', market);
-    for (const k of ['fhs', 'stress'] as const) {
-      const v = own(r, k);
-      if (v !== undefined) object(src, `risk.${k}`, v);
-    }
+    const fhs = own(r, 'fhs');
+    if (fhs !== undefined) market.risk.fhs = validateFhs(fhs, src, 'risk.fhs');
+    const stress = own(r, 'stress');
+    if (stress !== undefined) market.risk.stress = validateStress(stress, src, 'risk.stress', market);
   }
   return market;
 }

@@ -52,12 +52,40 @@ export interface EsInput {
   maintenanceRatio?: number;
 }
 
+/** A filtered-historical-simulation block (`risk.fhs`) as users write it. */
+export interface FhsInput {
+  confidence: number;
+  horizonDays: number;
+  lambda?: number;
+  seedReturns?: number;
+  horizonMethod?: 'overlapping' | 'sqrt';
+  lookback?: number;
+  stressedPeriod?: { from: string; to: string };
+  maintenanceRatio?: number;
+}
+
+/** One named stress scenario as users write it: relative spot and vol moves per underlying. */
+export interface StressScenarioInput {
+  name: string;
+  description?: string;
+  spot?: Record<string, number>;
+  vol?: Record<string, number>;
+}
+
+/** A stress block (`risk.stress`, or a stress file) as users write it. */
+export interface StressInput {
+  scenarios: StressScenarioInput[];
+  cover?: number;
+  floor?: boolean;
+  horizonDays?: number;
+}
+
 export interface MarketInput {
   asOf: string;
   currency: string;
   underlyings: Record<string, UnderlyingInput>;
   instruments: Record<string, InstrumentInput>;
-  risk?: { grid?: GridInput; es?: EsInput; [method: string]: unknown };
+  risk?: { grid?: GridInput; es?: EsInput; fhs?: FhsInput; stress?: StressInput; [method: string]: unknown };
 }
 
 /** A grid block after validation, every default filled in. */
@@ -85,6 +113,44 @@ export interface EsSpec {
   /** Pairs as given; the matrix is built and checked against the market's underlyings. */
   correlations: [string, string, number][];
   maintenanceRatio: number;
+}
+
+/** An FHS block after validation, every default filled in (see src/fhs/spec.ts). */
+export interface FhsSpec {
+  confidence: number;
+  /** Margin period of risk: h consecutive history steps (whole number >= 1); options age h/365 years. */
+  horizonDays: number;
+  /** EWMA decay in (0, 1]; 1 keeps the seed variance for ever (plain historical simulation). */
+  lambda: number;
+  /** Returns whose mean square seeds the EWMA variance; they are not scenarios themselves. */
+  seedReturns: number;
+  /** h-day returns as overlapping sums of h filtered daily returns, or sqrt(h) times one. */
+  horizonMethod: 'overlapping' | 'sqrt';
+  /** Most recent filtered scenarios used; undefined: every one the history gives. */
+  lookback?: number;
+  /** Dates (YYYY-MM-DD, inclusive) whose unfiltered scenarios are always added. */
+  stressedPeriod?: { from: string; to: string };
+  maintenanceRatio: number;
+}
+
+/** One named stress scenario after validation: moves keyed by underlying id. */
+export interface StressScenarioSpec {
+  name: string;
+  /** S' = S (1 + move). */
+  spot: Map<string, number>;
+  /** vol' = vol (1 + move) for every option on the underlying (no tenor weighting). */
+  vol: Map<string, number>;
+}
+
+/** A stress block after validation (see src/stress/spec.ts). */
+export interface StressSpec {
+  scenarios: StressScenarioSpec[];
+  /** The floor is cover * max(worst stress loss, 0). */
+  cover: number;
+  /** Whether the floor applies to the initial margin (otherwise stress losses are only reported). */
+  floor: boolean;
+  /** Years options age before revaluation, times 365. */
+  horizonDays: number;
 }
 
 export interface ResolvedUnderlyings {
@@ -128,7 +194,7 @@ export interface ResolvedMarket {
   instruments: ResolvedInstruments;
   /** The instrument table in kernel layout: NCOLS columns of n f64 (src/layout.ts). */
   table: Float64Array;
-  risk: { grid?: GridSpec; es?: EsSpec };
+  risk: { grid?: GridSpec; es?: EsSpec; fhs?: FhsSpec; stress?: StressSpec };
   /** Where the market came from, for messages ("market.json"). */
   source: string;
 }

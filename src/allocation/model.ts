@@ -1,0 +1,44 @@
+/**
+ * A margin model whose results carry the Euler allocation (src/allocation/euler.ts) of the initial
+ * margin over each portfolio's netted positions (`result.allocation`, in order of first appearance
+ * of the instrument).
+ */
+import { GridModel } from '../grid/model.js';
+import { TailModel } from '../es/model.js';
+import { resolvePositions } from '../portfolio/resolve.js';
+import type { MarginModel, PortfolioLike } from '../model.js';
+import type { MarginResult, Method } from '../results.js';
+import { gridShares, tailShares } from './euler.js';
+
+export class AllocatingModel implements MarginModel {
+  readonly method: Method;
+
+  constructor(readonly inner: GridModel | TailModel) {
+    this.method = inner.method;
+  }
+
+  margin(portfolio: PortfolioLike): MarginResult {
+    const r = this.inner.margin(portfolio);
+    if (!r.ok || portfolio.positions === undefined) return r;
+    const pos = resolvePositions(this.inner.market, portfolio.positions);
+    if (typeof pos === 'string') return r; // cannot happen: the model resolved them
+    try {
+      const allocation = this.inner instanceof GridModel
+        ? gridShares(this.inner, pos, r) : tailShares(this.inner, pos, r.initialMargin);
+      return { ...r, allocation };
+    } catch (e) {
+      return { ok: false, portfolio: r.portfolio, method: r.method, code: 'E_INTERNAL', message: `allocation: ${(e as Error).message}` };
+    }
+  }
+
+  marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
+    const results: MarginResult[] = [];
+    for (const p of portfolios) results.push(this.margin(p));
+    return results;
+  }
+}
+
+/** Wraps a grid, es or fhs model so that every ok result carries its allocation. */
+export function withAllocation(model: GridModel | TailModel): AllocatingModel {
+  return new AllocatingModel(model);
+}

@@ -1,0 +1,221 @@
+/**
+ * Reading a price history (CSV `date,underlying,price`, one daily close a row) for filtered
+ * historical simulation, and aligning it on the dates every underlying shares.
+ *
+ * The file (every problem throws an InputError `<source>: row N: ...`, N the 1-based line):
+ * - The header is exactly `date,underlying,price`. A UTF-8 byte-order mark is ignored, CRLF or LF
+ *   line ends, blank lines skipped, nothing trimmed. A field may be quoted ("..." with "" for a
+ *   quote inside) but not span lines.
+ * - `date` is `YYYY-MM-DD`, a day that exists. `underlying` is a non-empty id. `price` is a
+ *   decimal number (`97000`, `0.25`, `1e3`) that must be > 0: a zero or negative close has no
+ *   log return.
+ * - Rows may come in any order; the same (date, underlying) twice is an error naming both rows.
+ * - A file with a header and no rows has no prices: an error.
+ *
+ * Alignment (alignHistory): the dates of a history are the union of the dates of the underlyings
+ * asked for; each of them needs a price on every one of those dates (a missing one is a gap, an
+ * error naming the underlying, the date and a row where another underlying has that date; gaps
+ * are never filled). Underlyings of the file that are not asked for are ignored. A date after the
+ * market's asOf (its UTC calendar day) is an error: a history must not look ahead.
+ */
+import { InputError, show } from '../errors.js';
+import { someIds } from '../market/validate.js';
+
+export const HISTORY_HEADER = 'date,underlying,price';
+const HEADER_FIELDS = ['date', 'underlying', 'price'];
+const PRICE_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const DAY_RE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+const MS_PER_DAY = 86400000;
+
+/** One underlying's closes, ascending by date. */
+export interface PriceSeries {
+  /** Day numbers (days since 1970-01-01), strictly ascending. */
+  days: Int32Array;
+  prices: Float64Array;
+  /** The 1-based line of each price in the file. */
+  rows: Int32Array;
+}
+
+export interface PriceHistory {
+  /** Where it came from, for messages ("history.csv"). */
+  source: string;
+  /** Underlying ids in order of first appearance in the file. */
+  underlyings: string[];
+  series: Map<string, PriceSeries>;
+}
+
+/** The day number (days since 1970-01-01) of `YYYY-MM-DD`, or NaN when it is not a day that exists. */
+export function dayNumber(s: string): number {
+  const m = DAY_RE.exec(s);
+  if (!m) return NaN;
+  const y = +m[1], mo = +m[2] - 1, d = +m[3];
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo, d);
+  if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo || t.getUTCDate() !== d) return NaN;
+  return Math.round(t.getTime() / MS_PER_DAY);
+}
+
+/** `YYYY-MM-DD` of a day number. */
+export function dayString(day: number): string {
+  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+}
+
+function rowError(source: string, row: number, detail: string): never {
+  throw new InputError(`${source}: row ${row}: ${detail}`, { file: source, path: `row ${row}` });
+}
+
+/** Splits one CSV line (quoted fields allowed, not across lines); a string is an error reason. */
+function splitLine(line: string): string[] | string {
+  if (line.indexOf('"') < 0) return line.split(',');
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return `field ${fields.length + 1}: a quoted field is not closed on its line`;
+        field += line.slice(i, q);
+        if (line[q + 1] === '"') { field += '"'; i = q + 2; continue; }
+        i = q + 1;
+        break;
+      }
+      if (i < line.length && line[i] !== ',') return `field ${fields.length + 1}: unexpected ${show(line[i])} after a closing quote`;
+    } else {
+      const c = line.indexOf(',', i);
+      field = line.slice(i, c < 0 ? line.length : c);
+      if (field.includes('"')) return `field ${fields.length + 1}: a quote inside an unquoted field`;
+      i = c < 0 ? line.length : c;
+    }
+    fields.push(field);
+    if (i >= line.length) return fields;
+    i++; // the comma
+    if (i === line.length) { fields.push(''); return fields; }
+  }
+}
+
+/** Parses a price history from CSV text; `source` names it in messages. */
+export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHistory {
+  const lines = text.split('\n');
+  let header = false;
+  const raw = new Map<string, { day: number; price: number; row: number }[]>();
+  const seen = new Map<string, Map<number, number>>();
+  const order: string[] = [];
+  for (let k = 0; k < lines.length; k++) {
+    const row = k + 1;
+    let line = lines[k];
+    if (k === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (line.trim() === '') continue;
+    const f = splitLine(line);
+    if (!header) {
+      if (typeof f === 'string' || f.length !== 3 || f.some((x, i) => x !== HEADER_FIELDS[i])) {
+        throw new InputError(`${source}: line ${row}: expected the header "${HISTORY_HEADER}", got ${show(line)}`,
+          { file: source, path: `line ${row}` });
+      }
+      header = true;
+      continue;
+    }
+    if (typeof f === 'string') rowError(source, row, f);
+    if (f.length !== 3) rowError(source, row, `expected 3 fields (${HISTORY_HEADER}), got ${f.length}`);
+    const [ds, id, ps] = f;
+    const day = dayNumber(ds);
+    if (Number.isNaN(day)) {
+      rowError(source, row, `date: expected a day YYYY-MM-DD such as "2026-11-20", got ${show(ds)}${DAY_RE.test(ds) ? ' (no such day)' : ''}`);
+    }
+    if (id === '') rowError(source, row, 'underlying: expected a non-empty underlying id, got ""');
+    const price = PRICE_RE.test(ps) ? Number(ps) : NaN;
+    if (!Number.isFinite(price)) rowError(source, row, `price: expected a decimal number, got ${show(ps)}`);
+    if (!(price > 0)) {
+      rowError(source, row, `price: ${id} closes at ${ps} on ${ds}; a price must be > 0 (its log return is undefined)`);
+    }
+    let byDay = seen.get(id);
+    if (!byDay) { byDay = new Map(); seen.set(id, byDay); raw.set(id, []); order.push(id); }
+    const before = byDay.get(day);
+    if (before !== undefined) rowError(source, row, `a second price for ${id} on ${ds}; row ${before} already gives one`);
+    byDay.set(day, row);
+    raw.get(id)!.push({ day, price, row });
+  }
+  if (!header) {
+    throw new InputError(`${source}: empty file: expected the header "${HISTORY_HEADER}" on the first line`, { file: source, path: 'line 1' });
+  }
+  if (order.length === 0) throw new InputError(`${source}: no prices: the file has a header and no rows`, { file: source });
+  const series = new Map<string, PriceSeries>();
+  for (const id of order) {
+    const pts = raw.get(id)!.sort((a, b) => a.day - b.day);
+    series.set(id, {
+      days: Int32Array.from(pts, (p) => p.day),
+      prices: Float64Array.from(pts, (p) => p.price),
+      rows: Int32Array.from(pts, (p) => p.row),
+    });
+  }
+  return { source, underlyings: order, series };
+}
+
+/** Prices of some underlyings on the dates they all share. */
+export interface AlignedHistory {
+  source: string;
+  /** Dates, ascending (YYYY-MM-DD). */
+  dates: string[];
+  days: Int32Array;
+  ids: string[];
+  /** prices[k][t]: close of ids[k] on dates[t]. */
+  prices: Float64Array[];
+}
+
+/**
+ * Aligns `ids` of a history on their dates (see the file comment): throws InputError for an id the
+ * history lacks, a gap, or a date after `asOfMs` (the market's asOf, ms since the epoch).
+ */
+export function alignHistory(history: PriceHistory, ids: readonly string[], asOfMs?: number): AlignedHistory {
+  const src = history.source;
+  const series = ids.map((id) => {
+    const s = history.series.get(id);
+    if (!s) {
+      throw new InputError(
+        `${src}: no prices for underlying ${show(id)} of the market; the history has ${someIds(history.underlyings)}`,
+        { file: src, path: id });
+    }
+    return s;
+  });
+  const all = new Set<number>();
+  for (const s of series) for (const d of s.days) all.add(d);
+  const days = Int32Array.from([...all].sort((a, b) => a - b));
+  if (asOfMs !== undefined && days.length > 0) {
+    const asOfDay = Math.floor(asOfMs / MS_PER_DAY);
+    const last = days[days.length - 1];
+    if (last > asOfDay) {
+      const k = series.findIndex((s) => s.days[s.days.length - 1] === last);
+      const s = series[k];
+      rowError(src, s.rows[s.rows.length - 1], `date ${dayString(last)} is after the market's asOf ${dayString(asOfDay)}; `
+        + 'a history must end on or before it');
+    }
+  }
+  const prices = series.map((s, k) => {
+    if (s.days.length === days.length) return s.prices;
+    // The first date of the union that this series lacks, and a row of another series that has it.
+    let t = 0;
+    while (t < s.days.length && s.days[t] === days[t]) t++;
+    const missing = days[t];
+    let other = '';
+    for (let j = 0; j < series.length && other === ''; j++) {
+      const i = indexOf(series[j].days, missing);
+      if (i >= 0) other = `${ids[j]} has one (row ${series[j].rows[i]})`;
+    }
+    throw new InputError(
+      `${src}: ${ids[k]} has no price on ${dayString(missing)}, a date on which ${other}; every underlying needs a price `
+      + 'on every date of the history (gaps are not filled)', { file: src, path: ids[k] });
+  });
+  return { source: src, dates: Array.from(days, dayString), days, ids: [...ids], prices };
+}
+
+function indexOf(days: Int32Array, day: number): number {
+  let lo = 0, hi = days.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (days[mid] === day) return mid;
+    if (days[mid] < day) lo = mid + 1; else hi = mid - 1;
+  }
+  return -1;
+}
