@@ -1,0 +1,409 @@
+/**
+ * Dynamic initial margin: grid scan ranges that follow the market (docs/dim.md).
+ *
+ * For each underlying of the market found in the price history:
+ *   1. daily log returns of its prices, and their EWMA volatility sigma (lambda configurable);
+ *   2. the anti-procyclicality option, if one is chosen (EMIR RTS 153/2013 art. 28(1)):
+ *      `stressed-weight` and `floor` change sigma, `buffer` changes the move;
+ *   3. the scan range `m = k sigma sqrt(mporDays)`, buffered when asked;
+ *   4. the base grid rebuilt so that the underlying's scan range is that move (grid.ts).
+ * The result is a grid block (the format of risk.grid and of the presets), a report per
+ * underlying saying what changed and why, and the annualised vols for a market refresh.
+ */
+import { InputError, show } from '../errors.js';
+import { validateGrid } from '../market/grid-spec.js';
+import type { GridSpec, ResolvedMarket } from '../market/types.js';
+import { fail, someIds, type JsonObject, type NumberRule, integerIn, POSITIVE, UNIT_OPEN } from '../market/validate.js';
+import {
+  annualise, bufferedMove, flooredSigma, marginMove, rmsVolatility, stressWeightedSigma, worstWindow, type BufferState,
+} from './formulas.js';
+import { entryFor, nonPositiveSpot, rebuildGrid, scanRange, type UnderlyingEntry } from './grid.js';
+import { dayNumber, dayString, type PriceHistory, type PriceSeries } from '../history/parse.js';
+import { ewmaFilter, logReturns } from '../history/ewma.js';
+
+export type ApcMethod = 'none' | 'buffer' | 'stressed-weight' | 'floor';
+export const APC_METHODS: readonly ApcMethod[] = ['none', 'buffer', 'stressed-weight', 'floor'];
+
+export interface CalibrationOptions {
+  /** EWMA decay, in (0, 1). Default 0.94 (RiskMetrics, daily data). */
+  lambda?: number;
+  /** Multiplier of sigma, > 0. Default 3. */
+  k?: number;
+  /** Margin period of risk in observation steps (days), > 0. Default 2. */
+  mporDays?: number;
+  /** Anti-procyclicality option. Default 'none'. */
+  apc?: ApcMethod;
+  /** Observation steps a year, for annualised figures; default per underlying: 365 when it has weekend prices, else 252. */
+  daysPerYear?: number;
+  /** `stressed-weight`: the stressed period, dates inclusive (`YYYY-MM-DD`); default the worst window. */
+  stressedPeriod?: { from: string; to: string };
+  /** `stressed-weight` without a period: the worst window's length in returns. Default 250. */
+  stressWindow?: number;
+  /** `stressed-weight`: the weight of stressed observations, in [0.25, 1]. Default 0.25. */
+  stressWeight?: number;
+  /** `buffer`: the buffer as a fraction of the move, >= 0.25. Default 0.25. */
+  bufferRate?: number;
+  /** `floor`: the look-back in years, > 0. Default 10. */
+  floorYears?: number;
+  /**
+   * Returns that seed the EWMA (their mean square is the first variance), a whole number >= 1;
+   * also the fewest returns an underlying needs. Default 20.
+   */
+  seedReturns?: number;
+}
+
+/** Options with every default filled in. */
+export interface CalibrationSettings {
+  lambda: number; k: number; mporDays: number; apc: ApcMethod; daysPerYear?: number;
+  stressedPeriod?: { from: string; to: string }; stressWindow: number; stressWeight: number;
+  bufferRate: number; floorYears: number; seedReturns: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<CalibrationSettings> = {
+  lambda: 0.94, k: 3, mporDays: 2, apc: 'none', stressWindow: 250, stressWeight: 0.25,
+  bufferRate: 0.25, floorYears: 10, seedReturns: 20,
+};
+
+/** A grid block as read from a file, preset or market, and where it came from (for messages). */
+export interface GridSource { raw: unknown; source: string; path?: string }
+
+export interface CalibrationInput {
+  /** The price history (parseHistoryCsv), one series per underlying; `source` names it in messages. */
+  history: PriceHistory;
+  market: ResolvedMarket;
+  /** The grid whose shape is kept (a preset, a file or the market's risk.grid). */
+  base: GridSource;
+  /** The previous calibration's grid: the buffer's starting point and the report's "before". */
+  previous?: GridSource;
+}
+
+/** What the calibration did for one underlying. */
+export interface UnderlyingCalibration {
+  underlying: string;
+  /** Returns used (prices - 1), and the dates of the first and last price. */
+  returns: number;
+  from: string;
+  to: string;
+  daysPerYear: number;
+  daysPerYearFrom: 'option' | 'weekend prices' | 'no weekend prices';
+  /** EWMA daily volatility after the last return, and annualised. */
+  sigma: number;
+  sigmaAnnual: number;
+  /** `stressed-weight`: the stressed observations' volatility and where they are. */
+  stressed?: { sigma: number; from: string; to: string; returns: number; chosen: 'period' | 'worst window' };
+  /** `floor`: the look-back volatility and its span. */
+  floor?: { sigma: number; from: string; to: string; returns: number; years: number };
+  /** sigma after the stressed weight or the floor (= sigma otherwise): the model's sigma. */
+  sigmaModel: number;
+  /** Annualised model sigma: the vol a market refresh writes. */
+  volAnnual: number;
+  /** The move without anti-procyclicality, `k sigma sqrt(mporDays)`. */
+  ewmaMove: number;
+  /** The model's move, `k sigmaModel sqrt(mporDays)`. */
+  modelMove: number;
+  /** `buffer`: the fully buffered move and how the buffer acted. */
+  buffer?: { full: number; state: BufferState };
+  /** The scan range written. */
+  move: number;
+  /** The scan range before: the previous grid's, else the base grid's. */
+  before: number;
+  beforeFrom: 'previous' | 'base';
+  /** What the grid writes for the underlying. */
+  entry: UnderlyingEntry;
+  /** One line: what changed and why. */
+  why: string;
+}
+
+export interface CalibrationResult {
+  /** The grid block to write (validates with validateGrid against the market). */
+  grid: JsonObject;
+  spec: GridSpec;
+  settings: CalibrationSettings;
+  underlyings: UnderlyingCalibration[];
+  /** Underlyings of the market the history does not cover: their base settings are kept. */
+  uncovered: string[];
+  /** The market's asOf and the last date of the history, for the report. */
+  asOf: string;
+  historyTo: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Validates options and fills in defaults. `label(field)` names a field in messages (the CLI passes
+ * its flag names); errors are InputErrors `<label>: expected <rule>, got <value>`.
+ */
+export function resolveSettings(options: CalibrationOptions = {}, label: (field: string) => string = (f) => f): CalibrationSettings {
+  const s: CalibrationSettings = { ...DEFAULT_SETTINGS };
+  const numOpt = (key: keyof CalibrationOptions & keyof CalibrationSettings, rule: NumberRule) => {
+    const v = options[key];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !rule.ok(v)) optionError(label(key), `expected ${rule.text}, got ${show(v)}`);
+    (s as unknown as Record<string, unknown>)[key] = v;
+  };
+  numOpt('lambda', UNIT_OPEN);
+  numOpt('k', POSITIVE);
+  numOpt('mporDays', POSITIVE);
+  numOpt('daysPerYear', POSITIVE);
+  numOpt('stressWindow', integerIn(2, Number.MAX_SAFE_INTEGER));
+  numOpt('stressWeight', { text: 'a number in [0.25, 1] (EMIR RTS 153/2013 art. 28(1)(b): at least 25 %)', ok: (x) => x >= 0.25 && x <= 1 });
+  numOpt('bufferRate', { text: 'a number >= 0.25 (EMIR RTS 153/2013 art. 28(1)(a): at least 25 %)', ok: (x) => x >= 0.25 });
+  numOpt('floorYears', POSITIVE);
+  numOpt('seedReturns', integerIn(1, Number.MAX_SAFE_INTEGER));
+  if (options.apc !== undefined) {
+    if (!APC_METHODS.includes(options.apc)) optionError(label('apc'), `expected one of ${APC_METHODS.join(', ')}, got ${show(options.apc)}`);
+    s.apc = options.apc;
+  }
+  if (options.stressedPeriod !== undefined) {
+    const p = options.stressedPeriod;
+    const from = dayNumber(String(p?.from)), to = dayNumber(String(p?.to));
+    if (Number.isNaN(from) || Number.isNaN(to)) {
+      optionError(label('stressedPeriod'), `expected two days YYYY-MM-DD (from, to), got ${show(p)}`);
+    }
+    if (from > to) optionError(label('stressedPeriod'), `the period starts (${p.from}) after it ends (${p.to})`);
+    if (s.apc !== 'stressed-weight') optionError(label('stressedPeriod'), `a stressed period applies to the stressed-weight option only (apc is ${s.apc})`);
+    s.stressedPeriod = { from: p.from, to: p.to };
+  }
+  return s;
+}
+
+function optionError(field: string, detail: string): never {
+  throw new InputError(`${field}: ${detail}`, { path: field });
+}
+
+/** The day number of the same calendar day `years` years before `day` (29 February goes to 1 March); fractional years by 365.25 days. */
+export function yearsBefore(day: number, years: number): number {
+  const whole = Math.floor(years);
+  const d = new Date(day * DAY_MS);
+  const back = Date.UTC(d.getUTCFullYear() - whole, d.getUTCMonth(), d.getUTCDate()) / DAY_MS;
+  return back - Math.round((years - whole) * 365.25);
+}
+
+/** Saturday or Sunday (day numbers count from Thursday 1970-01-01). */
+function isWeekend(day: number): boolean {
+  const w = (((day + 4) % 7) + 7) % 7;
+  return w === 0 || w === 6;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calibration
+
+/** Calibrates the grid's scan ranges to the price history (see the module comment and docs/dim.md). */
+export function calibrate(input: CalibrationInput, options: CalibrationOptions = {}, label?: (field: string) => string): CalibrationResult {
+  const settings = resolveSettings(options, label);
+  const { market, history } = input;
+  const hs = history.source;
+  const baseSpec = validateGrid(input.base.raw, input.base.source, input.base.path ?? '', market);
+  const prevSpec = input.previous ? validateGrid(input.previous.raw, input.previous.source, input.previous.path ?? '') : undefined;
+
+  const asOfDay = Math.floor(market.asOfMs / DAY_MS);
+  for (const u of history.underlyings) {
+    const s = history.series.get(u)!;
+    if (!market.underlyings.index.has(u)) {
+      fail(hs, `row ${s.rows[0]}`, `underlying ${show(u)} is not in the market ${market.source} (its underlyings are `
+        + `${someIds(market.underlyings.ids)}); remove its rows or add it to the market`);
+    }
+    const last = s.days.length - 1;
+    if (s.days[last] > asOfDay) {
+      fail(hs, `row ${s.rows[last]}`, `date ${dayString(s.days[last])} is after the market's asOf ${dayString(asOfDay)}; `
+        + 'a history must end on or before it');
+    }
+  }
+  const results: UnderlyingCalibration[] = [];
+  const entries = new Map<string, UnderlyingEntry>();
+  let lastDay = -Infinity;
+  for (const u of market.underlyings.ids) {  // the market's order
+    const series = history.series.get(u);
+    if (!series) continue;
+    const c = calibrateOne(u, series, hs, settings, baseSpec, prevSpec, input.base.source, label);
+    results.push(c);
+    entries.set(u, c.entry);
+    lastDay = Math.max(lastDay, series.days[series.days.length - 1]);
+  }
+  const uncovered = market.underlyings.ids.filter((u) => !history.series.has(u));
+  const historyTo = dayString(lastDay);
+  const description = describe(settings, input, results, uncovered, historyTo);
+  const grid = rebuildGrid(input.base.raw, entries, description);
+  const spec = validateGrid(grid, 'calibrated grid', '', market);
+  return { grid, spec, settings, underlyings: results, uncovered, asOf: market.asOf, historyTo };
+}
+
+function calibrateOne(u: string, series: PriceSeries, hs: string, st: CalibrationSettings, base: GridSpec, prev: GridSpec | undefined,
+  baseSource: string, label: ((field: string) => string) | undefined): UnderlyingCalibration {
+  const { days, prices } = series;
+  const n = prices.length;
+  const returns = logReturns(prices);
+  const from = dayString(days[0]), to = dayString(days[n - 1]);
+  if (returns.length < st.seedReturns) {
+    fail(hs, `underlying ${show(u)}`, `${returns.length} returns (${n} prices from ${from} to ${to}); `
+      + `the calibration needs at least ${st.seedReturns} (${st.seedReturns + 1} prices), the returns that seed the EWMA `
+      + `(${label ? label('seedReturns') : 'seedReturns'})`);
+  }
+
+  let daysPerYear: number, daysPerYearFrom: UnderlyingCalibration['daysPerYearFrom'];
+  if (st.daysPerYear !== undefined) { daysPerYear = st.daysPerYear; daysPerYearFrom = 'option'; }
+  else {
+    const weekend = days.some(isWeekend);
+    daysPerYear = weekend ? 365 : 252;
+    daysPerYearFrom = weekend ? 'weekend prices' : 'no weekend prices';
+  }
+
+  const sigma = ewmaFilter(returns, st.lambda, st.seedReturns).sigmaToday;
+  let sigmaModel = sigma;
+  let stressed: UnderlyingCalibration['stressed'];
+  let floor: UnderlyingCalibration['floor'];
+  // Return i (0-based) is ln(P_{i+1} / P_i), dated at days[i + 1].
+  if (st.apc === 'stressed-weight') {
+    if (st.stressedPeriod) {
+      const a = dayNumber(st.stressedPeriod.from), b = dayNumber(st.stressedPeriod.to);
+      let lo = -1, hi = -1;
+      for (let i = 0; i < returns.length; i++) {
+        const t = days[i + 1];
+        if (t >= a && t <= b) { if (lo < 0) lo = i; hi = i + 1; }
+      }
+      const count = lo < 0 ? 0 : hi - lo;
+      if (count < 2) {
+        fail(hs, `underlying ${show(u)}`, `${count} returns dated within the stressed period ${st.stressedPeriod.from} to `
+          + `${st.stressedPeriod.to} (${label ? label('stressedPeriod') : 'stressedPeriod'}); at least 2 are needed `
+          + `(its prices run from ${from} to ${to})`);
+      }
+      stressed = { sigma: rmsVolatility(returns, lo, hi), from: dayString(days[lo + 1]), to: dayString(days[hi]), returns: count, chosen: 'period' };
+    } else {
+      const w = worstWindow(returns, st.stressWindow);
+      stressed = { sigma: w.sigma, from: dayString(days[w.from + 1]), to: dayString(days[w.to]), returns: w.to - w.from, chosen: 'worst window' };
+    }
+    sigmaModel = stressWeightedSigma(sigma, stressed.sigma, st.stressWeight);
+  } else if (st.apc === 'floor') {
+    const cutoff = yearsBefore(days[n - 1], st.floorYears);
+    let lo = 0;  // the first return dated after the cutoff
+    while (lo < returns.length && !(days[lo + 1] > cutoff)) lo++;
+    floor = {
+      sigma: rmsVolatility(returns, lo, returns.length), from: dayString(days[lo]), to, returns: returns.length - lo,
+      years: (days[n - 1] - days[lo]) / 365.25,
+    };
+    sigmaModel = flooredSigma(sigma, floor.sigma);
+  }
+
+  const modelMove = marginMove(sigmaModel, st.k, st.mporDays);
+  const baseRange = scanRange(base, u);
+  const prevRange = prev ? scanRange(prev, u) : undefined;
+  let move = modelMove;
+  let buffer: UnderlyingCalibration['buffer'];
+  if (st.apc === 'buffer') {
+    const b = bufferedMove(modelMove, st.bufferRate, prevRange);
+    buffer = { full: (1 + st.bufferRate) * modelMove, state: b.state };
+    move = b.move;
+  }
+  if (!(move > 0)) {
+    fail(hs, `underlying ${show(u)}`, `every price from ${from} to ${to} is the same: volatility 0 gives a scan range of 0; `
+      + 'a grid needs a positive range');
+  }
+  const entry = entryFor(base, u, move, baseSource);
+  const bad = nonPositiveSpot(base, entry);
+  if (bad) {
+    fail(hs, `underlying ${show(u)}`, `the calibrated scan range ${pct(move)} takes point ${bad.j} of the base grid (${baseSource}) `
+      + `to a move of ${pct(bad.move)}, at or below -100 %; use a smaller k or a base grid without that point`);
+  }
+  const c: UnderlyingCalibration = {
+    underlying: u, returns: returns.length, from, to, daysPerYear, daysPerYearFrom,
+    sigma, sigmaAnnual: annualise(sigma, daysPerYear), stressed, floor, sigmaModel, volAnnual: annualise(sigmaModel, daysPerYear),
+    ewmaMove: marginMove(sigma, st.k, st.mporDays), modelMove, buffer, move, before: prevRange ?? baseRange, beforeFrom: prevRange === undefined ? 'base' : 'previous',
+    entry, why: '',
+  };
+  if (!stressed) delete c.stressed;
+  if (!floor) delete c.floor;
+  if (!buffer) delete c.buffer;
+  c.why = explain(c, st);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words
+
+/** A fraction as a percentage with 4 significant digits: 0.0891234 -> "8.912 %". */
+export function pct(x: number): string {
+  return `${Number((100 * x).toPrecision(4))} %`;
+}
+
+function explain(c: UnderlyingCalibration, st: CalibrationSettings): string {
+  const parts: string[] = [];
+  parts.push(`EWMA sigma ${pct(c.sigma)} a day (${pct(c.sigmaAnnual)} a year at ${c.daysPerYear} days)`);
+  if (c.stressed) {
+    const cmp = c.stressed.sigma > c.sigma ? 'above' : 'not above';
+    parts.push(`stressed sigma ${pct(c.stressed.sigma)} (${c.stressed.chosen} ${c.stressed.from} to ${c.stressed.to}, ${c.stressed.returns} returns) `
+      + `is ${cmp} it, so ${st.stressWeight} weight on it gives sigma ${pct(c.sigmaModel)}`);
+  }
+  if (c.floor) {
+    const binds = c.floor.sigma > c.sigma;
+    const span = c.floor.years < st.floorYears ? `${c.floor.years.toFixed(1)} years: the whole history, shorter than ${st.floorYears}` : `${st.floorYears} years`;
+    parts.push(`floor sigma ${pct(c.floor.sigma)} (${span}) ${binds ? 'binds' : 'does not bind'}: sigma ${pct(c.sigmaModel)}`);
+  }
+  parts.push(`model move ${st.k} x ${pct(c.sigmaModel)} x sqrt(${st.mporDays}) = ${pct(c.modelMove)}`);
+  if (c.buffer) {
+    const b = c.buffer;
+    if (b.state === 'full') {
+      parts.push(c.beforeFrom === 'previous'
+        ? `previous ${pct(c.before)} is at or above the buffered ${pct(b.full)}: full ${st.bufferRate * 100} % buffer`
+        : `no previous calibration: full ${st.bufferRate * 100} % buffer, ${pct(b.full)}`);
+    } else if (b.state === 'held') {
+      parts.push(`previous ${pct(c.before)} lies within [${pct(c.modelMove)}, ${pct(b.full)}]: kept, the buffer absorbs the change`);
+    } else {
+      parts.push(`previous ${pct(c.before)} is at or below the model move: the buffer is used up and the move follows the model`);
+    }
+  }
+  const change = c.move > c.before * (1 + 1e-12) ? 'up' : c.move < c.before * (1 - 1e-12) ? 'down' : 'unchanged';
+  const ratio = c.before > 0 ? ` (${c.move >= c.before ? '+' : ''}${(100 * (c.move / c.before - 1)).toFixed(1)} %)` : '';
+  parts.push(`scan range ${pct(c.before)} -> ${pct(c.move)}, ${change}${ratio} against the ${c.beforeFrom} grid`);
+  return parts.join('; ');
+}
+
+function describe(st: CalibrationSettings, input: CalibrationInput, results: UnderlyingCalibration[], uncovered: string[],
+  historyTo: string): string {
+  const apc = st.apc === 'none' ? 'no anti-procyclicality option'
+    : st.apc === 'buffer' ? `anti-procyclicality: ${st.bufferRate * 100} % buffer (EMIR RTS 153/2013 art. 28(1)(a))`
+      : st.apc === 'stressed-weight' ? `anti-procyclicality: ${st.stressWeight * 100} % weight on stressed observations (art. 28(1)(b))`
+        : `anti-procyclicality: floor from a ${st.floorYears}-year look-back (art. 28(1)(c))`;
+  const kept = uncovered.length > 0 ? ` Not in the history, kept as in the base grid: ${uncovered.join(', ')}.` : '';
+  return `Calibrated from ${input.history.source} (prices to ${historyTo}) on the base grid ${input.base.source}: scan range = `
+    + `${st.k} x EWMA sigma (lambda ${st.lambda}) x sqrt(${st.mporDays} days), ${apc}; `
+    + `${results.length} underlyings (${results.map((r) => r.underlying).join(', ')}).${kept} See the calibration report.`;
+}
+
+/** The report as text: a table per underlying and the reason line of each. */
+export function formatReport(r: CalibrationResult): string {
+  const st = r.settings;
+  const lines: string[] = [];
+  lines.push(`calibration: k ${st.k}, lambda ${st.lambda}, margin period of risk ${st.mporDays} days, apc ${st.apc}; `
+    + `history to ${r.historyTo}, market as of ${r.asOf}`);
+  const change = (a: number, b: number) => (b > 0 ? `${a >= b ? '+' : ''}${(100 * (a / b - 1)).toFixed(1)} %` : '');
+  const head = ['underlying', 'returns', 'sigma/day', 'sigma/yr', 'model sigma', 'ewma move', 'apc effect', 'before', 'after', 'change'];
+  const rows = r.underlyings.map((c) => [
+    c.underlying, String(c.returns), pct(c.sigma), pct(c.sigmaAnnual), pct(c.sigmaModel), pct(c.ewmaMove),
+    change(c.move, c.ewmaMove), pct(c.before), pct(c.move), change(c.move, c.before),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const fmt = (row: string[]) => row.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+  lines.push(fmt(head));
+  for (const row of rows) lines.push(fmt(row));
+  for (const c of r.underlyings) lines.push(`${c.underlying}: ${c.why}`);
+  if (r.uncovered.length > 0) lines.push(`not in the history, kept as in the base grid: ${r.uncovered.join(', ')}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * A copy of a market snapshot (as parsed JSON) with `risk.grid` replaced by the calibrated grid
+ * and, when `refreshVol`, each calibrated underlying's `vol` set to its annualised model sigma.
+ */
+export function calibratedMarket(marketJson: unknown, r: CalibrationResult, refreshVol: boolean): JsonObject {
+  const m = JSON.parse(JSON.stringify(marketJson)) as JsonObject;
+  if (refreshVol) {
+    const und = m.underlyings as Record<string, Record<string, unknown>>;
+    for (const c of r.underlyings) und[c.underlying].vol = c.volAnnual;
+  }
+  const risk = (typeof m.risk === 'object' && m.risk !== null ? m.risk : {}) as JsonObject;
+  m.risk = { ...risk, grid: r.grid };
+  return m;
+}

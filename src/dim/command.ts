@@ -1,0 +1,193 @@
+/**
+ * `margin-engine calibrate`: grid scan ranges from a price history (docs/dim.md), and the grid
+ * file reader behind `run --grid FILE`.
+ *
+ * Every bad argument or file is an InputError naming the flag or file and the field (exit 2).
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InputError, show } from '../errors.js';
+import { validateGrid } from '../market/grid-spec.js';
+import { resolveMarket } from '../market/load.js';
+import type { GridSpec, ResolvedMarket } from '../market/types.js';
+import { isObject, own, readJson } from '../market/validate.js';
+import { presetJson, presetNames } from '../presets.js';
+import { parseHistoryCsv } from '../history/parse.js';
+import {
+  APC_METHODS, calibrate, calibratedMarket, formatReport, type ApcMethod, type CalibrationOptions, type CalibrationResult,
+  type GridSource,
+} from './calibrate.js';
+
+/** Usage lines of the command, for the CLI's help text. */
+export const CALIBRATE_USAGE = `  margin-engine calibrate --history FILE --market FILE [--base-grid PRESET|FILE] [--previous FILE]
+                      [--lambda 0.94] [--k 3] [--mpor-days 2] [--apc none|buffer|stressed-weight|floor]
+                      [--stressed-period FROM:TO] [--stress-window 250] [--seed-returns 20]
+                      [--days-per-year N] [--out FILE] [--report FILE] [--market-out FILE [--refresh-vol]]`;
+
+/** Flag names of the calibration options, for messages. */
+const FLAGS: Record<string, string> = {
+  lambda: '--lambda', k: '--k', mporDays: '--mpor-days', apc: '--apc', stressedPeriod: '--stressed-period',
+  stressWindow: '--stress-window', seedReturns: '--seed-returns', daysPerYear: '--days-per-year',
+};
+const flag = (field: string) => FLAGS[field] ?? field;
+
+const NUMBER_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+/** A number flag: the number, or the raw text (which the option check then reports as not a number). */
+function numberFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  return (NUMBER_RE.test(v) ? Number(v) : v) as number;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
+}
+
+function writeText(path: string, what: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new InputError(`${what} ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
+}
+
+/**
+ * A grid block from a JSON file: the file is a grid block (it has `points`), or a market snapshot
+ * whose `risk.grid` is taken.
+ */
+export function gridSourceFromFile(path: string, what: string): GridSource {
+  const json = readJson(readText(path, what), path);
+  if (isObject(json) && own(json, 'points') === undefined) {
+    const risk = own(json, 'risk');
+    if (isObject(risk) && own(risk, 'grid') !== undefined) return { raw: own(risk, 'grid'), source: path, path: 'risk.grid' };
+  }
+  return { raw: json, source: path, path: '' };
+}
+
+/** `run --grid FILE`: the grid of a grid-block file (or of a market file's risk.grid), validated against `market`. */
+export function loadGridFile(path: string, market: ResolvedMarket): GridSpec {
+  const g = gridSourceFromFile(path, '--grid');
+  return validateGrid(g.raw, g.source, g.path ?? '', market);
+}
+
+/** `--base-grid`: a preset name, else a file. */
+function baseGrid(v: string): GridSource {
+  const names = presetNames();
+  if (names.includes(v)) return { raw: presetJson(v), source: `presets/${v}.json`, path: '' };
+  try {
+    return gridSourceFromFile(v, '--base-grid');
+  } catch (e) {
+    if (e instanceof InputError && /cannot read/.test(e.message) && !/[/\\.]/.test(v)) {
+      throw new InputError(`--base-grid: ${show(v)} is neither a preset (${names.join(', ')}) nor a readable file`, { path: '--base-grid' });
+    }
+    throw e;
+  }
+}
+
+/** Parses `FROM:TO` (two days YYYY-MM-DD). */
+function stressedPeriod(v: string | undefined): CalibrationOptions['stressedPeriod'] {
+  if (v === undefined) return undefined;
+  const parts = v.split(':');
+  if (parts.length !== 2) {
+    throw new InputError(`--stressed-period: expected FROM:TO, two days YYYY-MM-DD such as 2020-02-20:2020-04-30, got ${show(v)}`,
+      { path: '--stressed-period' });
+  }
+  return { from: parts[0], to: parts[1] };
+}
+
+/** Runs the command; returns the exit status (errors are thrown, the CLI maps them to 2 or 1). */
+export async function calibrateCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv, strict: true, allowPositionals: false,
+    options: {
+      history: { type: 'string' }, market: { type: 'string' }, 'base-grid': { type: 'string' }, previous: { type: 'string' },
+      lambda: { type: 'string' }, k: { type: 'string' }, 'mpor-days': { type: 'string' }, apc: { type: 'string' },
+      'stressed-period': { type: 'string' }, 'stress-window': { type: 'string' }, 'seed-returns': { type: 'string' },
+      'days-per-year': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' },
+      'market-out': { type: 'string' }, 'refresh-vol': { type: 'boolean' },
+    },
+  });
+  if (!values.history) throw new InputError('calibrate: --history FILE is required (CSV date,underlying,price)', { path: '--history' });
+  if (!values.market) throw new InputError('calibrate: --market FILE is required', { path: '--market' });
+  if (values.history === '-' && values.market === '-') throw new InputError('--history and --market cannot both read standard input');
+  if (values['refresh-vol'] && !values['market-out']) {
+    throw new InputError('--refresh-vol: the refreshed vols are written into a market; give --market-out FILE', { path: '--refresh-vol' });
+  }
+  if (values.apc !== undefined && !APC_METHODS.includes(values.apc as ApcMethod)) {
+    throw new InputError(`--apc: expected one of ${APC_METHODS.join(', ')}, got ${show(values.apc)}`, { path: '--apc' });
+  }
+  const options: CalibrationOptions = {
+    lambda: numberFlag(values.lambda), k: numberFlag(values.k), mporDays: numberFlag(values['mpor-days']),
+    apc: values.apc as ApcMethod | undefined, stressedPeriod: stressedPeriod(values['stressed-period']),
+    stressWindow: numberFlag(values['stress-window']), seedReturns: numberFlag(values['seed-returns']),
+    daysPerYear: numberFlag(values['days-per-year']),
+  };
+
+  const marketSource = values.market === '-' ? 'stdin' : values.market;
+  const marketJson = readJson(readText(values.market, '--market'), marketSource);
+  const market = resolveMarket(marketJson, marketSource);
+  let base: GridSource;
+  if (values['base-grid'] !== undefined) base = baseGrid(values['base-grid']);
+  else {
+    const risk = isObject(marketJson) ? own(marketJson, 'risk') : undefined;
+    const grid = isObject(risk) ? own(risk, 'grid') : undefined;
+    if (grid === undefined) {
+      throw new InputError(`--base-grid: the market ${marketSource} has no risk.grid to calibrate; give --base-grid PRESET or FILE `
+        + `(presets: ${presetNames().join(', ')})`, { path: '--base-grid' });
+    }
+    base = { raw: grid, source: marketSource, path: 'risk.grid' };
+  }
+  const previous = values.previous !== undefined ? gridSourceFromFile(values.previous, '--previous') : undefined;
+  const historySource = values.history === '-' ? 'stdin' : values.history;
+  const history = parseHistoryCsv(readText(values.history, '--history'), historySource);
+
+  const result = calibrate({ history, market, base, previous }, options, flag);
+
+  const gridText = formatJson(result.grid) + '\n';
+  if (!values.out || values.out === '-') process.stdout.write(gridText);
+  else writeText(values.out, '--out', gridText);
+  if (values['market-out']) {
+    writeText(values['market-out'], '--market-out', formatJson(calibratedMarket(marketJson, result, !!values['refresh-vol'])) + '\n');
+  }
+  const report = values.report;
+  if (report === undefined) process.stderr.write(formatReport(result));
+  else writeText(report, '--report', report.endsWith('.json') ? JSON.stringify(reportJson(result), null, 2) + '\n' : formatReport(result));
+  return 0;
+}
+
+/**
+ * JSON for people: indented by two spaces, but an array or object that fits on one line of
+ * `width` characters (a point, a list of moves) is written on one line.
+ */
+export function formatJson(value: unknown, width = 100, indent = ''): string {
+  const flat = inline(value);
+  if (typeof value !== 'object' || value === null || indent.length + flat.length <= width) return flat;
+  const inner = indent + '  ';
+  if (Array.isArray(value)) {
+    return `[\n${value.map((v) => inner + formatJson(v, width, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, width, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** One-line JSON with a space after each comma and colon: `{ "move": -0.15, "cover": 1 }`. */
+function inline(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => inline(v === undefined ? null : v)).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return entries.length === 0 ? '{}' : `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`).join(', ')} }`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The report as JSON: settings and the per-underlying figures (the grid itself is in --out). */
+export function reportJson(r: CalibrationResult): unknown {
+  return {
+    settings: r.settings, asOf: r.asOf, historyTo: r.historyTo, uncovered: r.uncovered,
+    underlyings: r.underlyings,
+  };
+}

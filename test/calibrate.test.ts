@@ -1,0 +1,245 @@
+// `margin-engine calibrate` and `run --grid` as shipped (dist/src/cli.js, built by `pretest`).
+// Histories are synthetic: returns of constant size c with alternating sign, so the EWMA sigma
+// is c exactly and the scan range is m = k c sqrt(mpor days) (docs/dim.md). A short perpetual of
+// one contract on spot S loses S * move at the up point of the scan range, so its grid margin is
+// S * m. Tolerance: 1e-9 relative (prices go through CSV with 17 significant digits and the margin
+// through CSV output).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageFile } from '../src/paths.js';
+import { validateGrid } from '../src/market/grid-spec.js';
+import { resolveMarket } from '../src/market/load.js';
+
+const CLI = packageFile('dist', 'src', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'margin-calibrate-'));
+const REL = 1e-9;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function close(actual: number, expected: number, what: string): void {
+  const d = Math.abs(actual - expected) / Math.abs(expected);
+  expect(d, `${what}: got ${actual}, expected ${expected}`).toBeLessThanOrEqual(REL);
+}
+
+const market = {
+  asOf: '2026-11-20T00:00:00Z', currency: 'USD',
+  underlyings: { BTC: { spot: 97000, rate: 0.04, vol: 0.6, group: 'CRYPTO' }, ETH: { spot: 3100, rate: 0.04, vol: 0.75, group: 'CRYPTO' } },
+  instruments: {
+    'BTC-PERP': { kind: 'perpetual', underlying: 'BTC' },
+    'ETH-PERP': { kind: 'perpetual', underlying: 'ETH' },
+  },
+  risk: {
+    grid: { points: [{ move: -0.15 }, { move: -0.05 }, { move: 0 }, { move: 0.05 }, { move: 0.15 }], groups: { CRYPTO: { offset: 0.5 } } },
+    es: { confidence: 0.975, horizonDays: 2, scenarios: 2000, seed: 1, distribution: 'normal' },
+  },
+};
+const marketPath = join(dir, 'market.json');
+writeFileSync(marketPath, JSON.stringify(market));
+const resolved = resolveMarket(market, 'market.json');
+const bookPath = join(dir, 'book.csv');
+writeFileSync(bookPath, 'portfolio,instrument,quantity\nSHORT_BTC,BTC-PERP,-1\nSHORT_ETH,ETH-PERP,-1\n');
+
+/** A history of `n` daily returns of size c_u with alternating sign, every calendar day up to 2026-11-20. */
+function writeHistory(name: string, sizes: Record<string, number>, n = 60): string {
+  const rows = ['date,underlying,price'];
+  const end = Date.UTC(2026, 10, 20);
+  for (const [u, c] of Object.entries(sizes)) {
+    let p = 1000;
+    for (let i = 0; i <= n; i++) {
+      if (i > 0) p *= Math.exp(i % 2 === 1 ? c : -c);
+      rows.push(`${new Date(end - (n - i) * 86_400_000).toISOString().slice(0, 10)},${u},${p.toPrecision(17)}`);
+    }
+  }
+  const path = join(dir, name);
+  writeFileSync(path, rows.join('\n') + '\n');
+  return path;
+}
+
+function margins(csv: string): Record<string, number> {
+  const [, ...rows] = csv.trimEnd().split('\n');
+  return Object.fromEntries(rows.map((r) => { const f = r.split(','); return [f[0], Number(f[2])]; }));
+}
+
+const h1 = writeHistory('h1.csv', { BTC: 0.02, ETH: 0.03 });
+const m = (c: number, k = 3, days = 2) => k * c * Math.sqrt(days);
+
+describe('margin-engine calibrate', () => {
+  it('lists the command in --help', () => {
+    const h = cli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/margin-engine calibrate --history FILE --market FILE \[--base-grid PRESET\|FILE\]/);
+    expect(h.out).toMatch(/--grid FILE/);
+  });
+
+  it('writes a grid block that validates, with the report on standard error, and run --grid uses it', () => {
+    const out = join(dir, 'grid1.json');
+    const r = cli(['calibrate', '--history', h1, '--market', marketPath, '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('');
+    const grid = JSON.parse(readFileSync(out, 'utf8'));
+    const spec = validateGrid(grid, 'grid1.json', '', resolved);
+    // Base scan range 15 %: moveScale = m / 0.15.
+    close(spec.underlyings.get('BTC')!.moveScale, m(0.02) / 0.15, 'BTC moveScale');
+    close(spec.underlyings.get('ETH')!.moveScale, m(0.03) / 0.15, 'ETH moveScale');
+    expect(grid.groups).toEqual({ CRYPTO: { offset: 0.5 } });
+    expect(r.err).toMatch(/underlying +returns +sigma\/day/);
+    expect(r.err).toMatch(/^BTC: EWMA sigma 2 % a day \(38\.21 % a year at 365 days\); model move 3 x 2 % x sqrt\(2\) = 8\.485 %; scan range 15 % -> 8\.485 %, down/m);
+
+    const run = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--grid', out]);
+    expect(run.code, run.err).toBe(0);
+    const im = margins(run.out);
+    close(im.SHORT_BTC, 97000 * m(0.02), 'short BTC perpetual');
+    close(im.SHORT_ETH, 3100 * m(0.03), 'short ETH perpetual');
+  });
+
+  it('prints the grid on standard output without --out, with --k and --mpor-days', () => {
+    const r = cli(['calibrate', '--history', h1, '--market', marketPath, '--k', '2.5', '--mpor-days', '5', '--report', join(dir, 'r.txt')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe('');
+    const spec = validateGrid(JSON.parse(r.out), 'stdout', '', resolved);
+    close(spec.underlyings.get('BTC')!.moveScale * 0.15, m(0.02, 2.5, 5), 'BTC scan range');
+    expect(readFileSync(join(dir, 'r.txt'), 'utf8')).toMatch(/k 2\.5, lambda 0\.94, margin period of risk 5 days/);
+  });
+
+  it('buffer: 25 % on top, held while the model move rises within it, released when it passes', () => {
+    const g1 = join(dir, 'b1.json'), g2 = join(dir, 'b2.json'), g3 = join(dir, 'b3.json'), rep = join(dir, 'b2.report.json');
+    // Day 1: no previous calibration: 1.25 m.
+    expect(cli(['calibrate', '--history', h1, '--market', marketPath, '--apc', 'buffer', '--out', g1]).code).toBe(0);
+    const s1 = validateGrid(JSON.parse(readFileSync(g1, 'utf8')), 'b1', '', resolved);
+    close(s1.underlyings.get('BTC')!.moveScale * 0.15, 1.25 * m(0.02), 'day 1');
+    // Day 2: sigma up 10 %: m2 = 1.1 m1 < 1.25 m1: the move stays at 1.25 m1.
+    const h2 = writeHistory('h2.csv', { BTC: 0.022, ETH: 0.03 });
+    const r2 = cli(['calibrate', '--history', h2, '--market', marketPath, '--apc', 'buffer', '--previous', g1, '--out', g2, '--report', rep]);
+    expect(r2.code, r2.err).toBe(0);
+    const s2 = validateGrid(JSON.parse(readFileSync(g2, 'utf8')), 'b2', '', resolved);
+    close(s2.underlyings.get('BTC')!.moveScale * 0.15, 1.25 * m(0.02), 'day 2 held');
+    const report = JSON.parse(readFileSync(rep, 'utf8'));
+    expect(report.settings).toMatchObject({ apc: 'buffer', k: 3, lambda: 0.94, mporDays: 2, bufferRate: 0.25 });
+    const btc = report.underlyings.find((u: { underlying: string }) => u.underlying === 'BTC');
+    expect(btc.buffer.state).toBe('held');
+    expect(btc.beforeFrom).toBe('previous');
+    expect(btc.why).toMatch(/kept, the buffer absorbs the change/);
+    // Day 3: sigma 1.5 x day 1: m3 = 1.5 m1 > 1.25 m1: the buffer is used up, the move is m3.
+    const h3 = writeHistory('h3.csv', { BTC: 0.03, ETH: 0.03 });
+    expect(cli(['calibrate', '--history', h3, '--market', marketPath, '--apc', 'buffer', '--previous', g2, '--out', g3]).code).toBe(0);
+    const s3 = validateGrid(JSON.parse(readFileSync(g3, 'utf8')), 'b3', '', resolved);
+    close(s3.underlyings.get('BTC')!.moveScale * 0.15, m(0.03), 'day 3 released');
+  });
+
+  it('stressed weight over a period, and floor, from the command line', () => {
+    // BTC only: 20 returns of 1 %, 10 of 4 % (the stressed period), 30 of 1 %.
+    const rows = ['date,underlying,price'];
+    const end = Date.UTC(2026, 10, 20);
+    let p = 1000;
+    for (let i = 0; i <= 60; i++) {
+      const c = i >= 21 && i <= 30 ? 0.04 : 0.01;  // returns 21..30 (dated 40..31 days before the end) at 4 %
+      if (i > 0) p *= Math.exp(i % 2 === 1 ? c : -c);
+      rows.push(`${new Date(end - (60 - i) * 86_400_000).toISOString().slice(0, 10)},BTC,${p.toPrecision(17)}`);
+    }
+    const hs = join(dir, 'hs.csv');
+    writeFileSync(hs, rows.join('\n') + '\n');
+    const from = new Date(end - 39 * 86_400_000).toISOString().slice(0, 10);
+    const to = new Date(end - 30 * 86_400_000).toISOString().slice(0, 10);
+    const r = cli(['calibrate', '--history', hs, '--market', marketPath, '--apc', 'stressed-weight', '--stressed-period', `${from}:${to}`,
+      '--report', join(dir, 's.json')]);
+    expect(r.code, r.err).toBe(0);
+    const sr = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
+    const u = sr.underlyings[0];
+    // Seed: 20 returns of 1 %; 10 of 4 %; 30 of 1 %.
+    const v = 1e-4 + 0.94 ** 30 * (16e-4 + 0.94 ** 10 * (1e-4 - 16e-4) - 1e-4);
+    close(u.sigma, Math.sqrt(v), 'EWMA');
+    close(u.stressed.sigma, 0.04, 'stressed');
+    close(u.sigmaModel, Math.sqrt(0.75 * v + 0.25 * 16e-4), 'blend');
+    expect(JSON.parse(r.out).underlyings.ETH).toBeUndefined();
+    expect(sr.uncovered).toEqual(['ETH']); // not in the history: kept, and said in the report
+
+    const f = cli(['calibrate', '--history', hs, '--market', marketPath, '--apc', 'floor', '--report', join(dir, 'f.json')]);
+    expect(f.code, f.err).toBe(0);
+    const uf = JSON.parse(readFileSync(join(dir, 'f.json'), 'utf8')).underlyings[0];
+    const floor = Math.sqrt((50 * 1e-4 + 10 * 16e-4) / 60);
+    close(uf.floor.sigma, floor, 'floor over the whole (short) history');
+    close(uf.sigmaModel, Math.max(floor, Math.sqrt(v)), 'floored');
+  });
+
+  it('--market-out writes the market with the new grid and, with --refresh-vol, the vols', () => {
+    const mo = join(dir, 'm-out.json');
+    const r = cli(['calibrate', '--history', h1, '--market', marketPath, '--market-out', mo, '--refresh-vol', '--report', join(dir, 'x.txt')]);
+    expect(r.code, r.err).toBe(0);
+    const m2 = resolveMarket(JSON.parse(readFileSync(mo, 'utf8')), 'm-out.json');
+    close(m2.underlyings.vol[m2.underlyings.index.get('BTC')!], 0.02 * Math.sqrt(365), 'BTC vol');
+    close(m2.risk.grid!.underlyings.get('ETH')!.moveScale, m(0.03) / 0.15, 'ETH in risk.grid');
+    const run = cli(['run', '--market', mo, '--portfolios', bookPath]);
+    close(margins(run.out).SHORT_BTC, 97000 * m(0.02), 'run on the written market');
+    // --base-grid takes a preset; --previous takes a market file (its risk.grid).
+    const p = cli(['calibrate', '--history', h1, '--market', marketPath, '--base-grid', 'span-16', '--previous', mo, '--report', join(dir, 'y.json')]);
+    expect(p.code, p.err).toBe(0);
+    const rep = JSON.parse(readFileSync(join(dir, 'y.json'), 'utf8'));
+    close(rep.underlyings[0].before, m(0.02), 'before = the previous market grid');
+    close(JSON.parse(p.out).underlyings.BTC.moveScale, m(0.02) / 0.09, 'span-16: M = 9 %');
+  });
+
+  it('calibrates the example market on the bundled history; EWMA recomputed here from the CSV', () => {
+    const hist = packageFile('examples', 'history.csv');
+    const ex = packageFile('examples', 'market.json');
+    const exMarket = resolveMarket(JSON.parse(readFileSync(ex, 'utf8')), 'examples/market.json');
+    const r = cli(['calibrate', '--history', hist, '--market', ex, '--report', join(dir, 'ex.json')]);
+    expect(r.code, r.err).toBe(0);
+    const spec = validateGrid(JSON.parse(r.out), 'stdout', '', exMarket);
+    // An independent EWMA: prices by date, seed = mean of the first 20 squared log returns,
+    // then v <- 0.94 v + 0.06 r^2 over the rest.
+    const byU = new Map<string, [string, number][]>();
+    for (const line of readFileSync(hist, 'utf8').trim().split('\n').slice(1)) {
+      const [d, u, p] = line.split(',');
+      if (!byU.has(u)) byU.set(u, []);
+      byU.get(u)!.push([d, Number(p)]);
+    }
+    for (const [u, rows] of byU) {
+      rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const ret = rows.slice(1).map(([, p], i) => Math.log(p / rows[i][1]));
+      let v = ret.slice(0, 20).reduce((s, x) => s + x * x, 0) / 20;
+      for (const x of ret.slice(20)) v = 0.94 * v + 0.06 * x * x;
+      const move = 3 * Math.sqrt(v) * Math.SQRT2;
+      let range = 0;
+      const own = spec.underlyings.get(u)?.moves;
+      spec.points.forEach((p, j) => { if (p.cover === 1) range = Math.max(range, Math.abs(own ? own[j] : p.move * spec.underlyings.get(u)!.moveScale)); });
+      expect(Math.abs(range / move - 1), `${u}: scan range ${range}, expected ${move}`).toBeLessThanOrEqual(1e-12);
+    }
+    expect(byU.size).toBe(exMarket.underlyings.ids.length);
+  });
+
+  it.each([
+    [['--lambda', '1.5'], /^margin-engine: --lambda: expected a number strictly between 0 and 1, got 1\.5$/m],
+    [['--lambda', 'abc'], /^margin-engine: --lambda: expected a number strictly between 0 and 1, got "abc"$/m],
+    [['--k', '0'], /^margin-engine: --k: expected a number > 0, got 0$/m],
+    [['--mpor-days=-2'], /^margin-engine: --mpor-days: expected a number > 0, got -2$/m],
+    [['--apc', 'cap'], /^margin-engine: --apc: expected one of none, buffer, stressed-weight, floor, got "cap"$/m],
+    [['--apc', 'stressed-weight', '--stressed-period', '2020-03-01'], /^margin-engine: --stressed-period: expected FROM:TO/m],
+    [['--seed-returns', '100'], /^margin-engine: h1\.csv: underlying "BTC": 60 returns .* needs at least 100 .*\(--seed-returns\)$/m],
+    [['--refresh-vol'], /^margin-engine: --refresh-vol: the refreshed vols are written into a market; give --market-out FILE$/m],
+    [['--base-grid', 'tims'], /^margin-engine: --base-grid: "tims" is neither a preset \(crypto, span-16, tims-equity, tims-index\) nor a readable file$/m],
+  ])('rejects %j with exit 2 and a message naming the field', (extra, pattern) => {
+    const r = cli(['calibrate', '--history', 'h1.csv', '--market', marketPath, ...extra]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(pattern);
+    expect(r.out).toBe('');
+  });
+
+  it('rejects a history with an underlying the market lacks, a missing --history, and --grid with --preset', () => {
+    const bad = writeHistory('bad.csv', { BTC: 0.02, XRP: 0.03 });
+    const r = cli(['calibrate', '--history', bad, '--market', marketPath]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad\.csv: row 63: underlying "XRP" is not in the market/);
+    const n = cli(['calibrate', '--market', marketPath]);
+    expect(n.code).toBe(2);
+    expect(n.err).toMatch(/--history FILE is required/);
+    const g = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--grid', 'x.json', '--preset', 'crypto']);
+    expect(g.code).toBe(2);
+    expect(g.err).toMatch(/--grid: give --preset or --grid, not both/);
+  });
+});
