@@ -1,6 +1,10 @@
 // The generalised Black-Scholes-Merton price of a European option and its sensitivities, per
-// unit of underlying (contract section 2, "Value of one contract"). Scalar, allocation-free and
-// inline-able: the valuation and revaluation kernels call these in their loops.
+// unit of underlying (contract section 2, "Value of one contract"). Allocation-free and inline-able,
+// in two forms: scalar (bsmPrice, bsmStoreGreeks; the scalar kernels revalueScalar and
+// valueInstrumentsScalar) and on two f64 lanes (bsmPrice2, bsmStoreGreeks2; the SIMD kernels
+// revalue and valueInstruments, which the host calls). The two forms compute the same formulas in
+// the same order; they differ only in the last bits of exp, log and the normal CDF (vector
+// versions in assembly/vmath.ts and assembly/normal.ts, within one ulp and 1e-15 relative).
 //
 // Inputs (every function): S spot (>= 0), K strike (> 0), T year fraction to expiry (ACT/365F),
 // r rate and q yield (annual, continuously compounded, decimal), vol annualised lognormal vol.
@@ -18,7 +22,8 @@
 //   e^{-qT} w (call) or -e^{-qT} w (put) with w = 1 in the money, 0 out of it, 0.5 at F == K;
 //   theta the time derivative of that intrinsic, with the same weight w; gamma = vega = 0.
 // - S == 0: the limit (call 0, put K e^{-rT}, gamma 0). S < 0 or K < 0: NaN. Any NaN input gives NaN.
-import { normCdf, normPdf } from './normal';
+import { normCdf, normPdf, normCdfGivenExp2, normCdfDiff2, expHalfSquare2, codyFirst2, INV_SQRT_2PI } from './normal';
+import { vexp, vlog } from './vmath';
 import { OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA } from './layout';
 
 /** d1 as the contract writes it; sd = vol sqrt T > 0. */
@@ -55,9 +60,18 @@ import { OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA } from './layout';
 // @ts-ignore: decorator
 @inline export function bsmPrice(isCall: bool, S: f64, K: f64, T: f64, r: f64, q: f64, vol: f64): f64 {
   if (T <= 0.0) return intrinsic(isCall, S, K);
-  const df = Math.exp(-r * T);
-  const F = S * Math.exp((r - q) * T);
-  const sd = vol * Math.sqrt(T);
+  return bsmPriceRow(isCall, S, K, T, vol, Math.exp(-r * T), Math.exp((r - q) * T), Math.sqrt(T));
+}
+
+/**
+ * bsmPrice for T > 0 given the factors that depend only on (r, q, T): df = e^{-rT},
+ * g = e^{(r-q)T} and sqrtT = sqrt T. A kernel revaluing one option in many scenarios at one T
+ * computes them once; the result is bit for bit bsmPrice's.
+ */
+// @ts-ignore: decorator
+@inline export function bsmPriceRow(isCall: bool, S: f64, K: f64, T: f64, vol: f64, df: f64, g: f64, sqrtT: f64): f64 {
+  const F = S * g;
+  const sd = vol * sqrtT;
   if (sd <= 0.0) return df * intrinsic(isCall, F, K);
   const d1 = bsmD1(F, K, T, vol, sd);
   return bsmFromD(isCall, F, K, df, d1, d1 - sd);
@@ -117,4 +131,194 @@ import { OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA } from './layout';
   store<f64>(out + <usize>OUT_GAMMA * stride, scale * gamma);
   store<f64>(out + <usize>OUT_VEGA * stride, scale * vega);
   store<f64>(out + <usize>OUT_THETA * stride, scale * theta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two lanes at once (f64x2). `call` is a lane mask (all ones: call, zero: put). Each lane's result
+// depends only on that lane's inputs. Degenerate lanes (T <= 0, vol sqrt T <= 0) get the values of
+// the file comment, exactly as the scalar functions give them.
+//
+// One exponential serves both normal CDFs: with d2 = d1 - vol sqrt T, exp(-d2^2/2) =
+// exp(-d1^2/2) * exp(d1 sd - sd^2/2) = exp(-d1^2/2) * F/K. The identity is used where
+// exp(-d1^2/2) is a normal number (|d1| < 37); its rounding differs from computing exp(-d2^2/2)
+// from the rounded d2 by a few units of d1 * sd * 2^-53, the same order as the rounding of d2
+// itself.
+// ---------------------------------------------------------------------------------------------
+
+/** Below this |d1| the tail factor of N(d2) comes from that of N(d1) (see above). */
+const IDENTITY_LIMIT: f64 = 37.0;
+
+// @ts-ignore: decorator
+@inline function sp(x: f64): v128 { return f64x2.splat(x); }
+
+/** +1 on call lanes, -1 on put lanes. */
+// @ts-ignore: decorator
+@inline function callSign(call: v128): v128 { return v128.bitselect(sp(1.0), sp(-1.0), call); }
+
+/** Discount factor e^{-rT} on two lanes (the same rounding as the scalar Math.exp(-r * T) argument). */
+// @ts-ignore: decorator
+@inline export function discount2(r: v128, T: v128): v128 {
+  return vexp(f64x2.mul(f64x2.neg(r), T));
+}
+
+/** Carry factor e^{(r-q)T} on two lanes. */
+// @ts-ignore: decorator
+@inline export function carry2(r: v128, q: v128, T: v128): v128 {
+  return vexp(f64x2.mul(f64x2.sub(r, q), T));
+}
+
+/** Intrinsic value max(X-K,0) (call lanes) or max(K-X,0) (put lanes). */
+// @ts-ignore: decorator
+@inline function intrinsic2(call: v128, X: v128, K: v128): v128 {
+  return f64x2.max(f64x2.mul(callSign(call), f64x2.sub(X, K)), sp(0.0));
+}
+
+/** Weight of the payoff's slope: 1 in the money, 0 out of it, 0.5 at the money. */
+// @ts-ignore: decorator
+@inline function moneyWeight2(call: v128, X: v128, K: v128): v128 {
+  const itm = v128.bitselect(f64x2.gt(X, K), f64x2.lt(X, K), call);
+  return v128.bitselect(sp(1.0), v128.and(f64x2.eq(X, K), sp(0.5)), itm);
+}
+
+/** d1 = (ln(F/K) + vol^2 T / 2) / sd on two lanes, from lnfk = ln(F/K). */
+// @ts-ignore: decorator
+@inline function d1of(lnfk: v128, T: v128, vol: v128, sd: v128): v128 {
+  return f64x2.div(f64x2.add(lnfk, f64x2.mul(f64x2.mul(f64x2.mul(sp(0.5), vol), vol), T)), sd);
+}
+
+/** exp(-d2^2/2) from e1 = exp(-d1^2/2) and fk = F/K (see the section comment). */
+// @ts-ignore: decorator
+@inline function tailOfD2(e1: v128, fk: v128, d1: v128, d2: v128): v128 {
+  const e2 = f64x2.mul(e1, fk);
+  const direct = f64x2.ge(f64x2.abs(d1), sp(IDENTITY_LIMIT));
+  if (!v128.any_true(direct)) return e2;
+  return v128.bitselect(expHalfSquare2(f64x2.abs(d2)), e2, direct);
+}
+
+/**
+ * The BSM price for T > 0 on two lanes from the forward F, the strike K, fk = F/K, lnfk =
+ * ln(F/K), the vol, sd = vol sqrt T and the discount factor df; lanes with sd <= 0 get the
+ * discounted forward intrinsic. (A kernel that knows ln(F/K) as a sum of logarithms passes it.)
+ */
+// @ts-ignore: decorator
+@inline export function bsmPriceCore2(
+  call: v128, F: v128, K: v128, fk: v128, lnfk: v128, T: v128, vol: v128, sd: v128, df: v128,
+): v128 {
+  const d1 = d1of(lnfk, T, vol, sd);
+  const d2 = f64x2.sub(d1, sd);
+  // Call F N(d1) - K N(d2); put K N(-d2) - F N(-d1) = -(F N(-d1) - K N(-d2)): one expression with sign s.
+  const sgn = callSign(call);
+  let e1 = sp(0.0), e2 = sp(0.0);
+  if (!v128.all_true<i64>(v128.and(codyFirst2(d1), codyFirst2(d2)))) {
+    e1 = expHalfSquare2(f64x2.abs(d1));
+    e2 = tailOfD2(e1, fk, d1, d2);
+  }
+  const price = f64x2.mul(df, f64x2.mul(sgn, normCdfDiff2(F, f64x2.mul(sgn, d1), e1, K, f64x2.mul(sgn, d2), e2)));
+  const flat = f64x2.le(sd, sp(0.0));
+  if (!v128.any_true(flat)) return price;
+  return v128.bitselect(f64x2.mul(df, intrinsic2(call, F, K)), price, flat);
+}
+
+/**
+ * bsmPriceRow on two lanes: price for T > 0 on every lane given df = e^{-rT}, g = e^{(r-q)T}
+ * and sqrtT (discount2, carry2, f64x2.sqrt); lanes with vol sqrt T <= 0 get the discounted
+ * forward intrinsic.
+ */
+// @ts-ignore: decorator
+@inline export function bsmPriceRow2(call: v128, S: v128, K: v128, T: v128, vol: v128, df: v128, g: v128, sqrtT: v128): v128 {
+  const F = f64x2.mul(S, g);
+  const fk = f64x2.div(F, K);
+  return bsmPriceCore2(call, F, K, fk, vlog(fk), T, vol, f64x2.mul(vol, sqrtT), df);
+}
+
+/** bsmPrice on two lanes (T <= 0 lanes: intrinsic value at S). */
+// @ts-ignore: decorator
+@inline export function bsmPrice2(call: v128, S: v128, K: v128, T: v128, r: v128, q: v128, vol: v128): v128 {
+  const price = bsmPriceRow2(call, S, K, T, vol, discount2(r, T), carry2(r, q, T), f64x2.sqrt(T));
+  const expired = f64x2.le(T, sp(0.0));
+  if (!v128.any_true(expired)) return price;
+  return v128.bitselect(intrinsic2(call, S, K), price, expired);
+}
+
+/**
+ * The price of one option, computed by the vector code on one lane: the number the SIMD kernels
+ * (revalue, valueInstruments) use, bit for bit. Exported as the module's `bsmPrice`.
+ */
+export function bsmPriceLane(isCall: bool, S: f64, K: f64, T: f64, r: f64, q: f64, vol: f64): f64 {
+  const call = isCall ? i64x2.splat(-1) : i64x2.splat(0);
+  return f64x2.extract_lane(bsmPrice2(call, sp(S), sp(K), sp(T), sp(r), sp(q), sp(vol)), 0);
+}
+
+/** The scalar bsmPrice, exported for comparisons (tests and benchmarks). */
+export function bsmPriceScalar(isCall: bool, S: f64, K: f64, T: f64, r: f64, q: f64, vol: f64): f64 {
+  return bsmPrice(isCall, S, K, T, r, q, vol);
+}
+
+/** Stores both lanes of v at p, or only lane 0 when `single`. */
+// @ts-ignore: decorator
+@inline function store2(p: usize, v: v128, single: bool): void {
+  if (single) store<f64>(p, f64x2.extract_lane(v, 0));
+  else v128.store(p, v);
+}
+
+/**
+ * bsmStoreGreeks on two lanes: value, delta, gamma, vega and theta of two options, times `scale`,
+ * stored as two f64 at `out + k * stride` for k = OUT_VALUE .. OUT_THETA (only lane 0, one f64,
+ * when `single`). The value is bit for bit scale * bsmPrice2(...).
+ */
+// @ts-ignore: decorator
+@inline export function bsmStoreGreeks2(
+  call: v128, S: v128, K: v128, T: v128, r: v128, q: v128, vol: v128, scale: v128, out: usize, stride: usize,
+  single: bool,
+): void {
+  const sgn = callSign(call);
+  const df = discount2(r, T);
+  const dq = vexp(f64x2.mul(f64x2.neg(q), T));
+  const F = f64x2.mul(S, carry2(r, q, T));
+  const fk = f64x2.div(F, K);
+  const sqrtT = f64x2.sqrt(T);
+  const sd = f64x2.mul(vol, sqrtT);
+  const d1 = d1of(vlog(fk), T, vol, sd);
+  const d2 = f64x2.sub(d1, sd);
+  const e1 = expHalfSquare2(f64x2.abs(d1));
+  const n1 = normCdfGivenExp2(f64x2.mul(sgn, d1), e1);
+  const n2 = normCdfGivenExp2(f64x2.mul(sgn, d2), tailOfD2(e1, fk, d1, d2));
+  let value = f64x2.mul(df, f64x2.mul(sgn, f64x2.sub(f64x2.mul(F, n1), f64x2.mul(K, n2))));
+  const pdf = f64x2.mul(sp(INV_SQRT_2PI), e1);
+  const sdqPdf = f64x2.mul(f64x2.mul(S, dq), pdf);
+  let gamma = v128.and(f64x2.div(f64x2.mul(dq, pdf), f64x2.mul(S, sd)), f64x2.gt(pdf, sp(0.0)));
+  let vega = f64x2.mul(sdqPdf, sqrtT);
+  const decay = f64x2.div(f64x2.mul(f64x2.neg(sdqPdf), vol), f64x2.mul(sp(2.0), sqrtT));
+  const dqn1 = f64x2.mul(dq, n1);
+  let delta = v128.bitselect(dqn1, f64x2.sub(sp(0.0), dqn1), call);
+  // theta: call decay - r K df N(d2) + q S dq N(d1); put decay + r K df N(-d2) - q S dq N(-d1).
+  const a = f64x2.mul(f64x2.mul(f64x2.mul(r, K), df), n2);
+  const b = f64x2.mul(f64x2.mul(f64x2.mul(q, S), dq), n1);
+  let theta = f64x2.add(f64x2.sub(decay, f64x2.mul(sgn, a)), f64x2.mul(sgn, b));
+  const flat = f64x2.le(sd, sp(0.0));
+  if (v128.any_true(flat)) {
+    // vol sqrt T <= 0: discounted forward intrinsic, -d/dT of max(S e^{-qT} - K e^{-rT}, 0) or its put twin.
+    const w = moneyWeight2(call, F, K);
+    const carry = f64x2.sub(f64x2.mul(f64x2.mul(q, S), dq), f64x2.mul(f64x2.mul(r, K), df));
+    const wdq = f64x2.mul(w, dq), wc = f64x2.mul(w, carry);
+    value = v128.bitselect(f64x2.mul(df, intrinsic2(call, F, K)), value, flat);
+    delta = v128.bitselect(v128.bitselect(wdq, f64x2.sub(sp(0.0), wdq), call), delta, flat);
+    theta = v128.bitselect(v128.bitselect(wc, f64x2.sub(sp(0.0), wc), call), theta, flat);
+    gamma = v128.andnot(gamma, flat);
+    vega = v128.andnot(vega, flat);
+  }
+  const expired = f64x2.le(T, sp(0.0));
+  if (v128.any_true(expired)) {
+    const w = moneyWeight2(call, S, K);
+    value = v128.bitselect(intrinsic2(call, S, K), value, expired);
+    delta = v128.bitselect(v128.bitselect(w, f64x2.sub(sp(0.0), w), call), delta, expired);
+    gamma = v128.andnot(gamma, expired);
+    vega = v128.andnot(vega, expired);
+    theta = v128.andnot(theta, expired);
+  }
+  store2(out + <usize>OUT_VALUE * stride, f64x2.mul(scale, value), single);
+  store2(out + <usize>OUT_DELTA * stride, f64x2.mul(scale, delta), single);
+  store2(out + <usize>OUT_GAMMA * stride, f64x2.mul(scale, gamma), single);
+  store2(out + <usize>OUT_VEGA * stride, f64x2.mul(scale, vega), single);
+  store2(out + <usize>OUT_THETA * stride, f64x2.mul(scale, theta), single);
 }

@@ -6,12 +6,15 @@ export {
   OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA, NGREEKS,
 } from './layout';
 export { heapBase } from './memory';
-export { revalue } from './revalue';
+export { revalueSimd as revalue } from './revalue-simd';
+export { revalue as revalueScalar } from './revalue';
 export { aggregate } from './aggregate';
 export { gridReduce } from './grid';
-export { valueInstruments } from './valuation';
+export { valueInstrumentsSimd as valueInstruments } from './valuation-simd';
+export { valueInstruments as valueInstrumentsScalar } from './valuation';
 export { normCdf, normPdf } from './normal';
-export { bsmPrice } from './bsm';
+export { bsmPriceLane as bsmPrice, bsmPriceScalar } from './bsm';
+export { vmathMap } from './vmath-map';
 export { philoxBlock, rngSample } from './rng';
 export { esShocks } from './shocks';
 export { esTail, esTailIndex } from './tail';

@@ -1,9 +1,11 @@
-// The scenario revaluation kernel: builds the instrument P&L cube.
+// The scenario revaluation kernel in scalar code: builds the instrument P&L cube one cell at a time.
+// The module exports it as `revalueScalar`, the baseline of the SIMD kernel (assembly/revalue-simd.ts),
+// which the module exports as `revalue` and the host calls.
 import {
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, col,
   KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT,
 } from './layout';
-import { bsmPrice } from './bsm';
+import { bsmPrice, bsmPriceRow } from './bsm';
 
 /**
  * Revalues instruments `first .. first+count-1` of `table` (n rows, layout.ts) in `nScen`
@@ -56,10 +58,22 @@ export function revalue(
       const w = load<f64>(volWeight + at);
       const v0 = bsmPrice(isCall, S, K, T, r, q, vol);
       const T1 = T - horizonYears;
-      for (let s = 0; s < nScen; s++) {
-        const o = <usize>s << 3;
-        const vol1 = vol * (1.0 + load<f64>(dv + o) * w);
-        store<f64>(row + o, cs * (bsmPrice(isCall, S * load<f64>(m + o), K, T1, r, q, vol1) - v0));
+      if (T1 <= 0.0) {
+        for (let s = 0; s < nScen; s++) {
+          const o = <usize>s << 3;
+          const vol1 = vol * (1.0 + load<f64>(dv + o) * w);
+          store<f64>(row + o, cs * (bsmPrice(isCall, S * load<f64>(m + o), K, T1, r, q, vol1) - v0));
+        }
+      } else {
+        // The factors of (r, q, T1), once per row: the cells are bit for bit bsmPrice's.
+        const df = Math.exp(-r * T1);
+        const g = Math.exp((r - q) * T1);
+        const sqrtT = Math.sqrt(T1);
+        for (let s = 0; s < nScen; s++) {
+          const o = <usize>s << 3;
+          const vol1 = vol * (1.0 + load<f64>(dv + o) * w);
+          store<f64>(row + o, cs * (bsmPriceRow(isCall, S * load<f64>(m + o), K, T1, vol1, df, g, sqrtT) - v0));
+        }
       }
     }
     for (let s = nScen; s < stride; s++) store<f64>(row + (<usize>s << 3), 0.0);

@@ -1,5 +1,7 @@
 // Kernel: value and sensitivities of one contract of every instrument in a table (contract
-// section 2, "Value of one contract"; the numbers of the `value` command).
+// section 2, "Value of one contract"; the numbers of the `value` command), in scalar code. The
+// module exports it as `valueInstrumentsScalar`, the baseline of the SIMD kernel
+// (assembly/valuation-simd.ts), which the module exports as `valueInstruments` and the host calls.
 import {
   KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT,
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F,

@@ -13,8 +13,16 @@ import { parseMarket } from './market/load.js';
 import { parsePortfolios } from './portfolio/parse.js';
 import { createGridModel } from './grid/model.js';
 import { createEsModel } from './es/model.js';
-import { loadPreset, presetNames } from './presets.js';
+import { loadMethodPreset, loadPreset, methodPresetNames, presetNames } from './presets.js';
+import { createMarginModel } from './stress/model.js';
+import { validateStress } from './stress/spec.js';
+import { parseHistoryCsv } from './history/parse.js';
+import { readJson } from './market/validate.js';
+import type { EsSpec, FhsSpec, GridSpec, StressSpec } from './market/types.js';
+import { CALIBRATE_USAGE, calibrateCommand, loadGridFile } from './dim/command.js';
+import { ACCOUNTS_HELP, ACCOUNTS_OPTIONS, ACCOUNTS_USAGE, accountsCommand, replayCommand } from './book/command.js';
 import { formatFor, formatResults } from './io/output.js';
+import { runStreaming } from './batch/cli-run.js';
 import { formatValuations, valueMarket } from './valuation.js';
 import { packageFile } from './paths.js';
 import type { MarginModel } from './model.js';
@@ -26,10 +34,12 @@ const VERSION: string = JSON.parse(readFileSync(packageFile('package.json'), 'ut
 const HELP = `margin-engine ${VERSION}: risk-based margin for portfolios of derivatives
 
 Usage:
-  margin-engine run   --market FILE --portfolios FILE [--method grid|es] [--preset NAME]
-                      [--out FILE] [--threads N]
+  margin-engine run   --market FILE --portfolios FILE [--method grid|es|fhs] [--preset NAME | --grid FILE]
+                      [--history FILE] [--stress FILE] [--allocation] [--out FILE] [--threads N]
   margin-engine value --market FILE [--out FILE]
   margin-engine demo  [--portfolios N] [--out-dir DIR]
+${CALIBRATE_USAGE}
+${ACCOUNTS_USAGE}
   margin-engine --help | --version
 
 Commands:
@@ -41,13 +51,31 @@ Commands:
   value   Value every instrument of --market: instrument,value,delta,gamma,vega,theta per contract.
   demo    The bundled example: a realistic market and a generated book of N portfolios (default
           10000), margined with the grid; prints a summary and writes DIR/results.csv (default out/).
+  calibrate  Dynamic initial margin: scan ranges from --history (CSV date,underlying,price): per
+          underlying k x EWMA sigma x sqrt(mpor days), optionally an EMIR anti-procyclicality
+          option (--apc), set into the base grid (default the market's risk.grid). Writes the grid
+          block (--out, default standard output; read it back with run --grid) and a report of
+          what changed and why (--report FILE, .json for JSON; default standard error).
+          --market-out FILE writes the market with the new grid (and, with --refresh-vol, the
+          underlyings' vols from the calibrated sigmas).
+${ACCOUNTS_HELP}
 
 Options:
   --market FILE      market snapshot (JSON); - reads standard input
   --portfolios FILE  portfolios (CSV or NDJSON); - reads standard input
-  --method M         grid (default) or es; the market's risk block for it must exist
-  --preset NAME      grid only: use a shipped grid preset instead of the market's risk.grid
-                     (${'${presets}'})
+${ACCOUNTS_OPTIONS}
+  --method M         grid (default), es or fhs; the market's risk block for it (or --preset)
+                     must exist
+  --preset NAME      use a shipped preset of the method instead of the market's risk block
+                     (grid: ${'${presets}'}; es: ${'${es-presets}'}; fhs: ${'${fhs-presets}'})
+  --history FILE     fhs only (required): price history, CSV date,underlying,price
+  --stress FILE      named stress scenarios (JSON stress block), for any method; replaces the
+                     market's risk.stress. Adds the columns stress_loss,stress_scenario; with
+                     "floor": true the initial margin is at least cover x the worst stress loss
+  --allocation       each position's share of the initial margin (Euler allocation), written
+                     as an "allocation" list on each NDJSON line; needs --out FILE.ndjson
+  --grid FILE        grid only: use the grid block of FILE (as written by calibrate, or a
+                     market's risk.grid) instead of the market's risk.grid
   --out FILE         output file; - or absent: standard output
   --threads N        worker threads (default: number of cores; 1 runs in-process)
   -h, --help         this text
@@ -63,8 +91,13 @@ class UsageError extends Error {
 
 function help(): string {
   let names = '';
-  try { names = presetNames().join(', '); } catch { names = 'none found'; }
-  return HELP.replace('${presets}', names);
+  let es = '', fhs = '';
+  try {
+    names = presetNames().join(', ');
+    es = methodPresetNames('es').join(', ');
+    fhs = methodPresetNames('fhs').join(', ');
+  } catch { names = 'none found'; }
+  return HELP.replace('${presets}', names).replace('${es-presets}', es || 'none').replace('${fhs-presets}', fhs || 'none');
 }
 
 function readInput(path: string, what: string): string {
@@ -76,7 +109,7 @@ function readInput(path: string, what: string): string {
 }
 
 /** Opens the output before any work, so an unwritable path fails at once. */
-function openOutput(path: string | undefined): { write(s: string): void; close(): void } {
+function openOutput(path: string | undefined): { write(s: string): void; close(): void; fd?: number } {
   if (!path || path === '-') return { write: (s) => { process.stdout.write(s); }, close: () => {} };
   let fd: number;
   try {
@@ -84,7 +117,7 @@ function openOutput(path: string | undefined): { write(s: string): void; close()
   } catch (e) {
     throw new UsageError(`--out ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return { write: (s) => { writeSync(fd, s); }, close: () => closeSync(fd) };
+  return { write: (s) => { writeSync(fd, s); }, close: () => closeSync(fd), fd };
 }
 
 function loadMarket(path: string): ResolvedMarket {
@@ -97,9 +130,29 @@ function parseThreads(v: string | undefined): number | undefined {
   return Number(v);
 }
 
-function makeModel(market: ResolvedMarket, method: Method, preset: string | undefined): MarginModel {
-  if (method === 'grid') return createGridModel(market, { grid: preset ? loadPreset(preset, market) : undefined });
-  return createEsModel(market);
+function makeModel(market: ResolvedMarket, method: Method, preset: string | undefined, gridFile?: string,
+  extra: { historyPath?: string; stress?: StressSpec; allocation?: boolean } = {}): MarginModel {
+  if (method === 'grid' && gridFile && !extra.stress && !extra.allocation) {
+    return createGridModel(market, { grid: loadGridFile(gridFile, market) });
+  }
+  if (method === 'grid' && !extra.stress && !extra.allocation) {
+    return createGridModel(market, { grid: preset ? loadPreset(preset, market) : undefined });
+  }
+  if (method === 'es' && !preset && !extra.stress && !extra.allocation) return createEsModel(market);
+  const spec = gridFile ? loadGridFile(gridFile, market) : preset ? loadMethodPreset(method, preset, market) : undefined;
+  let history: string | undefined;
+  if (method === 'fhs') history = readInput(extra.historyPath!, '--history');
+  return createMarginModel(market, {
+    method, grid: method === 'grid' ? spec as GridSpec : undefined, es: method === 'es' ? spec as EsSpec : undefined,
+    fhs: method === 'fhs' ? spec as FhsSpec : undefined,
+    history: history === undefined ? undefined : parseHistoryCsv(history, extra.historyPath === '-' ? 'stdin' : extra.historyPath),
+    stress: extra.stress, allocation: extra.allocation,
+  });
+}
+
+function loadStress(path: string, market: ResolvedMarket): StressSpec {
+  const source = path === '-' ? 'stdin' : path;
+  return validateStress(readJson(readInput(path, '--stress'), source), source, '', market);
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -107,20 +160,41 @@ async function run(argv: string[]): Promise<number> {
     args: argv, strict: true, allowPositionals: false,
     options: {
       market: { type: 'string' }, portfolios: { type: 'string' }, method: { type: 'string', default: 'grid' },
-      preset: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' },
+      preset: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, grid: { type: 'string' },
+      history: { type: 'string' }, stress: { type: 'string' }, allocation: { type: 'boolean' },
     },
   });
   if (!values.market) throw new UsageError('run: --market FILE is required');
+  if (values.grid && values.preset) throw new UsageError('--grid: give --preset or --grid, not both');
+  if (values.grid && values.method !== 'grid') throw new UsageError('--grid: a grid file applies to --method grid');
   if (!values.portfolios) throw new UsageError('run: --portfolios FILE is required');
   const method = values.method as Method;
-  if (method !== 'grid' && method !== 'es') throw new UsageError(`--method: expected grid or es, got ${JSON.stringify(values.method)}`);
-  if (values.preset && method !== 'grid') throw new UsageError('--preset: presets are grid blocks; use it with --method grid');
+  if (method !== 'grid' && method !== 'es' && method !== 'fhs') {
+    throw new UsageError(`--method: expected grid, es or fhs, got ${JSON.stringify(values.method)}`);
+  }
+  if (method === 'fhs' && !values.history) throw new UsageError('--method fhs needs --history FILE (CSV date,underlying,price)');
+  if (values.history && method !== 'fhs') throw new UsageError('--history: a price history applies to --method fhs');
+  if (values.allocation && formatFor(values.out) !== 'ndjson') {
+    throw new UsageError('--allocation: the per-position breakdown is written in NDJSON; use --out FILE.ndjson');
+  }
+  const stdin = [values.market, values.portfolios, values.history, values.stress].filter((v) => v === '-').length;
+  if (stdin > 1 && (values.history === '-' || values.stress === '-')) throw new UsageError('only one of --market, --portfolios, --history and --stress can read standard input');
   parseThreads(values.threads);
   if (values.market === '-' && values.portfolios === '-') throw new UsageError('--market and --portfolios cannot both read standard input');
   const out = openOutput(values.out);
   try {
     const market = loadMarket(values.market);
-    const model = makeModel(market, method, values.preset);
+    const stress = values.stress ? loadStress(values.stress, market) : market.risk.stress;
+    if (stress === undefined && !values.allocation && (method === 'grid' || method === 'es')) {
+      // The batch engine: streamed input and output, --threads workers (src/batch/cli-run.ts).
+      const spec = values.grid ? loadGridFile(values.grid, market) : values.preset ? loadMethodPreset(method, values.preset, market) : undefined;
+      return await runStreaming({
+        market, method, grid: method === 'grid' ? spec as GridSpec | undefined : undefined, es: method === 'es' ? spec as EsSpec | undefined : undefined,
+        portfolios: values.portfolios, outFd: out.fd, format: formatFor(values.out), threads: parseThreads(values.threads),
+      });
+    }
+    const model = makeModel(market, method, values.preset, values.grid,
+      { historyPath: values.history, stress, allocation: values.allocation });
     let text: string;
     try { text = readInput(values.portfolios, '--portfolios'); } catch (e) { throw Object.assign(e as Error, { exit: 1 }); }
     let portfolios;
@@ -130,7 +204,7 @@ async function run(argv: string[]): Promise<number> {
       throw Object.assign(e as Error, { exit: 1 });
     }
     const results = model.marginAll(portfolios);
-    out.write(formatResults(results, method, formatFor(values.out)));
+    out.write(formatResults(results, method, formatFor(values.out), { stress: stress !== undefined }));
     const errors = results.filter((r) => !r.ok).length;
     if (errors > 0) process.stderr.write(`margin-engine: ${results.length} portfolios, ${errors} with errors\n`);
   } finally {
@@ -219,7 +293,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': return await run(rest);
       case 'value': return await value(rest);
       case 'demo': return await demo(rest);
-      default: throw new UsageError(`unknown command ${JSON.stringify(command)}; expected run, value or demo (see --help)`);
+      case 'calibrate': return await calibrateCommand(rest);
+      case 'accounts': return await accountsCommand(rest);
+      case 'replay': return await replayCommand(rest);
+      default: throw new UsageError(`unknown command ${JSON.stringify(command)}; expected run, value, demo, calibrate, accounts or replay (see --help)`);
     }
   } catch (e) {
     const err = e as Error & { code?: string; exit?: number };

@@ -2,23 +2,43 @@
  * Expected-shortfall margin (contract section 5, Monte Carlo, STANS style): the cube of every
  * instrument over the simulated scenarios is built once; a portfolio's loss vector is one
  * `aggregate` call over its positions, then `esTail` selects the tail in linear time.
+ *
+ * The policy lives in `tailResolved` (resolved, netted positions in, numbers out): `margin()` and
+ * the batch engine's workers both call it.
  */
 import { InputError } from '../errors.js';
 import { STATUS_OK } from '../layout.js';
 import type { EsSpec, ResolvedMarket } from '../market/types.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import type { ScenarioSet } from '../scenarios/types.js';
-import { buildCube, type Cube } from '../cube/cube.js';
+import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { resolvePositions } from '../portfolio/resolve.js';
 import type { MarginResult, Method } from '../results.js';
 import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { tailWithIndex, type TailStats } from '../kernels/es.js';
 
 export interface EsModelOptions {
   /** The ES parameters; default the market's `risk.es`. */
   es?: EsSpec;
   kernels?: KernelExports;
+  /** The arena to allocate in (its kernels are used); default a fresh arena over `kernels`. */
+  arena?: Arena;
+  /**
+   * The cube of this market under these scenarios, already built in the arena's memory, with the
+   * scenario set it was built from (both, or neither): skips the simulation and the build.
+   */
+  cube?: Cube;
+  scenarios?: ScenarioSet;
+}
+
+/** VaR and ES of one portfolio: what tailResolved writes. */
+export interface TailNumbers {
+  var: number;
+  es: number;
+  initialMargin: number;
+  maintenanceMargin: number;
 }
 
 /** VaR/ES margin over any scenario set whose cube is built: Monte Carlo here, history for FHS. */
@@ -38,14 +58,19 @@ export class TailModel implements MarginModel {
   private losses = 0;
   private out = 0;
 
-  constructor(method: Method, market: ResolvedMarket, arena: Arena, scenarios: ScenarioSet, confidence: number, maintenanceRatio: number) {
+  /** @param cube the cube of `market` under `scenarios`, already built in `arena`'s memory; default built here. */
+  constructor(
+    method: Method, market: ResolvedMarket, arena: Arena, scenarios: ScenarioSet, confidence: number, maintenanceRatio: number,
+    cube?: Cube,
+  ) {
     this.method = method;
     this.market = market;
     this.arena = arena;
     this.scenarios = scenarios;
     this.confidence = confidence;
     this.maintenanceRatio = maintenanceRatio;
-    this.cube = buildCube(arena, market, scenarios);
+    if (cube) checkCube(cube, market, scenarios);
+    this.cube = cube ?? buildCube(arena, market, scenarios);
     this.scratchMark = arena.mark();
     this.grow(64);
   }
@@ -66,16 +91,46 @@ export class TailModel implements MarginModel {
    * buffer; returns its pointer or a kernel status < 0.
    */
   protected lossVector(instr: Int32Array, qty: Float64Array): number {
-    const n = instr.length;
+    return this.lossVectorOf(instr, qty, 0, instr.length);
+  }
+
+  /** lossVector of positions instr[from..to), qty[from..to). */
+  private lossVectorOf(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number): number {
+    const n = to - from;
     if (n > this.cap) this.grow(Math.max(n, this.cap * 2));
     const a = this.arena;
-    a.i32(this.posInstr, n).set(instr);
+    const ins = a.i32(this.posInstr, n);
     const q = a.f64(this.posQty, n);
-    for (let p = 0; p < n; p++) q[p] = -qty[p]; // loss = -P&L
+    for (let p = 0; p < n; p++) {
+      ins[p] = instr[from + p];
+      q[p] = -qty[from + p]; // loss = -P&L
+    }
     a.i32(this.posRow, n).fill(0);
     const sc = this.scenarios;
     const status = a.kernels.aggregate(this.cube.ptr, sc.stride, sc.nScen, this.posInstr, this.posQty, this.posRow, n, this.losses, 1);
     return status === STATUS_OK ? this.losses : -1 - status;
+  }
+
+  /**
+   * The margin policy on resolved, netted positions instr[from..to) (instrument indices of the
+   * market) with quantities qty[from..to): writes VaR, ES and the margins into `out` and returns
+   * undefined, or returns the reason (one line, an internal error) when a kernel fails or a number
+   * is not finite. The same code serves margin() and the batch engine's workers.
+   */
+  tailResolved(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number, out: TailNumbers): string | undefined {
+    const method = this.method;
+    const losses = this.lossVectorOf(instr, qty, from, to);
+    const status = losses < 0 ? -1 - losses : this.arena.kernels.esTail(losses, this.scenarios.nScen, this.confidence, this.out);
+    if (status !== STATUS_OK) return `${method} kernel returned status ${status}`;
+    const o = this.arena.f64(this.out, 2);
+    const v = o[0], es = o[1];
+    if (!Number.isFinite(v) || !Number.isFinite(es)) return `${method}: VaR or ES is not finite`;
+    const initial = Math.max(es, 0);
+    out.var = v;
+    out.es = es;
+    out.initialMargin = initial;
+    out.maintenanceMargin = this.maintenanceRatio * initial;
+    return undefined;
   }
 
   margin(portfolio: PortfolioLike): MarginResult {
@@ -84,24 +139,35 @@ export class TailModel implements MarginModel {
     const id = portfolio.id;
     const resolved = resolvePositions(this.market, portfolio.positions);
     if (typeof resolved === 'string') return { ok: false, portfolio: id, method, code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
-    const losses = this.lossVector(resolved.instr, resolved.qty);
-    const status = losses < 0 ? -1 - losses : this.arena.kernels.esTail(losses, this.scenarios.nScen, this.confidence, this.out);
-    if (status !== STATUS_OK) {
-      return { ok: false, portfolio: id, method, code: 'E_INTERNAL', message: `${method} kernel returned status ${status}` };
-    }
-    const o = this.arena.f64(this.out, 2);
-    const v = o[0], es = o[1];
-    if (!Number.isFinite(v) || !Number.isFinite(es)) {
-      return { ok: false, portfolio: id, method, code: 'E_INTERNAL', message: `${method}: VaR or ES is not finite` };
-    }
-    const initial = Math.max(es, 0);
-    return { ok: true, portfolio: id, method, initialMargin: initial, maintenanceMargin: this.maintenanceRatio * initial, var: v, es };
+    const t = this.numbers;
+    const error = this.tailResolved(resolved.instr, resolved.qty, 0, resolved.instr.length, t);
+    if (error !== undefined) return { ok: false, portfolio: id, method, code: 'E_INTERNAL', message: error };
+    return { ok: true, portfolio: id, method, initialMargin: t.initialMargin, maintenanceMargin: t.maintenanceMargin, var: t.var, es: t.es };
   }
+
+  private readonly numbers: TailNumbers = { var: 0, es: 0, initialMargin: 0, maintenanceMargin: 0 };
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
     const results: MarginResult[] = [];
     for (const p of portfolios) results.push(this.margin(p));
     return results;
+  }
+
+  /**
+   * The tail of netted positions' loss vector, for an Euler allocation of ES: VaR, ES, k, m and the
+   * m tail scenarios (original indices, the VaR scenario last; weight 1 each, the last k - (m - 1)).
+   * Throws (code E_INTERNAL) when a kernel fails.
+   */
+  tailScenarios(instr: Int32Array, qty: Float64Array): TailStats & { scenarios: Int32Array } {
+    const losses = this.lossVector(instr, qty);
+    if (losses < 0) throw Object.assign(new Error(`${this.method} aggregate kernel returned status ${-1 - losses}`), { code: 'E_INTERNAL' });
+    const mark = this.arena.mark();
+    try {
+      const r = tailWithIndex(this.arena, losses, this.scenarios.nScen, this.confidence);
+      return { var: r.var, es: r.es, k: r.k, m: r.m, scenarios: this.arena.i32(r.indexPtr, r.m).slice() };
+    } finally {
+      this.arena.release(mark);
+    }
   }
 }
 
@@ -114,9 +180,18 @@ export class EsModel extends TailModel {
     if (!spec) {
       throw new InputError(`${market.source}: risk.es: the es method needs a risk.es block, found none`, { file: market.source, path: 'risk.es' });
     }
-    const arena = new Arena(options.kernels ?? instantiateKernels());
-    super('es', market, arena, buildMonteCarloScenarios(arena, market, spec), spec.confidence, spec.maintenanceRatio);
+    if ((options.cube === undefined) !== (options.scenarios === undefined)) {
+      throw new Error('EsModel: give both cube and scenarios (the set the cube was built from), or neither');
+    }
+    const arena = options.arena ?? new Arena(options.kernels ?? instantiateKernels());
+    const scenarios = options.scenarios ?? buildMonteCarloScenarios(arena, market, spec);
+    super('es', market, arena, scenarios, spec.confidence, spec.maintenanceRatio, options.cube);
     this.spec = spec;
+  }
+
+  /** A model over a cube already built in `arena`'s memory from `scenarios` (see EsModelOptions.cube). */
+  static overCube(market: ResolvedMarket, es: EsSpec, arena: Arena, scenarios: ScenarioSet, cube: Cube): EsModel {
+    return new EsModel(market, { es, arena, scenarios, cube });
   }
 }
 

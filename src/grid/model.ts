@@ -2,15 +2,19 @@
  * Scenario-grid margin (contract section 4) for one market: scenarios and cube built once, then
  * each portfolio is aggregated per underlying (kernel `aggregate`), reduced to group requirements
  * (kernel `gridReduce`) and charged by the margin policy (option minimums, maintenance ratio).
+ *
+ * The policy lives in one place, `marginResolved`, which works on resolved, netted positions and
+ * writes plain numbers (a GridBreakdown): `margin()` resolves a portfolio, calls it and builds the
+ * result object; the batch engine's workers call the same method over a cube they share.
  */
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT, STATUS_OK } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
-import { buildCube, type Cube } from '../cube/cube.js';
+import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
-import { resolvePositions } from '../portfolio/resolve.js';
+import { resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
 import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
 
@@ -19,14 +23,79 @@ export interface GridModelOptions {
   grid?: GridSpec;
   /** Kernels to use (with their memory); default a fresh instance of the compiled module. */
   kernels?: KernelExports;
+  /**
+   * The arena to allocate in (its kernels are used): for example a worker's arena in the batch
+   * engine's shared memory. Default: a fresh arena over `kernels`.
+   */
+  arena?: Arena;
+  /**
+   * The cube of this market under this grid's scenarios, already built in the arena's memory
+   * (the batch engine builds it once for all its workers). Default: built here.
+   */
+  cube?: Cube;
 }
 
-/** Working memory for one portfolio, reused between calls and grown on demand. */
+/**
+ * Per product group of a grid margin, as columns: group g (of some range) is market group
+ * `group[g]`, with its scan risk, option minimum, charge and worst point, and the underlyings
+ * uStart[g] .. uStart[g+1]-1 (market underlying `underlying[k]`, loss at the worst point `loss[k]`).
+ */
+export interface GroupColumns {
+  group: Int32Array;
+  worstPoint: Int32Array;
+  scanRisk: Float64Array;
+  optionMinimum: Float64Array;
+  charge: Float64Array;
+  uStart: Int32Array;
+  underlying: Int32Array;
+  loss: Float64Array;
+}
+
+/** One portfolio's grid margin, as numbers: what marginResolved writes (reused between calls). */
+export class GridBreakdown {
+  initialMargin = 0;
+  maintenanceMargin = 0;
+  /** The worst point of the group with the largest charge; -1 for a portfolio with no group. */
+  worstPoint = -1;
+  /** Groups held, in order of first appearance: groups 0 .. nGroups-1 of `groups` are this portfolio's. */
+  nGroups = 0;
+  /** Underlyings held (entries of `groups.underlying` and `groups.loss`). */
+  nUnderlyings = 0;
+  readonly groups: GroupColumns;
+
+  constructor(maxGroups: number, maxUnderlyings: number) {
+    this.groups = {
+      group: new Int32Array(maxGroups), worstPoint: new Int32Array(maxGroups), scanRisk: new Float64Array(maxGroups),
+      optionMinimum: new Float64Array(maxGroups), charge: new Float64Array(maxGroups), uStart: new Int32Array(maxGroups + 1),
+      underlying: new Int32Array(maxUnderlyings), loss: new Float64Array(maxUnderlyings),
+    };
+  }
+}
+
+/** The group charges of groups gFrom .. gTo-1 of `cols`, as result objects (ids from the market). */
+export function groupCharges(market: ResolvedMarket, cols: GroupColumns, gFrom: number, gTo: number): GroupCharge[] {
+  const groups: GroupCharge[] = [];
+  for (let g = gFrom; g < gTo; g++) {
+    const underlyings: GroupCharge['underlyings'] = [];
+    for (let k = cols.uStart[g]; k < cols.uStart[g + 1]; k++) {
+      underlyings.push({ underlying: market.underlyings.ids[cols.underlying[k]], loss: cols.loss[k] });
+    }
+    groups.push({
+      group: market.groups.ids[cols.group[g]], scanRisk: cols.scanRisk[g], optionMinimum: cols.optionMinimum[g],
+      charge: cols.charge[g], worstPoint: cols.worstPoint[g], underlyings,
+    });
+  }
+  return groups;
+}
+
+/** Working memory for one portfolio in the arena, reused between calls and grown on demand. */
 interface Scratch {
   capPositions: number;
   capRows: number;
   posInstr: number; posQty: number; posRow: number;
   rowGroup: number; offsets: number; pnl: number; out: number;
+  /** Views on the regions above (a shared memory's views stay valid when it grows). */
+  vInstr: Int32Array; vQty: Float64Array; vRow: Int32Array; vRowGroup: Int32Array; vOffsets: Float64Array; vOut: Float64Array;
 }
 
 export class GridModel implements MarginModel {
@@ -45,6 +114,20 @@ export class GridModel implements MarginModel {
   /** Per underlying: its row in the current portfolio, -1 when absent (reset after each call). */
   private readonly rowOf: Int32Array;
   private readonly slotOfGroup: Int32Array;
+  /** The current portfolio's underlyings by row, groups by slot, option units by slot. */
+  private readonly rowU: Int32Array;
+  private readonly slotG: Int32Array;
+  private readonly shortUnits: Float64Array;
+  private readonly longUnits: Float64Array;
+  /** What margin() reads marginResolved's numbers from. */
+  private readonly breakdown: GridBreakdown;
+  /**
+   * margin()'s resolved, netted positions, reused between calls (grown on demand), and per
+   * instrument its slot among them, -1 when absent (reset after each call).
+   */
+  private resInstr = new Int32Array(16);
+  private resQty = new Float64Array(16);
+  private readonly slotOfInstr: Int32Array;
 
   constructor(market: ResolvedMarket, options: GridModelOptions = {}) {
     const spec = options.grid ?? market.risk.grid;
@@ -55,115 +138,186 @@ export class GridModel implements MarginModel {
     this.market = market;
     this.spec = spec;
     this.scenarios = buildGridScenarios(market, spec);
-    this.arena = new Arena(options.kernels ?? instantiateKernels());
-    this.cube = buildCube(this.arena, market, this.scenarios);
+    this.arena = options.arena ?? new Arena(options.kernels ?? instantiateKernels());
+    if (options.cube) checkCube(options.cube, market, this.scenarios);
+    this.cube = options.cube ?? buildCube(this.arena, market, this.scenarios);
     this.scenPointPtr = this.arena.putI32(this.scenarios.point);
     this.coverPtr = this.arena.putF64(this.scenarios.cover);
     this.scratchMark = this.arena.mark();
     this.groupOffset = Float64Array.from(market.groups.ids, (g) => spec.groups.get(g)?.offset ?? 0);
-    this.rowOf = new Int32Array(market.underlyings.ids.length).fill(-1);
-    this.slotOfGroup = new Int32Array(market.groups.ids.length).fill(-1);
-    this.allocScratch(64, 8);
+    const nU = market.underlyings.ids.length, nG = market.groups.ids.length;
+    this.rowOf = new Int32Array(nU).fill(-1);
+    this.slotOfGroup = new Int32Array(nG).fill(-1);
+    this.rowU = new Int32Array(nU);
+    this.slotG = new Int32Array(nG);
+    this.shortUnits = new Float64Array(nG);
+    this.longUnits = new Float64Array(nG);
+    this.breakdown = new GridBreakdown(nG, nU);
+    this.slotOfInstr = new Int32Array(market.instruments.ids.length).fill(-1);
+    this.allocScratch(64, Math.min(8, Math.max(1, nU)));
+  }
+
+  /** A model over a cube already built in `arena`'s memory (see GridModelOptions.cube). */
+  static overCube(market: ResolvedMarket, grid: GridSpec, arena: Arena, cube: Cube): GridModel {
+    return new GridModel(market, { grid, arena, cube });
   }
 
   private allocScratch(capPositions: number, capRows: number): void {
     const a = this.arena;
     a.release(this.scratchMark);
     const nP = this.scenarios.nPoints;
+    const posInstr = a.allocI32(capPositions), posQty = a.allocF64(capPositions), posRow = a.allocI32(capPositions);
+    const rowGroup = a.allocI32(capRows), offsets = a.allocF64(capRows), pnl = a.allocF64(capRows * this.scenarios.stride);
+    const outLen = 2 * capRows + 2 * capRows * nP;
+    const out = a.allocF64(outLen);
     this.scratch = {
-      capPositions, capRows,
-      posInstr: a.allocI32(capPositions), posQty: a.allocF64(capPositions), posRow: a.allocI32(capPositions),
-      rowGroup: a.allocI32(capRows), offsets: a.allocF64(capRows), pnl: a.allocF64(capRows * this.scenarios.stride),
-      out: a.allocF64(2 * capRows + 2 * capRows * nP),
+      capPositions, capRows, posInstr, posQty, posRow, rowGroup, offsets, pnl, out,
+      vInstr: a.i32(posInstr, capPositions), vQty: a.f64(posQty, capPositions), vRow: a.i32(posRow, capPositions),
+      vRowGroup: a.i32(rowGroup, capRows), vOffsets: a.f64(offsets, capRows), vOut: a.f64(out, outLen),
     };
   }
 
-  margin(portfolio: PortfolioLike): MarginResult {
-    if (portfolio.positions === undefined) return parseErrorResult(portfolio, 'grid');
-    const id = portfolio.id;
-    const resolved = resolvePositions(this.market, portfolio.positions);
-    if (typeof resolved === 'string') {
-      return { ok: false, portfolio: id, method: 'grid', code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
-    }
-    const { instr, qty } = resolved;
-    const nPos = instr.length;
+  /**
+   * The margin policy on resolved, netted positions instr[from..to) (instrument indices of the
+   * market) with quantities qty[from..to): writes the result into `out` and returns undefined, or
+   * returns the reason (one line, an internal error) when a kernel fails or the margin is not
+   * finite. The same code serves margin() and the batch engine's workers.
+   */
+  marginResolved(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number, out: GridBreakdown): string | undefined {
+    const nPos = to - from;
     const ins = this.market.instruments;
     const und = this.market.underlyings;
-
+    const nUMarket = this.rowU.length;
+    if (nPos > this.scratch.capPositions || Math.min(nPos, nUMarket) > this.scratch.capRows) {
+      this.allocScratch(Math.max(nPos, this.scratch.capPositions * 2), Math.min(nUMarket, Math.max(nPos, this.scratch.capRows * 2)));
+    }
+    const s = this.scratch;
+    const rowOf = this.rowOf, slotOfGroup = this.slotOfGroup, rowU = this.rowU, slotG = this.slotG;
     // Rows: one per underlying held; group slots: one per product group held.
-    const rowU: number[] = [];
-    const slotG: number[] = [];
-    const rowOfPos = new Int32Array(nPos);
+    let nRows = 0, nGroups = 0;
     for (let p = 0; p < nPos; p++) {
-      const u = ins.underlying[instr[p]];
-      if (this.rowOf[u] < 0) {
-        this.rowOf[u] = rowU.length;
-        rowU.push(u);
+      const i = instr[from + p];
+      const u = ins.underlying[i];
+      if (rowOf[u] < 0) {
+        rowOf[u] = nRows;
+        rowU[nRows++] = u;
         const g = und.group[u];
-        if (this.slotOfGroup[g] < 0) { this.slotOfGroup[g] = slotG.length; slotG.push(g); }
+        if (slotOfGroup[g] < 0) { slotOfGroup[g] = nGroups; slotG[nGroups++] = g; }
       }
-      rowOfPos[p] = this.rowOf[u];
+      s.vInstr[p] = i;
+      s.vQty[p] = qty[from + p];
+      s.vRow[p] = rowOf[u];
     }
     try {
-      const nRows = rowU.length, nGroups = slotG.length;
-      if (nPos > this.scratch.capPositions || nRows > this.scratch.capRows) {
-        this.allocScratch(Math.max(nPos, this.scratch.capPositions * 2), Math.max(nRows, this.scratch.capRows * 2));
-      }
-      const a = this.arena, s = this.scratch, k = a.kernels, sc = this.scenarios, nP = sc.nPoints;
-      a.i32(s.posInstr, nPos).set(instr);
-      a.f64(s.posQty, nPos).set(qty);
-      a.i32(s.posRow, nPos).set(rowOfPos);
-      const rowGroup = a.i32(s.rowGroup, nRows);
-      for (let r = 0; r < nRows; r++) rowGroup[r] = this.slotOfGroup[und.group[rowU[r]]];
-      const offsets = a.f64(s.offsets, nGroups);
-      for (let g = 0; g < nGroups; g++) offsets[g] = this.groupOffset[slotG[g]];
+      const k = this.arena.kernels, sc = this.scenarios, nP = sc.nPoints;
+      const rowGroup = s.vRowGroup;
+      for (let r = 0; r < nRows; r++) rowGroup[r] = slotOfGroup[und.group[rowU[r]]];
+      for (let g = 0; g < nGroups; g++) s.vOffsets[g] = this.groupOffset[slotG[g]];
 
       let status = k.aggregate(this.cube.ptr, sc.stride, sc.nScen, s.posInstr, s.posQty, s.posRow, nPos, s.pnl, nRows);
       if (status === STATUS_OK) {
         status = k.gridReduce(s.pnl, sc.stride, nRows, s.rowGroup, nGroups, s.offsets, this.scenPointPtr, sc.nScen,
           this.coverPtr, nP, s.out);
       }
-      if (status !== STATUS_OK) {
-        return { ok: false, portfolio: id, method: 'grid', code: 'E_INTERNAL', message: `grid kernel returned status ${status}` };
-      }
-      const out = a.f64(s.out, 2 * nGroups + nGroups * nP + nRows * nP);
+      if (status !== STATUS_OK) return `grid kernel returned status ${status}`;
+      const o = s.vOut;
       const Lbase = 2 * nGroups + nGroups * nP;
 
       // Option minimums per group slot.
-      const shortUnits = new Float64Array(nGroups), longUnits = new Float64Array(nGroups);
+      const shortUnits = this.shortUnits, longUnits = this.longUnits;
+      for (let g = 0; g < nGroups; g++) { shortUnits[g] = 0; longUnits[g] = 0; }
       for (let p = 0; p < nPos; p++) {
-        const i = instr[p];
+        const i = instr[from + p];
         if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
-        const g = rowGroup[rowOfPos[p]];
-        const units = qty[p] * ins.contractSize[i];
+        const g = rowGroup[s.vRow[p]];
+        const units = qty[from + p] * ins.contractSize[i];
         if (units < 0) shortUnits[g] -= units; else longUnits[g] += units;
       }
-      const groups: GroupCharge[] = [];
-      let initial = 0, worstPoint: number | undefined, worstCharge = -Infinity;
+      const spec = this.spec;
+      const G = out.groups;
+      let initial = 0, worstPoint = -1, worstCharge = -Infinity, nU = 0;
       for (let g = 0; g < nGroups; g++) {
-        const scanRisk = out[g];
-        const wp = out[nGroups + g];
-        const optionMinimum = this.spec.shortOptionMinimum * shortUnits[g] + this.spec.longOptionMinimum * longUnits[g];
+        const scanRisk = o[g];
+        const wp = o[nGroups + g];
+        const optionMinimum = spec.shortOptionMinimum * shortUnits[g] + spec.longOptionMinimum * longUnits[g];
         const charge = Math.max(scanRisk, optionMinimum);
-        const underlyings: GroupCharge['underlyings'] = [];
+        G.group[g] = slotG[g];
+        G.scanRisk[g] = scanRisk;
+        G.optionMinimum[g] = optionMinimum;
+        G.charge[g] = charge;
+        G.worstPoint[g] = wp;
+        G.uStart[g] = nU;
         for (let r = 0; r < nRows; r++) {
-          if (rowGroup[r] === g) underlyings.push({ underlying: und.ids[rowU[r]], loss: out[Lbase + r * nP + wp] });
+          if (rowGroup[r] === g) { G.underlying[nU] = rowU[r]; G.loss[nU] = o[Lbase + r * nP + wp]; nU++; }
         }
-        groups.push({ group: this.market.groups.ids[slotG[g]], scanRisk, optionMinimum, charge, worstPoint: wp, underlyings });
         initial += charge;
         if (charge > worstCharge) { worstCharge = charge; worstPoint = wp; }
       }
-      if (!Number.isFinite(initial)) {
-        return { ok: false, portfolio: id, method: 'grid', code: 'E_INTERNAL', message: `margin is not finite (${initial})` };
-      }
-      return {
-        ok: true, portfolio: id, method: 'grid', initialMargin: initial,
-        maintenanceMargin: this.spec.maintenanceRatio * initial, worstPoint, groups,
-      };
+      G.uStart[nGroups] = nU;
+      if (!Number.isFinite(initial)) return `margin is not finite (${initial})`;
+      out.nGroups = nGroups;
+      out.nUnderlyings = nU;
+      out.worstPoint = worstPoint;
+      out.initialMargin = initial;
+      out.maintenanceMargin = spec.maintenanceRatio * initial;
+      return undefined;
     } finally {
-      for (const u of rowU) this.rowOf[u] = -1;
-      for (const g of slotG) this.slotOfGroup[g] = -1;
+      for (let r = 0; r < nRows; r++) rowOf[rowU[r]] = -1;
+      for (let g = 0; g < nGroups; g++) slotOfGroup[slotG[g]] = -1;
     }
+  }
+
+  /** A breakdown sized for this market (for callers of marginResolved). */
+  newBreakdown(): GridBreakdown {
+    return new GridBreakdown(this.market.groups.ids.length, this.market.underlyings.ids.length);
+  }
+
+  /**
+   * resolvePositions into the model's reused arrays (same indices, same netting, quantities summed in
+   * the same order), without allocating; returns the number of netted positions, or -1 at the first
+   * position resolvePositions would refuse (the caller then asks it for the message).
+   */
+  private resolveReused(positions: readonly Position[]): number {
+    const index = this.market.instruments.index, slotOf = this.slotOfInstr;
+    if (positions.length > this.resInstr.length) {
+      this.resInstr = new Int32Array(positions.length * 2);
+      this.resQty = new Float64Array(positions.length * 2);
+    }
+    const instr = this.resInstr, qty = this.resQty;
+    let n = 0, bad = false;
+    for (let p = 0; p < positions.length; p++) {
+      const pos = positions[p];
+      const key = pos?.instrument;
+      const i = typeof key === 'string' ? index.get(key) : undefined;
+      const q = pos?.quantity;
+      if (i === undefined || typeof q !== 'number' || !Number.isFinite(q)) { bad = true; break; }
+      const slot = slotOf[i];
+      if (slot < 0) { slotOf[i] = n; instr[n] = i; qty[n] = q; n++; } else qty[slot] += q;
+    }
+    for (let k = 0; k < n; k++) slotOf[instr[k]] = -1;
+    return bad ? -1 : n;
+  }
+
+  margin(portfolio: PortfolioLike): MarginResult {
+    if (portfolio.positions === undefined) return parseErrorResult(portfolio, 'grid');
+    const id = portfolio.id;
+    let nPos = this.resolveReused(portfolio.positions);
+    let instr: ArrayLike<number> = this.resInstr, qty: ArrayLike<number> = this.resQty; // after: it may grow them
+    if (nPos < 0) {
+      const resolved = resolvePositions(this.market, portfolio.positions);
+      if (typeof resolved === 'string') {
+        return { ok: false, portfolio: id, method: 'grid', code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
+      }
+      ({ instr, qty } = resolved);
+      nPos = resolved.instr.length;
+    }
+    const b = this.breakdown;
+    const error = this.marginResolved(instr, qty, 0, nPos, b);
+    if (error !== undefined) return { ok: false, portfolio: id, method: 'grid', code: 'E_INTERNAL', message: error };
+    return {
+      ok: true, portfolio: id, method: 'grid', initialMargin: b.initialMargin, maintenanceMargin: b.maintenanceMargin,
+      worstPoint: b.worstPoint < 0 ? undefined : b.worstPoint, groups: groupCharges(this.market, b.groups, 0, b.nGroups),
+    };
   }
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {

@@ -3,7 +3,8 @@
  * with one portfolio a line. Both readers are incremental, line-based state machines (a big file
  * can be streamed through them line by line); the whole-text functions are built on them.
  *
- * File-level problems (CSV: empty file, missing or wrong header, a quoted field never closed)
+ * File-level problems (CSV: empty file, missing or wrong header, a quoted field never closed, or
+ * still open MAX_RECORD_LINES lines later; a line that is not UTF-8 before the header)
  * throw InputError naming the file. Row-level problems make only their portfolio an error, with a
  * one-line reason naming the row (the 1-based line number in the file) and the field.
  *
@@ -38,21 +39,264 @@ import type { ParsedPortfolio, ParsedPosition, PortfolioEmit, PortfolioLineReade
 export type { ParsedPortfolio, ParsedPosition, PortfolioEmit, PortfolioLineReader } from './types.js';
 
 export const CSV_HEADER = 'portfolio,instrument,quantity';
+/** Lines a quoted field may span before the reader calls it unclosed (a file-level error). */
+export const MAX_RECORD_LINES = 10_000;
 const HEADER_FIELDS = ['portfolio', 'instrument', 'quantity'];
 const QUANTITY_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const NONE: readonly PortfolioEmit[] = Object.freeze([]);
+const NO_POSITIONS: ParsedPosition[] = Object.freeze([]) as unknown as ParsedPosition[];
+
+/** Exact powers of ten 10^0 .. 10^22 (every one a double). */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 /** A quantity as written in a file, or NaN when it is not a finite decimal number. */
 export function parseQuantity(s: string): number {
+  const fast = quantityFast(s);
+  if (fast === fast) return fast; // not NaN
   if (!QUANTITY_RE.test(s)) return NaN;
   const q = Number(s);
   return Number.isFinite(q) ? q + 0 : NaN; // + 0 turns -0 into 0
 }
 
+/**
+ * The common quantity `[+-]digits[.digits]` with at most 15 digits, without the regular expression
+ * (streaming large books spends most of its parse time here otherwise); NaN means "use the general
+ * path", never "invalid". Exact: the digits form an integer m < 10^15 < 2^53 and 10^f (f <= 15) is
+ * a double, so the one rounding of m / 10^f is the correctly rounded value of the decimal, the
+ * double Number(s) returns (Clinger's fast path).
+ */
+function quantityFast(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 17) return NaN;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  const neg = c === 45;
+  if (neg || c === 43) i = 1;
+  let m = 0, digits = 0, frac = 0, dot = false;
+  for (; i < n; i++) {
+    c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (dot) frac++;
+    } else if (c === 46 && !dot) {
+      dot = true;
+    } else {
+      return NaN;
+    }
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const v = frac === 0 ? m : m / POW10[frac];
+  return (neg ? -v : v) + 0; // + 0 turns -0 into 0
+}
+
+/** quantityFast on the ASCII bytes buf[s, e). */
+function quantityFastBytes(buf: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  if (n === 0 || n > 17) return NaN;
+  let i = s;
+  let c = buf[s];
+  const neg = c === 45;
+  if (neg || c === 43) i++;
+  let m = 0, digits = 0, frac = 0, dot = false;
+  for (; i < e; i++) {
+    c = buf[i];
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (dot) frac++;
+    } else if (c === 46 && !dot) {
+      dot = true;
+    } else {
+      return NaN;
+    }
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const v = frac === 0 ? m : m / POW10[frac];
+  return (neg ? -v : v) + 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bytes: lines as UTF-8, for streams (pushBytes).
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Lossy = new TextDecoder('utf-8');
+const latin1Decoder = new TextDecoder('latin1');
+
+/** The text of bytes known to be ASCII. */
+function asciiText(buf: Uint8Array, s: number, e: number): string {
+  return Buffer.isBuffer(buf) ? buf.toString('latin1', s, e) : latin1Decoder.decode(buf.subarray(s, e));
+}
+
+/**
+ * A line's text, or, when its bytes are not valid UTF-8, the reason (naming the first bad byte and
+ * its 1-based column) and the text with each bad sequence replaced by U+FFFD.
+ */
+function decodeLine(buf: Uint8Array, s: number, e: number): { text: string; invalid?: string } {
+  const bytes = buf.subarray(s, e);
+  try {
+    return { text: utf8Strict.decode(bytes) };
+  } catch {
+    let at = 0;
+    // The first byte from which no valid sequence can be decoded.
+    for (let lo = 0; lo < bytes.length;) {
+      const len = utf8SequenceLength(bytes, lo);
+      if (len === 0) { at = lo; break; }
+      lo += len;
+    }
+    const hex = bytes[at].toString(16).toUpperCase().padStart(2, '0');
+    return { text: utf8Lossy.decode(bytes), invalid: `not valid UTF-8 (byte 0x${hex} at column ${at + 1}); portfolio files are UTF-8` };
+  }
+}
+
+/** Length of the valid UTF-8 sequence starting at b[i], or 0 when none starts there. */
+function utf8SequenceLength(b: Uint8Array, i: number): number {
+  const c = b[i];
+  if (c < 0x80) return 1;
+  let n: number, min: number;
+  if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
+  else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
+  else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
+  else return 0;
+  if (i + n > b.length) return 0;
+  let cp = c & (0x7f >> n);
+  for (let k = 1; k < n; k++) {
+    const d = b[i + k];
+    if ((d & 0xc0) !== 0x80) return 0;
+    cp = (cp << 6) | (d & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+/**
+ * Strings of byte sequences met before, so the common row makes no new instrument string (an
+ * interned string also keeps its hash, which makes the instrument lookup that follows cheaper).
+ * Bounded: past MAX entries new sequences are decoded without being remembered.
+ */
+class ByteInterner {
+  private static readonly MAX = 1 << 16;
+  private table = new Int32Array(1 << 10).fill(-1);
+  private hashes = new Int32Array(1 << 9);
+  private starts = new Int32Array(1 << 9);
+  private lens = new Int32Array(1 << 9);
+  private bytes = new Uint8Array(1 << 14);
+  private used = 0;
+  private readonly strings: string[] = [];
+
+  /** The text of the ASCII bytes buf[s, e). */
+  get(buf: Uint8Array, s: number, e: number): string {
+    let h = 0x811c9dc5 | 0; // FNV-1a
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 16777619);
+    h &= 0x3fffffff; // a small integer for V8 (no boxing)
+    const mask = this.table.length - 1;
+    const n = e - s;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const k = this.table[slot];
+      if (k < 0) break;
+      if (this.hashes[k] !== h || this.lens[k] !== n) continue;
+      const at = this.starts[k];
+      let i = 0;
+      while (i < n && this.bytes[at + i] === buf[s + i]) i++;
+      if (i === n) return this.strings[k];
+    }
+    const text = asciiText(buf, s, e);
+    const k = this.strings.length;
+    if (k >= ByteInterner.MAX) return text;
+    if (k >= this.hashes.length) {
+      this.hashes = grow(this.hashes, k * 2);
+      this.starts = grow(this.starts, k * 2);
+      this.lens = grow(this.lens, k * 2);
+    }
+    if (this.used + n > this.bytes.length) {
+      const b = new Uint8Array(Math.max(this.bytes.length * 2, this.used + n));
+      b.set(this.bytes);
+      this.bytes = b;
+    }
+    this.bytes.set(buf.subarray(s, e), this.used);
+    this.hashes[k] = h;
+    this.starts[k] = this.used;
+    this.lens[k] = n;
+    this.used += n;
+    this.strings.push(text);
+    if ((k + 1) * 2 > this.table.length) this.rehash();
+    else this.place(k);
+    return text;
+  }
+
+  private place(k: number): void {
+    const mask = this.table.length - 1;
+    let slot = this.hashes[k] & mask;
+    while (this.table[slot] >= 0) slot = (slot + 1) & mask;
+    this.table[slot] = k;
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2).fill(-1);
+    for (let k = 0; k < this.strings.length; k++) this.place(k);
+  }
+}
+
+function grow(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared bookkeeping: sequence numbers, reappearance, amendments.
 
-interface Seen { seq: number; error: boolean; amended: boolean; firstLine: number }
+/**
+ * A copy of `s` that holds no reference to a larger string. V8 makes a substring of 13 or more
+ * characters a view into its parent, so an id cut from a line cut from a streamed chunk would keep
+ * the whole chunk alive for as long as the reader remembers the id (every id, for the rest of the
+ * file): memory would grow with the file. Concatenating and cutting again flattens into a string
+ * of the id's own size.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : (s + ' ').slice(0, -1);
+}
+
+/**
+ * The ids met so far, each with its seq, whether its portfolio is an error, whether it was amended,
+ * and (NDJSON) its line. Kept compact, since a reader remembers every id of the file: a map from id
+ * to seq, and the rest in typed arrays indexed by seq (about 50 bytes an id in all).
+ */
+class SeenIds {
+  private readonly seqOf = new Map<string, number>();
+  private flags = new Uint8Array(1024);
+  private lines: Float64Array | undefined;
+
+  constructor(trackLines: boolean) {
+    if (trackLines) this.lines = new Float64Array(1024);
+  }
+
+  has(id: string): boolean { return this.seqOf.has(id); }
+  seq(id: string): number { return this.seqOf.get(id)!; }
+
+  add(id: string, seq: number, error: boolean, line: number): void {
+    this.seqOf.set(ownString(id), seq);
+    if (seq >= this.flags.length) {
+      const f = new Uint8Array(Math.max(seq + 1, this.flags.length * 2));
+      f.set(this.flags);
+      this.flags = f;
+      if (this.lines) {
+        const l = new Float64Array(f.length);
+        l.set(this.lines);
+        this.lines = l;
+      }
+    }
+    this.flags[seq] = error ? ERROR : 0;
+    if (this.lines) this.lines[seq] = line;
+  }
+
+  isError(seq: number): boolean { return (this.flags[seq] & ERROR) !== 0; }
+  setError(seq: number): void { this.flags[seq] |= ERROR; }
+  isAmended(seq: number): boolean { return (this.flags[seq] & AMENDED) !== 0; }
+  setAmended(seq: number): void { this.flags[seq] |= AMENDED; }
+  firstLine(seq: number): number { return this.lines ? this.lines[seq] : 0; }
+}
+const ERROR = 1, AMENDED = 2;
 
 /** The portfolio being read (CSV), or a reappeared id whose rows are being skipped. */
 interface Open {
@@ -60,7 +304,9 @@ interface Open {
   seq: number;
   /** Rows of an id that reappeared: consumed, already reported. */
   sink: boolean;
-  positions: ParsedPosition[];
+  /** Its positions as columns (objects are made when it is emitted, unless the reader emits columns). */
+  instruments: string[];
+  quantities: number[];
   error?: string;
   moreErrors: number;
 }
@@ -68,8 +314,12 @@ interface Open {
 abstract class Reader {
   protected line = 0;
   protected nextSeq = 0;
-  protected readonly seen = new Map<string, Seen>();
+  protected readonly seen: SeenIds;
   protected out: PortfolioEmit[] | undefined;
+
+  constructor(trackLines: boolean) {
+    this.seen = new SeenIds(trackLines);
+  }
 
   get lineNumber(): number { return this.line; }
 
@@ -85,10 +335,10 @@ abstract class Reader {
 
   /** Marks the earlier portfolio `id` as an error, unless it already is one. */
   protected reappeared(id: string, message: string): void {
-    const s = this.seen.get(id)!;
-    if (s.error || s.amended) return;
-    s.amended = true;
-    this.emit(s.seq, { id, error: message }, true);
+    const seq = this.seen.seq(id);
+    if (this.seen.isError(seq) || this.seen.isAmended(seq)) return;
+    this.seen.setAmended(seq);
+    this.emit(seq, { id, error: message }, true);
   }
 }
 
@@ -178,7 +428,18 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
   /** Error entries (rows with no portfolio id) waiting for the open portfolio to be emitted. */
   private queued: { seq: number; portfolio: ParsedPortfolio }[] = [];
 
-  constructor(readonly source = 'portfolios.csv') { super(); }
+  /**
+   * @param source names the file in messages.
+   * @param options.columns emit each portfolio's positions as columns (`columns`, with an empty
+   *   `positions`) instead of one object per position: what a stream consumer that packs them into
+   *   arrays wants (no allocation per row).
+   */
+  constructor(readonly source = 'portfolios.csv', options: { columns?: boolean } = {}) {
+    super(false);
+    this.columns = options.columns ?? false;
+  }
+
+  private readonly columns: boolean;
 
   push(rawLine: string): readonly PortfolioEmit[] {
     this.line++;
@@ -187,16 +448,163 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     const rec = this.record;
     if (rec) {
+      this.checkOpenRecord(rec);
       if (!rec.feed(line, true)) return NONE;
       this.record = undefined;
       this.onRecord(rec);
       return this.flush();
+    }
+    // Fast path, the common row: no quote, exactly three fields (what the general record parser
+    // would split it into, without its per-line allocations).
+    if (this.header) {
+      const c1 = line.indexOf(',');
+      const c2 = c1 < 0 ? -1 : line.indexOf(',', c1 + 1);
+      if (c2 >= 0 && line.indexOf(',', c2 + 1) < 0 && line.indexOf('"') < 0) {
+        this.fields3(this.line, line.slice(0, c1), line.slice(c1 + 1, c2), line.slice(c2 + 1));
+        return this.flush();
+      }
     }
     if (line.trim() === '') return NONE;
     const r = new CsvRecord(this.line, line);
     if (!r.feed(line, false)) { this.record = r; return NONE; }
     this.onRecord(r);
     return this.flush();
+  }
+
+  /**
+   * Feeds one physical line given as UTF-8 bytes buf[start, end), without its line terminator:
+   * the same as push() of its text. The common row (ASCII, no quote, three fields, once the header
+   * is read) is read from the bytes, making no string but the portfolio id when it changes. A line
+   * that is not valid UTF-8 is a malformed row of the portfolio named by its first field (read with
+   * U+FFFD for the bad bytes); before the header it is a file-level error.
+   */
+  pushBytes(buf: Uint8Array, start: number, end: number): readonly PortfolioEmit[] {
+    if (this.header && this.record === undefined) {
+      let e = end;
+      if (e > start && buf[e - 1] === 13) e--;
+      let c1 = -1, c2 = -1, plain = true;
+      for (let i = start; i < e; i++) {
+        const b = buf[i];
+        if (b === 44) {
+          if (c1 < 0) c1 = i;
+          else if (c2 < 0) c2 = i;
+          else { plain = false; break; }
+        } else if (b === 34 || b > 127) {
+          plain = false;
+          break;
+        }
+      }
+      if (plain && c2 >= 0) {
+        this.plainRow(buf, start, c1, c2, e);
+        return this.flush();
+      }
+    }
+    const d = decodeLine(buf, start, end);
+    if (d.invalid === undefined) return this.push(d.text);
+    return this.pushMalformed(d.text, d.invalid);
+  }
+
+  /**
+   * Feeds whole lines: buf[start, end) is a run of lines, each ended by LF, with no CR anywhere
+   * (what a stream of LF-ended lines gives). The same as pushBytes of each line, in one pass over
+   * the bytes (finding a line's end and its commas together).
+   */
+  pushLines(buf: Uint8Array, start: number, end: number): readonly PortfolioEmit[] {
+    let got: PortfolioEmit[] | undefined;
+    let pos = start;
+    while (pos < end) {
+      let c1 = -1, c2 = -1, plain = this.header && this.record === undefined;
+      let i = pos;
+      for (; i < end; i++) {
+        const b = buf[i];
+        if (b === 10) break;
+        if (b === 44) {
+          if (c1 < 0) c1 = i;
+          else if (c2 < 0) c2 = i;
+          else plain = false;
+        } else if (b === 34 || b > 127) {
+          plain = false;
+        }
+      }
+      if (plain && c2 >= 0) {
+        this.plainRow(buf, pos, c1, c2, i);
+      } else {
+        const emits = this.pushBytes(buf, pos, i);
+        if (emits.length > 0) (got ??= []).push(...emits);
+      }
+      pos = i + 1;
+    }
+    const rest = this.flush();
+    if (got === undefined) return rest;
+    if (rest.length > 0) got.push(...rest);
+    return got;
+  }
+
+  /** The common row, ASCII, no quote: fields buf[start, c1), (c1, c2), (c2, e). */
+  private plainRow(buf: Uint8Array, start: number, c1: number, c2: number, e: number): void {
+    this.line++;
+    const id = c1 === start ? '' : this.idText(buf, start, c1);
+    const instrument = c2 === c1 + 1 ? '' : this.interner.get(buf, c1 + 1, c2);
+    const q = quantityFastBytes(buf, c2 + 1, e);
+    this.fields3(this.line, id, instrument, q === q ? q : asciiText(buf, c2 + 1, e));
+  }
+
+  /**
+   * A quoted field may hold line breaks, but no id or quantity holds thousands: a quote left open
+   * (a stray quote in a large file) is reported here, rather than after the rest of the file has
+   * been gathered into one field.
+   */
+  private checkOpenRecord(rec: CsvRecord): void {
+    if (this.line - rec.startLine >= MAX_RECORD_LINES) {
+      throw new InputError(
+        `${this.source}: row ${rec.startLine}: a quoted field opened on this row is still open ${MAX_RECORD_LINES} lines later`,
+        { file: this.source, path: `row ${rec.startLine}` });
+    }
+  }
+
+  /** A line that could not be read as text (`reason`): its row is malformed. */
+  private pushMalformed(text: string, reason: string): readonly PortfolioEmit[] {
+    this.line++;
+    if (!this.header) {
+      throw new InputError(`${this.source}: line ${this.line}: ${reason}`, { file: this.source, path: `line ${this.line}` });
+    }
+    const rec = this.record;
+    if (rec) {
+      this.checkOpenRecord(rec);
+      rec.error ??= reason;
+      if (!rec.feed(text, true)) return NONE;
+      this.record = undefined;
+      this.onRecord(rec);
+      return this.flush();
+    }
+    const r = new CsvRecord(this.line, text);
+    const complete = r.feed(text, false);
+    r.error = reason;
+    if (!complete) { this.record = r; return NONE; }
+    this.onRecord(r);
+    return this.flush();
+  }
+
+  private readonly interner = new ByteInterner();
+  private idBytes = new Uint8Array(64);
+  private idLen = -1;
+  private idString = '';
+
+  /** The portfolio id in ASCII bytes buf[s, e): the previous row's string when the bytes are the same. */
+  private idText(buf: Uint8Array, s: number, e: number): string {
+    const n = e - s;
+    if (n === this.idLen) {
+      const c = this.idBytes;
+      let i = 0;
+      while (i < n && c[i] === buf[s + i]) i++;
+      if (i === n) return this.idString;
+    }
+    const text = asciiText(buf, s, e);
+    if (n > this.idBytes.length) this.idBytes = new Uint8Array(n * 2);
+    this.idBytes.set(buf.subarray(s, e));
+    this.idLen = n;
+    this.idString = text;
+    return text;
   }
 
   end(): readonly PortfolioEmit[] {
@@ -224,18 +632,29 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     }
     const row = r.startLine;
     const f = r.fields;
-    let error: string | undefined;
-    let position: ParsedPosition | undefined;
-    if (r.error !== undefined) error = `row ${row}: ${r.error}`;
-    else if (f.length !== 3) error = `row ${row}: expected 3 fields (${CSV_HEADER}), got ${f.length}`;
-    else if (f[0] === '') error = `row ${row}: empty portfolio id`;
-    else if (f[1] === '') error = `row ${row}: empty instrument`;
-    else {
-      const q = parseQuantity(f[2]);
-      if (Number.isNaN(q)) error = `row ${row}: quantity ${show(f[2])} is not a finite number`;
-      else position = { instrument: f[1], quantity: q };
+    if (r.error === undefined && f.length === 3) {
+      this.fields3(row, f[0], f[1], f[2]);
+      return;
     }
-    const id = f.length > 0 ? f[0] : '';
+    const error = r.error !== undefined ? `row ${row}: ${r.error}` : `row ${row}: expected 3 fields (${CSV_HEADER}), got ${f.length}`;
+    this.charge(row, f.length > 0 ? f[0] : '', '', NaN, error);
+  }
+
+  /** A record of exactly three well-formed fields; the quantity as text, or already read by the byte path. */
+  private fields3(row: number, id: string, instrument: string, quantity: string | number): void {
+    let error: string | undefined;
+    let q = NaN;
+    if (id === '') error = `row ${row}: empty portfolio id`;
+    else if (instrument === '') error = `row ${row}: empty instrument`;
+    else {
+      q = typeof quantity === 'number' ? quantity : parseQuantity(quantity);
+      if (Number.isNaN(q)) error = `row ${row}: quantity ${show(quantity)} is not a finite number`;
+    }
+    this.charge(row, id, instrument, q, error);
+  }
+
+  /** Charges a row (its position, or its error) to its portfolio. */
+  private charge(row: number, id: string, instrument: string, quantity: number, error: string | undefined): void {
     if (id === '') {
       // No portfolio to charge the row to: an error entry of its own.
       const entry = { seq: this.nextSeq++, portfolio: { id: `row ${row}`, error: error ?? `row ${row}: empty portfolio id` } };
@@ -243,14 +662,14 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
       else this.emit(entry.seq, entry.portfolio);
       return;
     }
-    this.row(id, row, position, error);
+    this.row(id, row, instrument, quantity, error);
   }
 
-  private row(id: string, row: number, position: ParsedPosition | undefined, error: string | undefined): void {
+  private row(id: string, row: number, instrument: string, quantity: number, error: string | undefined): void {
     const o = this.open;
     if (o && o.id === id) {
       if (o.sink) return;
-      if (error === undefined) o.positions.push(position!);
+      if (error === undefined) { o.instruments.push(instrument); o.quantities.push(quantity); }
       else if (o.error === undefined) o.error = error;
       else o.moreErrors++;
       return;
@@ -258,12 +677,15 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     this.close();
     if (this.seen.has(id)) {
       this.reappeared(id, `portfolio ${show(id)} reappears at row ${row} after other portfolios; its rows must be contiguous`);
-      this.open = { id, seq: -1, sink: true, positions: [], moreErrors: 0 };
+      this.open = { id, seq: -1, sink: true, instruments: [], quantities: [], moreErrors: 0 };
       return;
     }
     const seq = this.nextSeq++;
-    this.seen.set(id, { seq, error: false, amended: false, firstLine: row });
-    this.open = { id, seq, sink: false, positions: error === undefined ? [position!] : [], error, moreErrors: 0 };
+    const key = ownString(id);
+    this.seen.add(key, seq, false, row);
+    this.open = error === undefined
+      ? { id: key, seq, sink: false, instruments: [instrument], quantities: [quantity], moreErrors: 0 }
+      : { id: key, seq, sink: false, instruments: [], quantities: [], error, moreErrors: 0 };
   }
 
   /** Emits the open portfolio (if any) and the error entries queued behind it. */
@@ -272,11 +694,13 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     this.open = undefined;
     if (o && !o.sink) {
       if (o.error !== undefined) {
-        this.seen.get(o.id)!.error = true;
+        this.seen.setError(o.seq);
         const more = o.moreErrors > 0 ? ` (and ${o.moreErrors} more bad row${o.moreErrors > 1 ? 's' : ''})` : '';
         this.emit(o.seq, { id: o.id, error: o.error + more });
       } else {
-        this.emit(o.seq, { id: o.id, positions: o.positions });
+        this.emit(o.seq, this.columns
+          ? { id: o.id, positions: NO_POSITIONS, columns: { instruments: o.instruments, quantities: o.quantities } }
+          : { id: o.id, positions: o.instruments.map((instrument, k) => ({ instrument, quantity: o.quantities[k] })) });
       }
     }
     for (const q of this.queued) this.emit(q.seq, q.portfolio);
@@ -293,7 +717,7 @@ const ID_IN_LINE = /"portfolio"\s*:\s*("(?:[^"\\]|\\.)*")/;
 
 /** Reads NDJSON portfolios line by line; each line's portfolio is emitted at once. */
 export class NdjsonPortfolioReader extends Reader implements PortfolioLineReader {
-  constructor(readonly source = 'portfolios.ndjson') { super(); }
+  constructor(readonly source = 'portfolios.ndjson') { super(true); }
 
   push(rawLine: string): readonly PortfolioEmit[] {
     this.line++;
@@ -303,20 +727,37 @@ export class NdjsonPortfolioReader extends Reader implements PortfolioLineReader
     if (line.trim() === '') return NONE;
     const n = this.line;
     const r = readLine(line, n);
-    const id = r.id;
+    return this.entry(n, r.id, r.positions, r.error);
+  }
+
+  /** Line n's portfolio: its positions, or the reason it is unusable. */
+  private entry(n: number, id: string | undefined, positions: ParsedPosition[] | undefined, error: string | undefined): readonly PortfolioEmit[] {
     if (id === undefined) {
-      this.emit(this.nextSeq++, { id: `line ${n}`, error: r.error! });
+      this.emit(this.nextSeq++, { id: `line ${n}`, error: error! });
       return this.flush();
     }
     if (this.seen.has(id)) {
-      const first = this.seen.get(id)!.firstLine;
+      const first = this.seen.firstLine(this.seen.seq(id));
       this.reappeared(id, `portfolio ${show(id)} appears again at line ${n} (first at line ${first}); a portfolio must be on one line`);
       return this.flush();
     }
     const seq = this.nextSeq++;
-    this.seen.set(id, { seq, error: r.error !== undefined, amended: false, firstLine: n });
-    this.emit(seq, r.error !== undefined ? { id, error: r.error } : { id, positions: r.positions! });
+    this.seen.add(id, seq, error !== undefined, n);
+    this.emit(seq, error !== undefined ? { id, error } : { id, positions: positions! });
     return this.flush();
+  }
+
+  /**
+   * Feeds one line given as UTF-8 bytes buf[start, end), without its terminator: the same as push()
+   * of its text. A line that is not valid UTF-8 is an unreadable line (an error entry named by its
+   * "portfolio" when that can still be read, else `line N`).
+   */
+  pushBytes(buf: Uint8Array, start: number, end: number): readonly PortfolioEmit[] {
+    const d = decodeLine(buf, start, end);
+    if (d.invalid === undefined) return this.push(d.text);
+    this.line++;
+    const n = this.line;
+    return this.entry(n, idFromBrokenLine(d.text), undefined, `line ${n}: ${d.invalid}`);
   }
 
   end(): readonly PortfolioEmit[] {

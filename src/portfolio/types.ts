@@ -11,8 +11,17 @@ export interface ParsedPosition {
  * (it becomes an error row of the results; the other portfolios are unaffected).
  */
 export type ParsedPortfolio =
-  | { id: string; positions: ParsedPosition[]; error?: undefined }
-  | { id: string; error: string; positions?: undefined };
+  | { id: string; positions: ParsedPosition[]; error?: undefined; columns?: PositionColumns }
+  | { id: string; error: string; positions?: undefined; columns?: undefined };
+
+/**
+ * Positions as two columns, as a CSV reader in columns mode emits them (then `positions` is empty):
+ * instruments[k] and quantities[k] are position k.
+ */
+export interface PositionColumns {
+  instruments: string[];
+  quantities: number[];
+}
 
 /**
  * What a line reader emits. `seq` is the portfolio's place in the file (0-based, in order of first
@@ -30,6 +39,16 @@ export interface PortfolioEmit {
 export interface PortfolioLineReader {
   /** Feeds one physical line, without its line terminator (a trailing "\r" is ignored). */
   push(line: string): readonly PortfolioEmit[];
+  /**
+   * Feeds one physical line as UTF-8 bytes buf[start, end), without its terminator: the same as
+   * push() of its text; bytes that are not valid UTF-8 make the line a malformed row.
+   */
+  pushBytes(buf: Uint8Array, start: number, end: number): readonly PortfolioEmit[];
+  /**
+   * Optional fast path for streams: buf[start, end) is a run of whole lines, each ended by LF, with
+   * no CR anywhere; the same as pushBytes of each line.
+   */
+  pushLines?(buf: Uint8Array, start: number, end: number): readonly PortfolioEmit[];
   /** Ends the input: emits what is still open; throws InputError for a file-level error. */
   end(): readonly PortfolioEmit[];
   /** Lines fed so far. */

@@ -1,6 +1,18 @@
 /**
  * Loading the WebAssembly kernels: compiled once per process (or handed in by a worker), then
  * instantiated through @assemblyscript/loader against a memory the host owns.
+ *
+ * One build, one memory kind: the module imports a *shared* memory (asconfig.json: sharedMemory,
+ * threads, maximumMemory 65536 pages), in-process as well as in the worker pool, so the batch
+ * engine's workers read one instrument P&L cube in place and the in-process path runs exactly the
+ * same code (measured: no difference in the latency of a 10-position grid margin; see the batch
+ * benchmark). A shared memory cannot move, so V8 reserves its maximum as address space up front
+ * (as it reserves guard regions for every wasm32 memory); pages are committed as they are used.
+ *
+ * The module holds no mutable static data: its only data segments are the constant tables of the
+ * standard library's math functions (below heapBase). Instantiation writes active segments into
+ * the memory, so each worker that instantiates against a shared memory rewrites those bytes with
+ * the same values; nothing else the host laid out is touched.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -58,14 +70,26 @@ export function compiledModule(): WebAssembly.Module {
 
 /** The initial size of a fresh kernel memory, in 64 KiB pages. */
 const INITIAL_PAGES = 16;
+/** The largest memory the module accepts (asconfig.json maximumMemory): 65536 pages, 4 GiB. */
+export const MAX_PAGES = 65536;
+export const PAGE_BYTES = 65536;
 
 /**
- * Instantiates the kernels synchronously. `memory` defaults to a fresh private memory; pass a
- * shared one to let several workers read the same cube.
+ * A memory the kernels can be instantiated against: shared (the module imports a shared memory),
+ * `initialPages` pages to start with, growable to `maximumPages`.
+ */
+export function createKernelMemory(initialPages = INITIAL_PAGES, maximumPages = MAX_PAGES): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
+}
+
+/**
+ * Instantiates the kernels synchronously. `memory` defaults to a fresh memory of this process
+ * (createKernelMemory); pass one made elsewhere, for example the batch engine's, to let several
+ * workers read the same cube.
  */
 export function instantiateKernels(
   module: WebAssembly.Module = compiledModule(),
-  memory: WebAssembly.Memory = new WebAssembly.Memory({ initial: INITIAL_PAGES }),
+  memory: WebAssembly.Memory = createKernelMemory(),
 ): KernelExports {
   const imports = {
     env: {

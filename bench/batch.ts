@@ -1,0 +1,395 @@
+/**
+ * The end-of-day batch benchmark: a generated book (default 10 million positions, about 10 a
+ * portfolio) on the bundled market, margined with the grid by the batch engine, file in, file out.
+ *
+ *   node dist/bench/batch.js [--positions N] [--quick] [--keep] [--dir DIR]
+ *
+ * Reports, with the environment:
+ * - end to end (a fresh process per run: engine and cube, read, parse, margin, write): positions
+ *   per second, peak resident memory, and where the main thread's time went (parse, writing rows,
+ *   waiting for tasks) and the workers' kernel time, for 1 thread (in-process) and N threads; the
+ *   outputs must be identical byte for byte;
+ * - the kernel phases on pools of 1 and 2 workers: the cube build (split by instruments across the
+ *   workers) and aggregation (pre-resolved portfolios, no parsing), with the speed-up of 2 over 1;
+ * - parsing: the engine's byte-level CSV reader against csv-parse (a well-kept streaming CSV parser)
+ *   on the same file, both feeding the same packing into tasks, and csv-parse alone;
+ * - in-process latency of GridModel.margin on a 10-position portfolio (the shared-memory build).
+ * Writes bench/results/batch.json. Book generation is not timed.
+ */
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { Piscina } from 'piscina';
+import { parse as csvParse } from 'csv-parse';
+import { parseMarket } from '../src/market/load.js';
+import { createBatchEngine, workerFile, type BatchSummary } from '../src/batch/engine.js';
+import { TaskPacker } from '../src/batch/pack.js';
+import { CsvPortfolioReader, parsePortfoliosCsv } from '../src/portfolio/parse.js';
+import { LineFeeder } from '../src/portfolio/stream.js';
+import { createGridModel } from '../src/grid/model.js';
+import { packageFile } from '../src/paths.js';
+import { KIND_CALL, KIND_PUT } from '../src/layout.js';
+import type { ResolvedMarket } from '../src/market/types.js';
+import type { PortfolioLike } from '../src/model.js';
+import { environment, formatEnvironment } from './env.js';
+
+const MARKET = packageFile('examples', 'market.json');
+
+interface ChildReport {
+  threads: number;
+  engineMs: number;
+  cubeMs: number;
+  runMs: number;
+  totalMs: number;
+  maxRssMB: number;
+  summary: BatchSummary;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The book: a seeded generator, fast enough for 10 million rows.
+
+/** mulberry32: a small seeded generator (the book is the same for the same seed). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Writes a CSV book of about `positions` rows: portfolios of 1 to 19 positions (10 on average) on
+ * one or two underlyings, each instrument once, quantities whole or in tenths, signed.
+ */
+async function writeBook(market: ResolvedMarket, positions: number, path: string, seed = 1): Promise<{ portfolios: number; positions: number }> {
+  const r = rng(seed);
+  const ins = market.instruments;
+  const byU: number[][] = market.underlyings.ids.map(() => []);
+  for (let i = 0; i < ins.ids.length; i++) byU[ins.underlying[i]].push(i);
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+  let buf = 'portfolio,instrument,quantity\n';
+  let done = 0, p = 0;
+  const picked = new Set<number>();
+  while (done < positions) {
+    p++;
+    const id = `P${String(p).padStart(8, '0')}`;
+    const k = Math.min(positions - done, 1 + Math.floor(r() * 19));
+    const u1 = Math.floor(r() * byU.length), u2 = Math.floor(r() * byU.length);
+    picked.clear();
+    for (let j = 0; j < k; j++) {
+      const list = byU[j % 3 === 2 ? u2 : u1];
+      let i = list[Math.floor(r() * list.length)];
+      for (let tries = 0; picked.has(i) && tries < 8; tries++) i = list[Math.floor(r() * list.length)];
+      if (picked.has(i)) continue;
+      picked.add(i);
+      const q = (1 + Math.floor(r() * 50)) * (r() < 0.45 ? -1 : 1);
+      const option = ins.kind[i] === KIND_CALL || ins.kind[i] === KIND_PUT;
+      buf += `${id},${ins.ids[i]},${option || r() < 0.5 ? q : q / 10}\n`;
+      done++;
+    }
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await finished(out);
+  return { portfolios: p, positions: done };
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+// ------------------------------------------------------------------------------------------------
+// End to end, one fresh process per run.
+
+async function child(threads: number, book: string, out: string): Promise<void> {
+  const t0 = performance.now();
+  const market = parseMarket(readFileSync(MARKET, 'utf8'), 'examples/market.json');
+  const engine = await createBatchEngine({ market, threads });
+  const t1 = performance.now();
+  const output = createWriteStream(out, { highWaterMark: 1 << 20 });
+  const summary = await engine.run(createReadStream(book, { highWaterMark: 1 << 20 }), output, { source: book });
+  output.end();
+  await finished(output);
+  const t2 = performance.now();
+  await engine.close();
+  const report: ChildReport = {
+    threads: engine.threads, engineMs: t1 - t0, cubeMs: engine.cubeMs, runMs: t2 - t1, totalMs: t2 - t0,
+    maxRssMB: process.resourceUsage().maxRSS / 1024, summary,
+  };
+  process.stdout.write(JSON.stringify(report) + '\n');
+}
+
+function runChild(threads: number, book: string, out: string): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--threads', String(threads), '--book', book, '--out', out],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => { text += d; });
+    c.on('error', reject);
+    c.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`benchmark child exited with ${code}`));
+      else resolve(JSON.parse(text.trim().split('\n').pop()!) as ChildReport);
+    });
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Kernel phases on pools of 1 and 2 workers.
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function withPool<T>(workers: number, f: (pool: Piscina) => Promise<T>): Promise<T> {
+  const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1 });
+  try {
+    return await f(pool);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function cubeBuild(market: ResolvedMarket, method: 'grid' | 'es', workers: number, reps: number): Promise<{ ms: number; cells: number }> {
+  return withPool(workers, async (pool) => {
+    const times: number[] = [];
+    let cells = 0;
+    for (let r = 0; r < reps + 1; r++) {
+      const e = await createBatchEngine({ market, method, pool });
+      if (r > 0) times.push(e.cubeMs); // the first engine also starts the workers
+      cells = market.instruments.ids.length * (method === 'es' ? market.risk.es!.scenarios : 0);
+      await e.close();
+    }
+    return { ms: median(times), cells };
+  });
+}
+
+/** Random resolved portfolios (indices), ~10 positions each, cut into tasks of `perTask` positions. */
+function resolvedTasks(market: ResolvedMarket, positions: number, perTask: number, seed: number) {
+  const r = rng(seed);
+  const n = market.instruments.ids.length;
+  const tasks: { offsets: Int32Array; instr: Int32Array; qty: Float64Array }[] = [];
+  let left = positions;
+  while (left > 0) {
+    const offsets = [0], instr: number[] = [], qty: number[] = [];
+    while (instr.length < perTask && left > 0) {
+      const k = Math.min(left, 1 + Math.floor(r() * 19));
+      const seen = new Set<number>();
+      for (let j = 0; j < k; j++) {
+        const i = Math.floor(r() * n);
+        if (seen.has(i)) continue;
+        seen.add(i);
+        instr.push(i);
+        qty.push((1 + Math.floor(r() * 50)) * (r() < 0.45 ? -1 : 1));
+      }
+      left -= k;
+      offsets.push(instr.length);
+    }
+    tasks.push({ offsets: Int32Array.from(offsets), instr: Int32Array.from(instr), qty: Float64Array.from(qty) });
+  }
+  return tasks;
+}
+
+async function aggregation(market: ResolvedMarket, method: 'grid' | 'es', workers: number, positions: number, perTask: number, reps: number) {
+  const tasks = resolvedTasks(market, positions, perTask, 3);
+  return withPool(workers, async (pool) => {
+    const e = await createBatchEngine({ market, method, pool });
+    try {
+      await Promise.all(tasks.slice(0, workers * 2).map((t) => e.marginResolved(t.offsets, t.instr, t.qty))); // warm the workers
+      const times: number[] = [];
+      let kernel = 0;
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        const res = await Promise.all(tasks.map((t) => e.marginResolved(t.offsets, t.instr, t.qty)));
+        times.push(performance.now() - t0);
+        kernel = res.reduce((s, x) => s + x.ms, 0);
+      }
+      return { ms: median(times), kernelMs: kernel, positions: tasks.reduce((s, t) => s + t.instr.length, 0), tasks: tasks.length };
+    } finally {
+      await e.close();
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Parsing: the engine's reader against csv-parse, both feeding the same packing.
+
+async function parseOurs(market: ResolvedMarket, book: string): Promise<{ ms: number; rows: number }> {
+  const t0 = performance.now();
+  const reader = new CsvPortfolioReader(book, { columns: true });
+  const feeder = new LineFeeder(reader, book);
+  const packer = new TaskPacker(market, 'grid', 30);
+  let tasks = 0;
+  const sink = (emits: readonly { seq: number; portfolio: Parameters<TaskPacker['add']>[1]; amends: boolean }[]) => {
+    for (const e of emits) {
+      packer.add(e.seq, e.portfolio);
+      if (packer.full) { packer.take(); tasks++; }
+    }
+  };
+  for await (const chunk of createReadStream(book, { highWaterMark: 1 << 20 })) feeder.push(chunk as Buffer, sink);
+  feeder.end(sink);
+  packer.take();
+  return { ms: performance.now() - t0, rows: reader.lineNumber - 1 };
+}
+
+async function parseCsvParse(market: ResolvedMarket, book: string, pack: boolean): Promise<{ ms: number; rows: number }> {
+  const t0 = performance.now();
+  const parser = createReadStream(book, { highWaterMark: 1 << 20 }).pipe(csvParse({ from_line: 2, relax_column_count: true }));
+  const packer = new TaskPacker(market, 'grid', 30);
+  let rows = 0, seq = 0;
+  let id: string | undefined, instruments: string[] = [], quantities: number[] = [];
+  const close = () => {
+    if (id !== undefined && pack) {
+      packer.add(seq++, { id, positions: [], columns: { instruments, quantities } } as never);
+      if (packer.full) packer.take();
+    }
+    instruments = [];
+    quantities = [];
+  };
+  for await (const rec of parser as AsyncIterable<string[]>) {
+    rows++;
+    if (!pack) continue;
+    if (rec[0] !== id) { close(); id = rec[0]; }
+    instruments.push(rec[1]);
+    quantities.push(Number(rec[2]));
+  }
+  close();
+  packer.take();
+  return { ms: performance.now() - t0, rows };
+}
+
+// ------------------------------------------------------------------------------------------------
+
+function latency(market: ResolvedMarket): { usPerCall: number } {
+  const model = createGridModel(market);
+  const ids = market.instruments.ids;
+  const r = rng(9);
+  const portfolios: PortfolioLike[] = Array.from({ length: 1000 }, (_, p) => ({
+    id: `L${p}`, positions: Array.from({ length: 10 }, () => ({ instrument: ids[Math.floor(r() * ids.length)], quantity: 1 + Math.floor(r() * 9) })),
+  }));
+  for (let w = 0; w < 20; w++) for (const p of portfolios) model.margin(p);
+  const times: number[] = [];
+  for (let rep = 0; rep < 15; rep++) {
+    const t0 = performance.now();
+    for (const p of portfolios) model.margin(p);
+    times.push((performance.now() - t0) * 1000 / portfolios.length);
+  }
+  return { usPerCall: median(times) };
+}
+
+function rate(n: number, ms: number): string {
+  const x = n / (ms / 1000);
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      positions: { type: 'string' }, quick: { type: 'boolean' }, keep: { type: 'boolean' }, dir: { type: 'string' },
+      child: { type: 'boolean' }, threads: { type: 'string' }, book: { type: 'string' }, out: { type: 'string' },
+    },
+  });
+  if (values.child) return child(Number(values.threads), values.book!, values.out!);
+
+  const quick = values.quick === true;
+  const target = Number(values.positions ?? (quick ? 1_000_000 : 10_000_000));
+  const dir = values.dir ?? join(tmpdir(), 'margin-engine-bench-batch');
+  mkdirSync(dir, { recursive: true });
+  const env = environment();
+  const load = loadavg();
+  const log = (s: string) => process.stdout.write(s + '\n');
+  log(formatEnvironment(env));
+  log(`load average ${load.map((x) => x.toFixed(2)).join(' ')} (other processes share these cores)`);
+
+  const market = parseMarket(readFileSync(MARKET, 'utf8'), 'examples/market.json');
+  const book = join(dir, `book-${target}.csv`);
+  let bookInfo: { portfolios: number; positions: number };
+  const t0 = performance.now();
+  if (existsSync(book) && existsSync(book + '.json')) bookInfo = JSON.parse(readFileSync(book + '.json', 'utf8'));
+  else {
+    bookInfo = await writeBook(market, target, book);
+    writeFileSync(book + '.json', JSON.stringify(bookInfo));
+  }
+  const bookBytes = statSync(book).size;
+  log(`book: ${bookInfo.positions} positions in ${bookInfo.portfolios} portfolios, ${(bookBytes / 2 ** 20).toFixed(0)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s to make or find)`);
+
+  // End to end.
+  const threadCounts = [...new Set([1, 2, availableParallelism()])];
+  const e2e: ChildReport[] = [];
+  const digests: string[] = [];
+  for (const t of threadCounts) {
+    const out = join(dir, `out-${t}.csv`);
+    const rep = await runChild(t, book, out);
+    e2e.push(rep);
+    digests.push(await sha256(out));
+    if (!values.keep) rmSync(out);
+    const s = rep.summary, tm = s.timings;
+    log(`end to end, ${t === 1 ? '1 thread (in-process)' : `${t} worker threads`}: ${rate(s.positions, rep.runMs)} positions/s ` +
+      `(run ${(rep.runMs / 1000).toFixed(2)} s, engine ${rep.engineMs.toFixed(0)} ms of which cube ${rep.cubeMs.toFixed(1)} ms), peak RSS ${rep.maxRssMB.toFixed(0)} MB; ` +
+      `main thread: parse ${(tm.parse / 1000).toFixed(2)} s, rows+write ${(tm.write / 1000).toFixed(2)} s, waiting ${(tm.wait / 1000).toFixed(2)} s; ` +
+      `kernel (workers) ${(tm.kernel / 1000).toFixed(2)} s in ${tm.tasks} tasks`);
+  }
+  const identical = digests.every((d) => d === digests[0]);
+  log(`outputs identical across thread counts: ${identical} (sha256 ${digests[0].slice(0, 16)}...)`);
+  if (!identical) process.exitCode = 1;
+
+  // Kernel phases.
+  const reps = quick ? 3 : 5;
+  const cube = { es1: await cubeBuild(market, 'es', 1, reps), es2: await cubeBuild(market, 'es', 2, reps),
+    grid1: await cubeBuild(market, 'grid', 1, reps), grid2: await cubeBuild(market, 'grid', 2, reps) };
+  log(`cube build, ES ${market.instruments.ids.length} x ${market.risk.es!.scenarios}: 1 worker ${cube.es1.ms.toFixed(1)} ms, 2 workers ${cube.es2.ms.toFixed(1)} ms, ` +
+    `speed-up ${(cube.es1.ms / cube.es2.ms).toFixed(2)}x; grid (${market.instruments.ids.length} x 29, too small to split usefully): ` +
+    `${cube.grid1.ms.toFixed(2)} ms vs ${cube.grid2.ms.toFixed(2)} ms`);
+  const aggPositions = quick ? 1_000_000 : 4_000_000;
+  const agg1 = await aggregation(market, 'grid', 1, aggPositions, 16_384, reps);
+  const agg2 = await aggregation(market, 'grid', 2, aggPositions, 16_384, reps);
+  log(`aggregation (grid, pre-resolved, ${agg1.positions} positions in ${agg1.tasks} tasks): 1 worker ${rate(agg1.positions, agg1.ms)} positions/s, ` +
+    `2 workers ${rate(agg2.positions, agg2.ms)} positions/s, speed-up ${(agg1.ms / agg2.ms).toFixed(2)}x`);
+  const esPositions = quick ? 20_000 : 100_000;
+  const aggEs1 = await aggregation(market, 'es', 1, esPositions, 512, reps);
+  const aggEs2 = await aggregation(market, 'es', 2, esPositions, 512, reps);
+  log(`aggregation (es, ${market.risk.es!.scenarios} scenarios, ${aggEs1.positions} positions): 1 worker ${rate(aggEs1.positions, aggEs1.ms)} positions/s, ` +
+    `2 workers ${rate(aggEs2.positions, aggEs2.ms)} positions/s, speed-up ${(aggEs1.ms / aggEs2.ms).toFixed(2)}x`);
+
+  // Parsing.
+  const ours = await parseOurs(market, book);
+  const theirs = await parseCsvParse(market, book, true);
+  const theirsRaw = await parseCsvParse(market, book, false);
+  log(`parse + pack, ${ours.rows} rows: byte-level reader ${rate(ours.rows, ours.ms)} rows/s; csv-parse + the same packing ${rate(theirs.rows, theirs.ms)} rows/s; ` +
+    `csv-parse alone ${rate(theirsRaw.rows, theirsRaw.ms)} rows/s`);
+
+  const lat = latency(market);
+  log(`in-process GridModel.margin, 10 positions: ${lat.usPerCall.toFixed(2)} us per call (shared-memory build)`);
+
+  const resultsDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const result = {
+    environment: env, loadAverage: load, quick, book: { ...bookInfo, bytes: bookBytes },
+    endToEnd: e2e.map((r) => ({ ...r, positionsPerSecond: r.summary.positions / (r.runMs / 1000) })), outputsIdentical: identical,
+    cubeBuild: { esMs: { w1: cube.es1.ms, w2: cube.es2.ms, speedup: cube.es1.ms / cube.es2.ms }, gridMs: { w1: cube.grid1.ms, w2: cube.grid2.ms } },
+    aggregation: {
+      grid: { positions: agg1.positions, ms1: agg1.ms, ms2: agg2.ms, speedup: agg1.ms / agg2.ms },
+      es: { positions: aggEs1.positions, ms1: aggEs1.ms, ms2: aggEs2.ms, speedup: aggEs1.ms / aggEs2.ms },
+    },
+    parse: { rows: ours.rows, oursMs: ours.ms, csvParsePackMs: theirs.ms, csvParseAloneMs: theirsRaw.ms },
+    latencyUs: lat.usPerCall,
+  };
+  writeFileSync(join(resultsDir, 'batch.json'), JSON.stringify(result, null, 2) + '\n');
+  log(`written: bench/results/batch.json`);
+  if (!values.keep) { rmSync(book); rmSync(book + '.json'); }
+}
+
+await main();

@@ -1,0 +1,147 @@
+/**
+ * The cases that run on the worker-pool batch engine (src/batch):
+ * - cube build with the pool: the engine builds its cube in row ranges across the workers, in one
+ *   shared memory; cells per second from the engine's own timing of that build (median of several
+ *   engines), against the engine on one thread (the same code in-process) and the host's buildCube;
+ * - batch throughput: the demo book (src/demo/book.ts: 98 % retail portfolios of 1 to 10
+ *   positions, 2 % market makers of 50 to 200) over the example market, as CSV text through
+ *   engine.run (parse, pack, margin, write rows), portfolios per second with benchmark.js in
+ *   deferred mode, against the in-process model (parse, then margin() one portfolio at a time)
+ *   and the engine on one thread.
+ * Results are checked once: the engine's margins equal the in-process model's, bit for bit.
+ */
+import { availableParallelism } from 'node:os';
+import { Readable, Writable } from 'node:stream';
+import { Piscina } from 'piscina';
+import { createBatchEngine, workerFile, type BatchEngine, type BatchMethod } from '../../src/batch/engine.js';
+import { createGridModel } from '../../src/grid/model.js';
+import { createEsModel } from '../../src/es/model.js';
+import { parsePortfolios } from '../../src/portfolio/parse.js';
+import { generateBook } from '../../src/demo/book.js';
+import type { EsSpec, GridSpec, ResolvedMarket } from '../../src/market/types.js';
+import type { MarginModel, PortfolioLike } from '../../src/model.js';
+import type { MarginResult } from '../../src/results.js';
+import { exampleMarket, exampleMarketInput, randomPortfolios } from '../data.js';
+import { CheckError, measure, measureAsync, type Row, type Settings } from '../harness.js';
+
+const CUBE_GROUP = 'cube build (instruments x scenarios)';
+const HOST_1T = 'WASM SIMD, 1 thread (buildCube)';
+const BATCH_GROUP = 'batch throughput (demo book, CSV in, rows out)';
+const ENGINE_1T = 'batch engine, 1 thread';
+
+let sharedPool: Piscina | undefined;
+const threads = availableParallelism();
+
+/** One pool for every engine of the run (the engine accepts an application's pool). */
+function pool(): Piscina {
+  sharedPool ??= new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 2 ** 31 - 1 });
+  return sharedPool;
+}
+
+export async function closePool(): Promise<void> {
+  if (sharedPool) await sharedPool.destroy();
+  sharedPool = undefined;
+}
+
+function engineOptions(market: ResolvedMarket, spec: { grid?: GridSpec; es?: EsSpec }, pooled: boolean) {
+  const method: BatchMethod = spec.es ? 'es' : 'grid';
+  return { market, method, grid: spec.grid, es: spec.es, ...(pooled ? { pool: pool() } : { threads: 1 }) };
+}
+
+function sameMargins(got: MarginResult[], want: MarginResult[], what: string): void {
+  if (got.length !== want.length) throw new CheckError(`${what}: ${got.length} results, expected ${want.length}`);
+  for (let i = 0; i < got.length; i++) {
+    const a = got[i], b = want[i];
+    const ia = a.ok ? a.initialMargin : a.message, ib = b.ok ? b.initialMargin : b.message;
+    if (a.ok !== b.ok || !Object.is(ia, ib)) throw new CheckError(`${what}: portfolio ${b.portfolio}: ${String(ia)}, in-process ${String(ib)}`);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export async function poolCubeCase(
+  market: ResolvedMarket, spec: { grid?: GridSpec; es?: EsSpec }, size: string, cells: number, s: Settings, rows: Row[],
+  log: (m: string) => void,
+): Promise<void> {
+  const reps = s.quick ? 3 : 7;
+  const check = randomPortfolios(market, 10, 20, 5);
+  const model: MarginModel = spec.es ? createEsModel(market, { es: spec.es }) : createGridModel(market, { grid: spec.grid });
+  const want = model.marginAll(check);
+  for (const pooled of [false, true]) {
+    const impl = pooled ? `batch engine, pool of ${threads}` : ENGINE_1T;
+    try {
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const engine: BatchEngine = await createBatchEngine(engineOptions(market, spec, pooled));
+        try {
+          times.push(engine.cubeMs);
+          if (r === 0) sameMargins(await engine.marginAll(check), want, `${impl}, ${size}`);
+        } finally {
+          await engine.close();
+        }
+      }
+      const ms = median(times);
+      rows.push({ group: CUBE_GROUP, case: 'build', size, impl, unit: 'cell/s', value: cells / (ms / 1000), samples: reps, meanUs: ms * 1000,
+        baselines: pooled ? [HOST_1T, ENGINE_1T] : [HOST_1T], status: 'ok',
+        note: `median of ${reps} engines' cube builds, ${ms.toFixed(2)} ms (from the engine's own timing; a new engine also instantiates the module in each worker)` });
+      log(`  ${impl} ${size}: ${ms.toFixed(2)} ms`);
+    } catch (e) {
+      rows.push({ group: CUBE_GROUP, case: 'build', size, impl, unit: 'cell/s', value: null, status: 'error', note: String(e) });
+      log(`  ${impl} ${size}: ${String(e)}`);
+    }
+  }
+}
+
+/** A writable that drops what it is given. */
+function sink(): Writable {
+  return new Writable({ write(_chunk, _enc, cb) { cb(); } });
+}
+
+export async function batchCase(s: Settings, rows: Row[], log: (m: string) => void): Promise<void> {
+  const market = exampleMarket();
+  const cases: { method: BatchMethod; count: number }[] = s.quick
+    ? [{ method: 'grid', count: 2_000 }]
+    : [{ method: 'grid', count: 10_000 }, { method: 'es', count: 1_000 }];
+  try {
+    for (const { method, count } of cases) {
+      const text = generateBook(exampleMarketInput(), { portfolios: count, seed: 1 });
+      const size = `${count} portfolios, ${method}`;
+      const spec = method === 'es' ? { es: market.risk.es } : { grid: market.risk.grid };
+      const model: MarginModel = method === 'es' ? createEsModel(market) : createGridModel(market);
+      const parsed = parsePortfolios(text, 'book.csv') as PortfolioLike[];
+      const want = model.marginAll(parsed);
+      const positions = parsed.reduce((a, p) => a + (p.positions?.length ?? 0), 0);
+      const inProcess = 'in-process model, 1 thread (parse + margin())';
+      try {
+        const m = measure(`${inProcess} ${size}`, () => { model.marginAll(parsePortfolios(text, 'book.csv') as PortfolioLike[]); }, s);
+        rows.push({ group: BATCH_GROUP, case: 'batch', size, impl: inProcess, unit: 'portfolio/s', value: m.hz * count, rme: m.rme,
+          samples: m.samples, meanUs: m.meanUs, status: 'ok', note: `${positions} positions` });
+        log(`  ${inProcess} ${size}`);
+      } catch (e) {
+        rows.push({ group: BATCH_GROUP, case: 'batch', size, impl: inProcess, unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
+      }
+      for (const pooled of [false, true]) {
+        const impl = pooled ? `batch engine, pool of ${threads}` : ENGINE_1T;
+        const engine = await createBatchEngine(engineOptions(market, spec, pooled));
+        try {
+          // Check once: the engine's margins (objects in) equal the in-process model's, bit for bit.
+          sameMargins(await engine.marginAll(parsed), want, `${impl}, ${size}`);
+          const m = await measureAsync(`${impl} ${size}`, () => engine.run(Readable.from([text], { objectMode: false }), sink()), s);
+          rows.push({ group: BATCH_GROUP, case: 'batch', size, impl, unit: 'portfolio/s', value: m.hz * count, rme: m.rme, samples: m.samples,
+            meanUs: m.meanUs, baselines: pooled ? [inProcess, ENGINE_1T] : [inProcess], status: 'ok' });
+          log(`  ${impl} ${size}`);
+        } catch (e) {
+          rows.push({ group: BATCH_GROUP, case: 'batch', size, impl, unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
+          log(`  ${impl} ${size}: ${String(e)}`);
+        } finally {
+          await engine.close();
+        }
+      }
+    }
+  } finally {
+    await closePool();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `margin-engine run` for the grid and ES methods: the batch engine over a stream. The input is read
+ * and the output written as streams (memory flat whatever the file size), on `--threads N` workers
+ * (1: in-process, same results), with progress on standard error when it is a terminal and nothing
+ * there otherwise but warnings and the error summary. SIGINT stops the run cleanly: rows already
+ * computed are written, standard error says where the run stopped, and the exit status is 130
+ * (128 + SIGINT; a second SIGINT exits at once).
+ */
+import { createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
+import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
+import { isNdjsonName } from '../portfolio/parse.js';
+import type { OutputFormat } from '../io/output.js';
+import { createBatchEngine, type BatchMethod, type BatchProgress } from './engine.js';
+
+/** Exit status of a run stopped by SIGINT. */
+export const EXIT_INTERRUPTED = 130;
+
+export interface StreamingRunOptions {
+  market: ResolvedMarket;
+  method: BatchMethod;
+  grid?: GridSpec;
+  es?: EsSpec;
+  /** The --portfolios argument ("-": standard input). */
+  portfolios: string;
+  /** The output's file descriptor (opened before any work), or undefined for standard output. */
+  outFd: number | undefined;
+  format: OutputFormat;
+  threads?: number;
+  /** Where progress and diagnostics go (standard error). */
+  stderr?: NodeJS.WriteStream;
+}
+
+/** Opens --portfolios for reading before any work, so a missing file fails at once. */
+export function openPortfolios(path: string): { stream: Readable; size?: number; source: string } {
+  if (path === '-') return { stream: process.stdin, source: 'stdin' };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw Object.assign(new Error(`--portfolios ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`), { exit: 1 });
+  }
+  const st = fstatSync(fd);
+  return { stream: createReadStream('', { fd, highWaterMark: 1 << 20 }), size: st.isFile() ? st.size : undefined, source: path };
+}
+
+/** Runs the batch engine from the CLI; returns the exit status. */
+export async function runStreaming(o: StreamingRunOptions): Promise<number> {
+  const stderr = o.stderr ?? process.stderr;
+  const input = openPortfolios(o.portfolios);
+  const output: Writable = o.outFd === undefined ? process.stdout : createWriteStream('', { fd: o.outFd, autoClose: false });
+  const engine = await createBatchEngine({ market: o.market, method: o.method, grid: o.grid, es: o.es, threads: o.threads });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(EXIT_INTERRUPTED);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const tty = stderr.isTTY === true;
+  let shown = false;
+  try {
+    const summary = await engine.run(input.stream, output, {
+      format: o.format, source: input.source, totalBytes: input.size, signal: controller.signal,
+      inputFormat: isNdjsonName(input.source) ? 'ndjson' : 'csv',
+      onProgress: tty ? (p) => { stderr.write(`\r\x1b[K${progressLine(p)}`); shown = true; } : undefined,
+      onWarning: (w) => { stderr.write(`${shown ? '\r\x1b[K' : ''}margin-engine: warning: ${w}\n`); },
+    });
+    if (shown) stderr.write('\r\x1b[K');
+    if (output !== process.stdout) { output.end(); await finished(output); }
+    if (summary.stoppedAt) {
+      const at = summary.stoppedAt;
+      stderr.write(`margin-engine: interrupted: wrote ${at.portfolios} portfolios` +
+        (at.lastPortfolio !== undefined ? ` (the last ${JSON.stringify(at.lastPortfolio)})` : '') +
+        (at.nextPortfolio !== undefined ? `; ${JSON.stringify(at.nextPortfolio)} and the portfolios after it were not margined` : '; the rest was not margined') +
+        ` (stopped after ${at.bytes} bytes of input)\n`);
+      return EXIT_INTERRUPTED;
+    }
+    if (summary.errors > 0) stderr.write(`margin-engine: ${summary.portfolios} portfolios, ${summary.errors} with errors\n`);
+    return 0;
+  } catch (e) {
+    if (shown) stderr.write('\r\x1b[K');
+    const written = (e as { written?: number }).written;
+    if (written !== undefined) {
+      throw Object.assign(e as Error, { exit: 1, message: `${(e as Error).message} (the rows of the ${written} portfolios before it are written)` });
+    }
+    throw Object.assign(e as Error, { exit: (e as { exit?: number }).exit ?? 1 });
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.close();
+  }
+}
+
+/** One progress line: portfolios done, rate, share of the input read and the time left. */
+export function progressLine(p: BatchProgress): string {
+  const s = p.elapsedMs / 1000;
+  const rate = s > 0 ? p.positions / s : 0;
+  let line = `margin-engine: ${p.portfolios.toLocaleString('en-US')} portfolios, ${fmtRate(rate)} positions/s`;
+  if (p.totalBytes) line += `, ${Math.min(100, (100 * p.bytes) / p.totalBytes).toFixed(0)}%`;
+  if (p.etaMs !== undefined) line += `, ETA ${fmtTime(p.etaMs / 1000)}`;
+  return line;
+}
+
+function fmtRate(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0);
+}
+
+function fmtTime(s: number): string {
+  const m = Math.floor(s / 60), r = Math.round(s % 60);
+  return m > 0 ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
+}

@@ -1,0 +1,118 @@
+/**
+ * What crosses the worker boundary of the batch engine: tasks (typed arrays and the shared memory,
+ * never per-position objects) and results (typed arrays, errors as plain data). Custom error
+ * classes do not survive a postMessage, so a portfolio that fails in a worker comes back as an index
+ * and a one-line message, and the main thread makes the error row.
+ */
+import { serialize, deserialize } from 'node:v8';
+import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
+import type { CubeLayout } from '../cube/cube.js';
+
+export type BatchMethod = 'grid' | 'es';
+
+/**
+ * Everything a worker needs to margin portfolios of one engine, serialized once into a
+ * SharedArrayBuffer (a task carries a reference to it, not a copy).
+ */
+export interface EngineContext {
+  /** Unique per engine: workers keep one set of kernels, arena and model per engine id. */
+  id: string;
+  method: BatchMethod;
+  market: ResolvedMarket;
+  grid?: GridSpec;
+  es?: EsSpec;
+  /** Where the cube and its inputs (which stay allocated) are in the shared memory. */
+  layout: CubeLayout;
+  /** Offset of the SharedHeap header the workers take their scratch regions from. */
+  heapAt: number;
+}
+
+/**
+ * A test-only fault-injection hook: the worker that receives a task marked `exit` ends its thread
+ * (process.exit in a worker thread), one marked `throw` throws. Never set outside tests.
+ */
+export type FaultKind = 'exit' | 'throw';
+
+interface TaskBase {
+  engine: string;
+  /** The engine's shared memory, compiled module and serialized context (all shared, not copied). */
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  context: SharedArrayBuffer;
+  fault?: FaultKind;
+}
+
+/** Build rows first .. first+count-1 of the cube. */
+export interface CubeTask extends TaskBase {
+  kind: 'cube';
+  first: number;
+  count: number;
+}
+
+/**
+ * Margin n portfolios: portfolio p holds the resolved, netted positions offsets[p] ..
+ * offsets[p+1]-1 of (instr, qty). With `detail`, grid results include the group breakdown.
+ */
+export interface MarginTask extends TaskBase {
+  kind: 'margin';
+  n: number;
+  offsets: Int32Array;
+  instr: Int32Array;
+  qty: Float64Array;
+  detail: boolean;
+}
+
+export type Task = CubeTask | MarginTask;
+
+export interface CubeTaskResult {
+  kind: 'cube';
+  /** Time in the kernel, ms. */
+  ms: number;
+}
+
+/**
+ * Grid group breakdowns of a task's portfolios, as GroupColumns (src/grid/model.ts): portfolio p's
+ * groups are gStart[p] .. gStart[p+1]-1; group g's underlyings uStart[g] .. uStart[g+1]-1.
+ */
+export interface PackedGroups {
+  gStart: Int32Array;
+  group: Int32Array;
+  worstPoint: Int32Array;
+  scanRisk: Float64Array;
+  optionMinimum: Float64Array;
+  charge: Float64Array;
+  uStart: Int32Array;
+  underlying: Int32Array;
+  loss: Float64Array;
+}
+
+export interface MarginTaskResult {
+  kind: 'margin';
+  /** Per portfolio: initial and maintenance margin. */
+  im: Float64Array;
+  mm: Float64Array;
+  /** Grid: the worst point (-1: none); ES: VaR. */
+  a: Float64Array;
+  /** ES: expected shortfall (grid: unused, empty). */
+  b: Float64Array;
+  /** Portfolios that failed in the worker (indices into the task) and why: plain data. */
+  failed: Int32Array;
+  messages: string[];
+  detail?: PackedGroups;
+  /** Time in the margin loop, ms. */
+  ms: number;
+}
+
+export type TaskResult = CubeTaskResult | MarginTaskResult;
+
+/** The context as shared bytes. */
+export function packContext(ctx: EngineContext): SharedArrayBuffer {
+  const bytes = serialize(ctx);
+  const sab = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(sab).set(bytes);
+  return sab;
+}
+
+export function unpackContext(sab: SharedArrayBuffer): EngineContext {
+  return deserialize(new Uint8Array(sab)) as EngineContext;
+}

@@ -1,0 +1,102 @@
+// `margin-engine run` on the batch engine, as shipped (dist/src/cli.js, built by `pretest`): streamed
+// input and output, --threads, SIGINT, standard error only for warnings when it is not a terminal,
+// unwritable output and unreadable input reported before any work.
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageFile } from '../src/paths.js';
+import { generateBook } from '../src/demo/book.js';
+import type { MarketInput } from '../src/market/types.js';
+
+const CLI = packageFile('dist', 'src', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'margin-batch-cli-'));
+const marketJson = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
+marketJson.risk!.es = { ...marketJson.risk!.es!, scenarios: 2000 };
+const marketPath = join(dir, 'market.json');
+writeFileSync(marketPath, JSON.stringify(marketJson));
+const bookText = generateBook(marketJson, { portfolios: 4000, seed: 5 });
+const bookPath = join(dir, 'book.csv');
+writeFileSync(bookPath, bookText);
+
+function cli(args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: dir, maxBuffer: 1 << 28 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('margin-engine run on the batch engine', () => {
+  it('--threads 1 and --threads 2 write the same bytes (grid CSV, grid NDJSON, es CSV); standard error stays empty', () => {
+    for (const [method, ext] of [['grid', 'csv'], ['grid', 'ndjson'], ['es', 'csv']] as const) {
+      const outs = [1, 2].map((t) => {
+        const out = join(dir, `out-${method}-${t}.${ext}`);
+        const r = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--method', method, '--threads', String(t), '--out', out]);
+        expect(r.code, r.err).toBe(0);
+        expect(r.err).toBe('');
+        return readFileSync(out, 'utf8');
+      });
+      expect(outs[0].split('\n').length, `${method} ${ext}`).toBe(4000 + (ext === 'csv' ? 2 : 1));
+      expect(outs[1] === outs[0], `${method} ${ext}: threads 1 and 2 differ`).toBe(true);
+    }
+  });
+
+  it('reads standard input and writes standard output', () => {
+    const a = cli(['run', '--market', marketPath, '--portfolios', '-', '--threads', '2'], bookText);
+    const b = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--threads', '1']);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+  });
+
+  it('an unwritable --out fails before any work (exit 2), even before the market is read', () => {
+    const r = cli(['run', '--market', join(dir, 'no-such-market.json'), '--portfolios', bookPath, '--out', join(dir, 'no-such-dir', 'x.csv')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--out .*no-such-dir.*x\.csv: cannot be written \(ENOENT\)/);
+  });
+
+  it('an unreadable --portfolios fails before the cube is built (exit 1)', () => {
+    const r = cli(['run', '--market', marketPath, '--portfolios', join(dir, 'none.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--portfolios .*none\.csv: cannot read \(ENOENT\)/);
+    expect(r.out).toBe('');
+  });
+
+  it('a UTF-16 portfolio file: exit 1, the message names the file, line 1 and UTF-8', () => {
+    const p = join(dir, 'utf16.csv');
+    writeFileSync(p, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('portfolio,instrument,quantity\nP1,BTC-PERP,1\n', 'utf16le')]));
+    const r = cli(['run', '--market', marketPath, '--portfolios', p]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${p}: line 1: not valid UTF-8 (byte 0xFF at column 1); portfolio files are UTF-8`);
+  });
+
+  it('error rows are counted on standard error (exit 0)', () => {
+    const r = cli(['run', '--market', marketPath, '--portfolios', '-', '--threads', '2'], 'portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,NOPE,1\n');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[2]).toBe('P2,grid,,,error,"unknown instrument ""NOPE""",');
+    expect(r.err).toBe('margin-engine: 2 portfolios, 1 with errors\n');
+  });
+
+  it('SIGINT stops the run: the rows written are a prefix of the full output, standard error says where, exit 130', async () => {
+    const full = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--threads', '1']).out.split('\n');
+    const child = spawn(process.execPath, [CLI, 'run', '--market', marketPath, '--portfolios', '-', '--threads', '2'], { cwd: dir });
+    let out = '', err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    // Feed the whole book but keep standard input open: only SIGINT can end the run.
+    child.stdin.write(bookText);
+    const seen = await new Promise<boolean>((resolve) => {
+      const t = setInterval(() => { if (out.split('\n').length > 100) { clearInterval(t); resolve(true); } }, 20);
+      setTimeout(() => { clearInterval(t); resolve(false); }, 30_000);
+    });
+    expect(seen).toBe(true);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    child.stdin.destroy();
+    expect(code).toBe(130);
+    const rows = out.split('\n');
+    expect(rows[rows.length - 1]).toBe(''); // whole lines only
+    const n = rows.length - 2; // header and the empty tail
+    expect(n).toBeGreaterThan(0);
+    expect(rows.slice(0, n + 1)).toEqual(full.slice(0, n + 1));
+    expect(err).toMatch(new RegExp(`^margin-engine: interrupted: wrote ${n} portfolios \\(the last "${full[n].split(',')[0]}"\\)`));
+  });
+});

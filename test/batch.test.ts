@@ -1,0 +1,401 @@
+// The batch engine (src/batch): a worker pool over one shared cube, streaming in and out. The
+// reference for every number is the in-process model (createGridModel / createEsModel) on the same
+// parsed input: the engine must give the same bytes, whatever the threads, task size, input
+// chunking, crashes and retries. Runs against dist/ (workers load dist/src/batch/worker.js).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { Piscina } from 'piscina';
+import { resolveMarket } from '../src/market/load.js';
+import { parsePortfolios, parsePortfoliosCsv } from '../src/portfolio/parse.js';
+import { createGridModel } from '../src/grid/model.js';
+import { createEsModel } from '../src/es/model.js';
+import { formatResults } from '../src/io/output.js';
+import { generateBook } from '../src/demo/book.js';
+import { packageFile } from '../src/paths.js';
+import { createBatchEngine, cubeParts, workerFile, type BatchEngine, type BatchRunOptions, type BatchSummary } from '../src/batch/engine.js';
+import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
+import type { PortfolioLike } from '../src/model.js';
+import { Rng } from './helpers/random.js';
+
+const marketJson = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
+// A smaller ES block keeps the suite quick: 2,000 scenarios instead of the example's 10,000.
+marketJson.risk!.es = { ...marketJson.risk!.es!, scenarios: 2000 };
+const market: ResolvedMarket = resolveMarket(marketJson, 'examples/market.json');
+const bookText = generateBook(marketJson, { portfolios: 3000, seed: 7 });
+const bookBytes = Buffer.from(bookText);
+
+/** The in-process reference: parse the whole text, margin every portfolio, format. */
+function reference(text: string, method: 'grid' | 'es', format: 'csv' | 'ndjson' = 'csv', source = 'book.csv'): string {
+  const model = method === 'grid' ? createGridModel(market) : createEsModel(market);
+  return formatResults(model.marginAll(parsePortfolios(text, source)), method, format);
+}
+
+/** A byte stream of `bytes`, cut into chunks at the given sizes (cycled). */
+function chunked(bytes: Buffer, sizes: number[] = [1 << 16]): Readable {
+  const parts: Buffer[] = [];
+  for (let at = 0, k = 0; at < bytes.length; k++) {
+    const n = Math.max(1, sizes[k % sizes.length]);
+    parts.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return Readable.from(parts, { objectMode: false });
+}
+
+/** Collects what is written. */
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({ write(c, _e, cb) { chunks.push(Buffer.from(c)); cb(); } });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function runText(engine: BatchEngine, input: Readable, opts: BatchRunOptions = {}): Promise<{ text: string; summary: BatchSummary }> {
+  const out = collector();
+  const summary = await engine.run(input, out.stream, opts);
+  return { text: out.text(), summary };
+}
+
+/** Lines of a CSV result text, without the header; a failure message shows the first difference. */
+function firstDifference(a: string, b: string): string {
+  const x = a.split('\n'), y = b.split('\n');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return `line ${i + 1}:\n  got  ${x[i]}\n  want ${y[i]}`;
+  return 'identical';
+}
+
+const engines: BatchEngine[] = [];
+async function engine(opts: Parameters<typeof createBatchEngine>[0]): Promise<BatchEngine> {
+  const e = await createBatchEngine(opts);
+  engines.push(e);
+  return e;
+}
+afterAll(async () => { for (const e of engines) await e.close(); });
+
+describe('batch engine: same bytes as in-process, whatever the threads', () => {
+  let grid1: BatchEngine, grid2: BatchEngine;
+  beforeAll(async () => {
+    grid1 = await engine({ market, threads: 1 });
+    grid2 = await engine({ market, threads: 2 });
+  });
+
+  it('the worker file is the built one', () => {
+    expect(workerFile()).toBe(packageFile('dist', 'src', 'batch', 'worker.js'));
+  });
+
+  it('grid, CSV: threads 1 and 2 give the bytes of the in-process model', async () => {
+    const want = reference(bookText, 'grid');
+    const a = await runText(grid1, chunked(bookBytes));
+    const b = await runText(grid2, chunked(bookBytes));
+    expect(a.text, firstDifference(a.text, want)).toBe(want);
+    expect(b.text, firstDifference(b.text, want)).toBe(want);
+    expect(b.summary.portfolios).toBe(3000);
+    expect(b.summary.errors).toBe(0);
+    expect(grid2.threads).toBe(2);
+    expect(grid1.threads).toBe(1);
+  });
+
+  it('grid, NDJSON output with the group breakdown: threads 1 and 2 give the in-process bytes', async () => {
+    const want = reference(bookText, 'grid', 'ndjson');
+    const a = await runText(grid1, chunked(bookBytes), { format: 'ndjson' });
+    const b = await runText(grid2, chunked(bookBytes), { format: 'ndjson' });
+    expect(a.text, firstDifference(a.text, want)).toBe(want);
+    expect(b.text, firstDifference(b.text, want)).toBe(want);
+  });
+
+  it('es, CSV: threads 1 and 2 give the bytes of the in-process model (same seed, same cube)', async () => {
+    const text = bookText.split('\n').slice(0, 4001).join('\n') + '\n'; // about 800 portfolios
+    const want = reference(text, 'es');
+    const es1 = await engine({ market, method: 'es', threads: 1 });
+    const es2 = await engine({ market, method: 'es', threads: 2 });
+    const a = await runText(es1, chunked(Buffer.from(text)));
+    const b = await runText(es2, chunked(Buffer.from(text)));
+    expect(a.text, firstDifference(a.text, want)).toBe(want);
+    expect(b.text, firstDifference(b.text, want)).toBe(want);
+    expect(es2.cubeTasks).toBeGreaterThan(1); // the cube was built in parts, across workers
+  });
+
+  it('NDJSON input: the same rows as in-process', async () => {
+    const portfolios = parsePortfoliosCsv(bookText).slice(0, 500);
+    const nd = portfolios.map((p) => JSON.stringify({ portfolio: p.id, positions: p.positions })).join('\n') + '\n';
+    const want = reference(nd, 'grid', 'csv', 'book.ndjson');
+    const got = await runText(grid2, chunked(Buffer.from(nd), [777]), { source: 'book.ndjson' });
+    expect(got.text, firstDifference(got.text, want)).toBe(want);
+  });
+
+  it('marginAll over objects equals the in-process marginAll, groups included (grid) and VaR/ES (es)', async () => {
+    const portfolios = parsePortfoliosCsv(bookText).slice(0, 600) as PortfolioLike[];
+    portfolios.splice(10, 0, { id: 'X1', positions: [{ instrument: 'NOPE', quantity: 1 }] }, { id: 'X2', error: 'row 9: unreadable' });
+    expect(await grid2.marginAll(portfolios)).toEqual(createGridModel(market).marginAll(portfolios));
+    const es2 = await engine({ market, method: 'es', threads: 2 });
+    expect(await es2.marginAll(portfolios.slice(0, 150))).toEqual(createEsModel(market).marginAll(portfolios.slice(0, 150)));
+  });
+});
+
+describe('batch engine: splitting changes nothing', () => {
+  it('one task per portfolio, random input chunk sizes, a whole batch vs split batches: identical bytes', async () => {
+    const want = reference(bookText, 'grid');
+    const tiny = await engine({ market, threads: 2, taskWork: 1, maxInFlight: 3 });
+    const rng = new Rng(11);
+    const sizes = Array.from({ length: 50 }, () => rng.int(1, 5000));
+    const a = await runText(tiny, chunked(bookBytes, sizes));
+    expect(a.text, `chunk sizes ${sizes.join(',')}: ${firstDifference(a.text, want)}`).toBe(want);
+    expect(a.summary.timings.tasks).toBe(3000);
+
+    // The book in two runs (split at a portfolio boundary): the rows of the two runs are the rows of one.
+    const lines = bookText.trimEnd().split('\n');
+    let cut = 5000;
+    while (lines[cut].split(',')[0] === lines[cut - 1].split(',')[0]) cut++;
+    const first = lines.slice(0, cut).join('\n') + '\n';
+    const second = [lines[0], ...lines.slice(cut)].join('\n') + '\n';
+    const grid = await engine({ market, threads: 2 });
+    const r1 = await runText(grid, chunked(Buffer.from(first)));
+    const r2 = await runText(grid, chunked(Buffer.from(second)));
+    const joined = r1.text + r2.text.split('\n').slice(1).join('\n');
+    expect(joined, firstDifference(joined, want)).toBe(want);
+  });
+
+  it('cube parts cover every instrument once, in order, with options spread evenly', () => {
+    for (const parts of [1, 2, 3, 8, 100, 5000]) {
+      const p = cubeParts(market, parts);
+      expect(p.length).toBeLessThanOrEqual(parts);
+      let next = 0;
+      for (const [first, count] of p) {
+        expect(first, `parts ${parts}`).toBe(next);
+        expect(count).toBeGreaterThan(0);
+        next = first + count;
+      }
+      expect(next).toBe(market.instruments.ids.length);
+    }
+  });
+});
+
+describe('batch engine: nothing lost when workers die', () => {
+  const want = reference(bookText, 'grid');
+  const wantLines = want.split('\n');
+
+  it('a worker that exits during a task: the task runs again, every row is right', async () => {
+    const e = await engine({ market, threads: 2, taskWork: 1 << 15, faults: [{ task: 2, failures: 1 }] });
+    const warnings: string[] = [];
+    const r = await runText(e, chunked(bookBytes), { onWarning: (w) => warnings.push(w) });
+    expect(r.text, firstDifference(r.text, want)).toBe(want);
+    expect(r.summary.retried).toBe(1);
+    expect(r.summary.failedTasks).toBe(0);
+    expect(warnings.join('\n')).toMatch(/task 2 .* failed: worker exited with code: 70; running it again/);
+  });
+
+  it('a task whose worker dies twice: its portfolios are error rows naming the cause, the others are right, the run completes', async () => {
+    const e = await engine({ market, threads: 2, taskWork: 1 << 15, faults: [{ task: 1, failures: 2 }, { task: 4, failures: 2, kind: 'throw' }] });
+    const r = await runText(e, chunked(bookBytes));
+    const got = r.text.split('\n');
+    expect(got.length).toBe(wantLines.length);
+    expect(r.summary.portfolios).toBe(3000);
+    expect(r.summary.failedTasks).toBe(2);
+    let errors = 0;
+    for (let i = 0; i < got.length; i++) {
+      if (got[i] === wantLines[i]) continue;
+      errors++;
+      const id = wantLines[i].split(',')[0];
+      expect(got[i], `line ${i + 1}`).toMatch(new RegExp(`^${id},grid,,,error,not margined: its task failed twice \\((worker exited with code: 70|injected fault)\\),$`));
+    }
+    expect(errors).toBe(r.summary.errors);
+    expect(errors).toBeGreaterThan(0);
+  });
+
+  it('a worker thread terminated from outside mid-run (an application pool): row count and content are right', async () => {
+    const pool = new Piscina({ filename: workerFile(), minThreads: 2, maxThreads: 2 });
+    try {
+      const e = await engine({ market, pool, taskWork: 1 << 14 });
+      let killed = false;
+      const r = await runText(e, chunked(bookBytes, [20_000]), {
+        progressMs: 0,
+        onProgress: (p) => {
+          if (!killed && p.portfolios > 0) { killed = true; void pool.threads[0]?.terminate(); }
+        },
+      });
+      expect(killed).toBe(true);
+      expect(r.text, firstDifference(r.text, want)).toBe(want);
+      expect(r.summary.failedTasks).toBe(0);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('an application pool with another default worker file runs the engine tasks by naming its own file', async () => {
+    const pool = new Piscina({ filename: null, minThreads: 1, maxThreads: 2 });
+    try {
+      const e = await engine({ market, pool });
+      const r = await runText(e, chunked(bookBytes));
+      expect(r.text, firstDifference(r.text, want)).toBe(want);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
+describe('batch engine: abort', () => {
+  it('an AbortSignal stops the run: computed rows are written in order, the summary says where it stopped', async () => {
+    const want = reference(bookText, 'grid').split('\n');
+    const e = await engine({ market, threads: 2, taskWork: 1 << 14 });
+    const ac = new AbortController();
+    const r = await runText(e, chunked(bookBytes, [4096]), {
+      signal: ac.signal, progressMs: 0, onProgress: (p) => { if (p.portfolios >= 200) ac.abort(); },
+    });
+    const at = r.summary.stoppedAt!;
+    expect(at.reason).toBe('aborted');
+    expect(at.portfolios).toBeGreaterThanOrEqual(200);
+    expect(at.portfolios).toBeLessThan(3000);
+    const got = r.text.trimEnd().split('\n');
+    expect(got.length).toBe(at.portfolios + 1);
+    expect(got).toEqual(want.slice(0, at.portfolios + 1));
+    expect(at.lastPortfolio).toBe(want[at.portfolios].split(',')[0]);
+    if (at.nextPortfolio !== undefined) expect(at.nextPortfolio).toBe(want[at.portfolios + 1].split(',')[0]);
+  });
+
+  it('an object source aborted mid-way: a prefix of the rows', async () => {
+    const portfolios = parsePortfoliosCsv(bookText) as PortfolioLike[];
+    const ac = new AbortController();
+    const e = await engine({ market, threads: 2, taskWork: 1 << 14 });
+    async function* source() {
+      for (let i = 0; i < portfolios.length; i++) {
+        if (i === 1000) ac.abort();
+        yield portfolios[i];
+      }
+    }
+    const got = await e.marginAll(source(), { signal: ac.signal });
+    const want = createGridModel(market).marginAll(portfolios.slice(0, got.length));
+    expect(got.length).toBeLessThanOrEqual(1001);
+    expect(got).toEqual(want);
+  });
+
+  it('an already aborted signal writes the header and nothing else', async () => {
+    const e = await engine({ market, threads: 1 });
+    const r = await runText(e, chunked(bookBytes), { signal: AbortSignal.abort() });
+    expect(r.text).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,worst_point\n');
+    expect(r.summary.stoppedAt?.portfolios).toBe(0);
+  });
+});
+
+describe('batch engine: bad input at scale', () => {
+  /** A generated CSV of about `rows` rows over the market's instruments, ~10 positions a portfolio. */
+  function bigCsv(rows: number, seed: number): string[] {
+    const rng = new Rng(seed);
+    const ids = market.instruments.ids;
+    const out = ['portfolio,instrument,quantity'];
+    for (let p = 1; out.length <= rows; p++) {
+      const k = rng.int(1, 19);
+      for (let j = 0; j < k; j++) out.push(`Q${String(p).padStart(7, '0')},${rng.pick(ids)},${(rng.int(-200, 200) / 10).toString()}`);
+    }
+    return out;
+  }
+
+  it('malformed rows in the middle of a 200,000-row file affect only their portfolios; in-process gives the same rows', async () => {
+    const lines = bigCsv(200_000, 3);
+    const at = [50_000, 100_001, 150_002, 170_003, 190_004];
+    const id = (i: number) => lines[i].split(',')[0];
+    lines[at[0]] = `${id(at[0])},BTC-PERP,abc`;
+    lines[at[1]] = `${id(at[1])},BTC-PERP,1,2`;
+    lines[at[2]] = `,BTC-PERP,1`;
+    lines[at[3]] = `${id(at[3])},NOT-AN-INSTRUMENT,1`;
+    lines[at[4]] = `${id(at[4])},"BTC-PERP"x,1`;
+    const text = lines.join('\n') + '\n';
+    const want = reference(text, 'grid');
+    const e = await engine({ market, threads: 2 });
+    const r = await runText(e, chunked(Buffer.from(text), [1 << 20]));
+    expect(r.text, firstDifference(r.text, want)).toBe(want);
+    const errs = r.text.split('\n').filter((l) => l.includes(',error,') && !l.startsWith('portfolio,'));
+    expect(errs).toEqual([
+      `${id(at[0])},grid,,,error,"row ${at[0] + 1}: quantity ""abc"" is not a finite number",`,
+      `${id(at[1])},grid,,,error,"row ${at[1] + 1}: expected 3 fields (portfolio,instrument,quantity), got 4",`,
+      `row ${at[2] + 1},grid,,,error,row ${at[2] + 1}: empty portfolio id,`,
+      `${id(at[3])},grid,,,error,"unknown instrument ""NOT-AN-INSTRUMENT""",`,
+      `${id(at[4])},grid,,,error,"row ${at[4] + 1}: field 2: unexpected ""x"" after a closing quote",`,
+    ]);
+    expect(r.summary.errors).toBe(5);
+  });
+
+  it('a truncated last line (no line end, cut inside a row) makes its portfolio an error; the rest is right', async () => {
+    const lines = bigCsv(2000, 4);
+    const last = lines[lines.length - 1];
+    const cutText = lines.slice(0, -1).join('\n') + '\n' + last.slice(0, last.indexOf(',') + 4);
+    const want = reference(cutText, 'grid');
+    const e = await engine({ market, threads: 2 });
+    const r = await runText(e, chunked(Buffer.from(cutText), [999]));
+    expect(r.text, firstDifference(r.text, want)).toBe(want);
+    expect(r.text.trimEnd().split('\n').pop()).toMatch(new RegExp(`^${last.split(',')[0]},grid,,,error,"row ${lines.length}: expected 3 fields \\(portfolio,instrument,quantity\\), got 2",$`));
+  });
+
+  it('a file cut inside a multi-byte character: that row is malformed (not UTF-8), named by row and column', async () => {
+    const e = await engine({ market, threads: 1 });
+    const bytes = Buffer.concat([Buffer.from('portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,1\nP2,ETH'), Buffer.from([0xc3])]);
+    const r = await runText(e, chunked(bytes, [7]));
+    expect(r.text.split('\n').slice(1, 3)).toEqual([
+      expect.stringMatching(/^P1,grid,[0-9.e+-]+,[0-9.e+-]+,ok,,\d+$/),
+      'P2,grid,,,error,row 4: not valid UTF-8 (byte 0xC3 at column 7); portfolio files are UTF-8,',
+    ]);
+  });
+
+  it('Latin-1 rows in a UTF-8 file are error rows of their portfolios; other rows are unaffected', async () => {
+    const e = await engine({ market, threads: 2 });
+    const bytes = Buffer.concat([
+      Buffer.from('portfolio,instrument,quantity\nP1,BTC-PERP,1\n'),
+      Buffer.from('P\xe91,BTC-PERP,1\nP\xe91,ETH-PERP,1\n', 'latin1'),
+      Buffer.from('P3,ETH-PERP,2\nP4,BTC-PERP,-1\nP4,BTC-PERP,1\n'),
+    ]);
+    const r = await runText(e, chunked(bytes, [5]));
+    const rows = r.text.trimEnd().split('\n').slice(1);
+    expect(rows.length).toBe(4);
+    expect(rows[0]).toMatch(/^P1,grid,[0-9.e+-]+,/);
+    expect(rows[1]).toBe('P\uFFFD1,grid,,,error,row 3: not valid UTF-8 (byte 0xE9 at column 2); portfolio files are UTF-8 (and 1 more bad row),');
+    expect(rows[2]).toMatch(/^P3,grid,[0-9.e+-]+,/);
+    expect(rows[3]).toMatch(/^P4,grid,0,0,ok,,/); // netted to nothing
+  });
+
+  it('a UTF-16 file is a file-level error naming line 1, before any row', async () => {
+    const e = await engine({ market, threads: 1 });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('portfolio,instrument,quantity\nP1,BTC-PERP,1\n', 'utf16le')]);
+    const out = collector();
+    await expect(e.run(chunked(utf16), out.stream, { source: 'book.csv' })).rejects.toThrow(
+      'book.csv: line 1: not valid UTF-8 (byte 0xFF at column 1); portfolio files are UTF-8');
+    expect(out.text()).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,worst_point\n');
+  });
+
+  it('a quoted field never closed: the portfolios finished before it are written, then a file-level error', async () => {
+    const e = await engine({ market, threads: 2 });
+    const text = 'portfolio,instrument,quantity\nP0,BTC-PERP,1\nP1,BTC-PERP,1\nP1,"ETH-PERP,1\nP3,BTC-PERP,1\n';
+    const out = collector();
+    const err = await e.run(chunked(Buffer.from(text)), out.stream, { source: 'book.csv' }).catch((x: unknown) => x);
+    expect((err as Error).message).toBe('book.csv: row 4: a quoted field opened on this row is never closed');
+    // P1 is open when its row 4 swallows the rest of the file: it is not known to be complete.
+    expect((err as { written?: number }).written).toBe(1);
+    expect(out.text().trimEnd().split('\n').map((l) => l.split(',')[0])).toEqual(['portfolio', 'P0']);
+  });
+
+  it('a stray quote in a large file fails at once (not after buffering the rest of the file)', async () => {
+    const e = await engine({ market, threads: 1 });
+    const lines = ['portfolio,instrument,quantity', 'P0,BTC-PERP,1', 'P1,"BTC-PERP,1'];
+    for (let i = 0; i < 20_000; i++) lines.push(`R${i},ETH-PERP,1`);
+    const out = collector();
+    const err = await e.run(chunked(Buffer.from(lines.join('\n') + '\n')), out.stream, { source: 'book.csv' }).catch((x: unknown) => x);
+    expect((err as Error).message).toBe('book.csv: row 3: a quoted field opened on this row is still open 10000 lines later');
+  });
+
+  it('an id that reappears while its row is pending is amended (as in-process); one that reappears after its row was written adds an error row', async () => {
+    const e = await engine({ market, threads: 2, taskWork: 1, maxInFlight: 2 });
+    // Early: P2 comes back right after P3, its row is not written yet.
+    const early = 'portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,1\nP3,ETH-PERP,1\nP2,ETH-PERP,1\n';
+    const r1 = await runText(e, chunked(Buffer.from(early)));
+    expect(r1.text).toBe(reference(early, 'grid'));
+    expect(r1.summary.lateReappearances).toBe(0);
+    // Late: L1 comes back after 3,000 portfolios, in another chunk; its row went out long before.
+    const late = 'portfolio,instrument,quantity\nL1,BTC-PERP,1\n' + bookText.split('\n').slice(1).join('\n') + 'L1,ETH-PERP,1\n';
+    const warnings: string[] = [];
+    const r2 = await runText(e, chunked(Buffer.from(late), [1 << 12]), { onWarning: (w) => warnings.push(w) });
+    const rows = r2.text.trimEnd().split('\n');
+    expect(r2.summary.lateReappearances).toBe(1);
+    expect(rows.length).toBe(1 + 1 + 3000 + 1);
+    expect(rows[1]).toMatch(/^L1,grid,[0-9.e+-]+,/);
+    expect(rows[rows.length - 1]).toBe(
+      `L1,grid,,,error,"portfolio ""L1"" reappears at row ${late.trimEnd().split('\n').length} after other portfolios; its rows must be `
+        + 'contiguous (its first rows were already margined alone and written)",');
+    expect(warnings.join('\n')).toMatch(/"L1" reappears/);
+  });
+});
