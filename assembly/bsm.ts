@@ -22,8 +22,10 @@
 //   e^{-qT} w (call) or -e^{-qT} w (put) with w = 1 in the money, 0 out of it, 0.5 at F == K;
 //   theta the time derivative of that intrinsic, with the same weight w; gamma = vega = 0.
 // - S == 0: the limit (call 0, put K e^{-rT}, gamma 0). S < 0 or K < 0: NaN. Any NaN input gives NaN.
-import { normCdf, normPdf, normCdfGivenExp2, normCdfDiff2, expHalfSquare2, codyFirst2, INV_SQRT_2PI } from './normal';
-import { vexp, vlog } from './vmath';
+import {
+  normCdf, normPdf, normCdfGivenExp2, normCdfDiff2, normCdfDiffPair, expHalfSquare2, expHalfSquarePair, codyFirst2, INV_SQRT_2PI,
+} from './normal';
+import { vexp, vlog, allLanes } from './vmath';
 import { OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA } from './layout';
 
 /** d1 as the contract writes it; sd = vol sqrt T > 0. */
@@ -209,7 +211,7 @@ const IDENTITY_LIMIT: f64 = 37.0;
   // Call F N(d1) - K N(d2); put K N(-d2) - F N(-d1) = -(F N(-d1) - K N(-d2)): one expression with sign s.
   const sgn = callSign(call);
   let e1 = sp(0.0), e2 = sp(0.0);
-  if (!v128.all_true<i64>(v128.and(codyFirst2(d1), codyFirst2(d2)))) {
+  if (!allLanes(v128.and(codyFirst2(d1), codyFirst2(d2)))) {
     e1 = expHalfSquare2(f64x2.abs(d1));
     e2 = tailOfD2(e1, fk, d1, d2);
   }
@@ -217,6 +219,43 @@ const IDENTITY_LIMIT: f64 = 37.0;
   const flat = f64x2.le(sd, sp(0.0));
   if (!v128.any_true(flat)) return price;
   return v128.bitselect(f64x2.mul(df, intrinsic2(call, F, K)), price, flat);
+}
+
+/**
+ * bsmPriceCore2 of two vectors of scenarios of one option (shared K, T and df; a and b their own F,
+ * fk, lnfk, vol and sd), stored at out and out + 16: bit for bit bsmPriceCore2's numbers, computed
+ * side by side (the SIMD revaluation kernel's inner loop). `out` is scratch the caller owns.
+ */
+// @ts-ignore: decorator
+@inline export function bsmPriceCorePair(
+  call: v128, K: v128, T: v128, df: v128,
+  Fa: v128, fka: v128, lnfka: v128, vola: v128, sda: v128,
+  Fb: v128, fkb: v128, lnfkb: v128, volb: v128, sdb: v128, out: usize,
+): void {
+  const d1a = d1of(lnfka, T, vola, sda);
+  const d1b = d1of(lnfkb, T, volb, sdb);
+  const d2a = f64x2.sub(d1a, sda);
+  const d2b = f64x2.sub(d1b, sdb);
+  const sgn = callSign(call);
+  let e1a = sp(0.0), e2a = sp(0.0), e1b = sp(0.0), e2b = sp(0.0);
+  if (!allLanes(v128.and(v128.and(codyFirst2(d1a), codyFirst2(d2a)), v128.and(codyFirst2(d1b), codyFirst2(d2b))))) {
+    expHalfSquarePair(f64x2.abs(d1a), f64x2.abs(d1b), out);
+    e1a = v128.load(out);
+    e1b = v128.load(out + 16);
+    e2a = tailOfD2(e1a, fka, d1a, d2a);
+    e2b = tailOfD2(e1b, fkb, d1b, d2b);
+  }
+  normCdfDiffPair(Fa, f64x2.mul(sgn, d1a), e1a, K, f64x2.mul(sgn, d2a), e2a,
+    Fb, f64x2.mul(sgn, d1b), e1b, K, f64x2.mul(sgn, d2b), e2b, out);
+  let pa = f64x2.mul(df, f64x2.mul(sgn, v128.load(out)));
+  let pb = f64x2.mul(df, f64x2.mul(sgn, v128.load(out + 16)));
+  const flata = f64x2.le(sda, sp(0.0)), flatb = f64x2.le(sdb, sp(0.0));
+  if (v128.any_true(v128.or(flata, flatb))) {
+    pa = v128.bitselect(f64x2.mul(df, intrinsic2(call, Fa, K)), pa, flata);
+    pb = v128.bitselect(f64x2.mul(df, intrinsic2(call, Fb, K)), pb, flatb);
+  }
+  v128.store(out, pa);
+  v128.store(out + 16, pb);
 }
 
 /**

@@ -8,7 +8,7 @@
 // multiple of 1/16: xs^2 is exact and only the small remainder (x - xs)(x + xs) < |x|/8 is
 // rounded. Computing exp(-x*x/2) directly would lose about x^2/2 ulps (~70 at x = -12, ~700 at
 // x = -37) to the rounding of x*x.
-import { vexpLo } from './vmath';
+import { vexpLo, vexpLoPair, allLanes } from './vmath';
 
 /** 1 / sqrt(2 pi). */
 export const INV_SQRT_2PI: f64 = 0.398942280401432677939946059934;
@@ -116,6 +116,19 @@ const HIGH26: i64 = 0xFFFFFFFFF8000000;
   return vexpLo(f64x2.mul(ys, f64x2.mul(ys, sp2(-0.5))), f64x2.mul(del, sp2(-0.5)));
 }
 
+/** expHalfSquare2 of two vectors, results stored at out and out + 16 (bit for bit expHalfSquare2's). */
+// @ts-ignore: decorator
+@inline export function expHalfSquarePair(ya: v128, yb: v128, out: usize): void {
+  const yca = f64x2.pmin(ya, sp2(SATURATE));
+  const ycb = f64x2.pmin(yb, sp2(SATURATE));
+  const ysa = v128.and(yca, i64x2.splat(HIGH26));
+  const ysb = v128.and(ycb, i64x2.splat(HIGH26));
+  const dela = f64x2.mul(f64x2.sub(yca, ysa), f64x2.add(yca, ysa));
+  const delb = f64x2.mul(f64x2.sub(ycb, ysb), f64x2.add(ycb, ysb));
+  vexpLoPair(f64x2.mul(ysa, f64x2.mul(ysa, sp2(-0.5))), f64x2.mul(dela, sp2(-0.5)),
+    f64x2.mul(ysb, f64x2.mul(ysb, sp2(-0.5))), f64x2.mul(delb, sp2(-0.5)), out);
+}
+
 /** normPdf on two lanes: same accuracy and special values as the scalar normPdf. */
 // @ts-ignore: decorator
 @inline export function normPdf2(x: v128): v128 {
@@ -202,7 +215,7 @@ const HIGH26: i64 = 0xFFFFFFFFF8000000;
   const in1 = f64x2.le(y, sp2(THRESHOLD));
   const in3 = f64x2.gt(y, sp2(SQRT_32));
   let num = sp2(0.0), den = sp2(1.0);
-  if (!v128.all_true<i64>(v128.or(in1, in3))) {
+  if (!allLanes(v128.or(in1, in3))) {
     num = num2(y);
     den = den2(y);
   }
@@ -232,7 +245,7 @@ const HIGH26: i64 = 0xFFFFFFFFF8000000;
   const in1 = f64x2.le(y, sp2(THRESHOLD)), in1b = f64x2.le(y2, sp2(THRESHOLD));
   const in3 = f64x2.gt(y, sp2(SQRT_32)), in3b = f64x2.gt(y2, sp2(SQRT_32));
   let num = sp2(0.0), den = sp2(1.0), numb = sp2(0.0), denb = sp2(1.0);
-  if (!v128.all_true<i64>(v128.and(v128.or(in1, in3), v128.or(in1b, in3b)))) {
+  if (!allLanes(v128.and(v128.or(in1, in3), v128.or(in1b, in3b)))) {
     num = num2(y);
     numb = num2(y2);
     den = den2(y);
@@ -260,6 +273,53 @@ const HIGH26: i64 = 0xFFFFFFFFF8000000;
 }
 
 /**
+ * normCdfDiff2 of two vectors at once: aA N(xA) - bA N(x2A) stored at out, aB N(xB) - bB N(x2B) at
+ * out + 16, each N bit for bit normCdfGivenExp2's; the four evaluations share their constants and
+ * each interval's polynomials are evaluated for all four when a lane of any needs them.
+ */
+// @ts-ignore: decorator
+@inline export function normCdfDiffPair(
+  aA: v128, xA: v128, eA: v128, bA: v128, x2A: v128, e2A: v128,
+  aB: v128, xB: v128, eB: v128, bB: v128, x2B: v128, e2B: v128, out: usize,
+): void {
+  const y0 = f64x2.abs(xA), y1 = f64x2.abs(x2A), y2 = f64x2.abs(xB), y3 = f64x2.abs(x2B);
+  const th = sp2(THRESHOLD), s32 = sp2(SQRT_32);
+  const in10 = f64x2.le(y0, th), in11 = f64x2.le(y1, th), in12 = f64x2.le(y2, th), in13 = f64x2.le(y3, th);
+  const in30 = f64x2.gt(y0, s32), in31 = f64x2.gt(y1, s32), in32 = f64x2.gt(y2, s32), in33 = f64x2.gt(y3, s32);
+  let n0 = sp2(0.0), n1 = sp2(0.0), n2 = sp2(0.0), n3 = sp2(0.0);
+  let d0 = sp2(1.0), d1 = sp2(1.0), d2 = sp2(1.0), d3 = sp2(1.0);
+  if (!allLanes(v128.and(v128.and(v128.or(in10, in30), v128.or(in11, in31)), v128.and(v128.or(in12, in32), v128.or(in13, in33))))) {
+    n0 = num2(y0); n1 = num2(y1); n2 = num2(y2); n3 = num2(y3);
+    d0 = den2(y0); d1 = den2(y1); d2 = den2(y2); d3 = den2(y3);
+  }
+  const any10 = v128.any_true(in10), any11 = v128.any_true(in11), any12 = v128.any_true(in12), any13 = v128.any_true(in13);
+  if (any10 || any11 || any12 || any13) {
+    const z0 = f64x2.mul(xA, xA), z1 = f64x2.mul(x2A, x2A), z2 = f64x2.mul(xB, xB), z3 = f64x2.mul(x2B, x2B);
+    n0 = v128.bitselect(num1(z0), n0, in10); n1 = v128.bitselect(num1(z1), n1, in11);
+    n2 = v128.bitselect(num1(z2), n2, in12); n3 = v128.bitselect(num1(z3), n3, in13);
+    d0 = v128.bitselect(den1(z0), d0, in10); d1 = v128.bitselect(den1(z1), d1, in11);
+    d2 = v128.bitselect(den1(z2), d2, in12); d3 = v128.bitselect(den1(z3), d3, in13);
+  }
+  if (v128.any_true(v128.or(v128.or(in30, in31), v128.or(in32, in33)))) {
+    const z0 = f64x2.div(sp2(1.0), f64x2.mul(y0, y0)), z1 = f64x2.div(sp2(1.0), f64x2.mul(y1, y1));
+    const z2 = f64x2.div(sp2(1.0), f64x2.mul(y2, y2)), z3 = f64x2.div(sp2(1.0), f64x2.mul(y3, y3));
+    const q0 = den3(z0), q1 = den3(z1), q2 = den3(z2), q3 = den3(z3);
+    n0 = v128.bitselect(f64x2.sub(f64x2.mul(sp2(INV_SQRT_2PI), q0), f64x2.mul(z0, num3(z0))), n0, in30);
+    n1 = v128.bitselect(f64x2.sub(f64x2.mul(sp2(INV_SQRT_2PI), q1), f64x2.mul(z1, num3(z1))), n1, in31);
+    n2 = v128.bitselect(f64x2.sub(f64x2.mul(sp2(INV_SQRT_2PI), q2), f64x2.mul(z2, num3(z2))), n2, in32);
+    n3 = v128.bitselect(f64x2.sub(f64x2.mul(sp2(INV_SQRT_2PI), q3), f64x2.mul(z3, num3(z3))), n3, in33);
+    d0 = v128.bitselect(f64x2.mul(q0, y0), d0, in30); d1 = v128.bitselect(f64x2.mul(q1, y1), d1, in31);
+    d2 = v128.bitselect(f64x2.mul(q2, y2), d2, in32); d3 = v128.bitselect(f64x2.mul(q3, y3), d3, in33);
+  }
+  const c0 = codyFinish(xA, eA, f64x2.div(n0, d0), in10, any10);
+  const c1 = codyFinish(x2A, e2A, f64x2.div(n1, d1), in11, any11);
+  const c2 = codyFinish(xB, eB, f64x2.div(n2, d2), in12, any12);
+  const c3 = codyFinish(x2B, e2B, f64x2.div(n3, d3), in13, any13);
+  v128.store(out, f64x2.sub(f64x2.mul(aA, c0), f64x2.mul(bA, c1)));
+  v128.store(out + 16, f64x2.sub(f64x2.mul(aB, c2), f64x2.mul(bB, c3)));
+}
+
+/**
  * normCdf on two lanes: Cody's approximations as in the scalar normCdf, with the same accuracy
  * (relative error below 1e-15 where N(x) is a normal double) and special values (0 at -Infinity,
  * 1 at Infinity, NaN for NaN).
@@ -267,6 +327,6 @@ const HIGH26: i64 = 0xFFFFFFFFF8000000;
 // @ts-ignore: decorator
 @inline export function normCdf2(x: v128): v128 {
   // exp(-x^2/2) only when some lane is outside the first interval.
-  const e = v128.all_true<i64>(codyFirst2(x)) ? sp2(0.0) : expHalfSquare2(f64x2.abs(x));
+  const e = allLanes(codyFirst2(x)) ? sp2(0.0) : expHalfSquare2(f64x2.abs(x));
   return normCdfGivenExp2(x, e);
 }

@@ -11,7 +11,7 @@ import {
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, col,
   KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT,
 } from './layout';
-import { bsmPrice2, bsmPriceCore2, discount2, carry2 } from './bsm';
+import { bsmPrice2, bsmPriceCore2, bsmPriceCorePair, discount2, carry2 } from './bsm';
 import { vlog } from './vmath';
 
 /** Scenarios per block: 4 KB per array, so a block's multipliers, shocks, logs and output stay in L1. */
@@ -81,6 +81,25 @@ function simpleRow(table: usize, n: i32, i: i32, m: usize, row: usize, b0: usize
   st2(row, o, f64x2.mul(cs, f64x2.sub(v, v0)), single);
 }
 
+/** Two pairs of cells, o .. o + 31, of a live option's row; see optionCells. */
+// @ts-ignore: decorator
+@inline function optionCellsPair(
+  call: v128, S: v128, K: v128, vol: v128, w: v128, cs: v128, v0: v128, T1: v128, df: v128, g: v128, sqrtT: v128,
+  sgk: v128, lnSgk: v128, m: usize, dv: usize, lnm: usize, row: usize, o: usize,
+): void {
+  const ma = v128.load(m + o), mb = v128.load(m + o + 16);
+  const vola = f64x2.mul(vol, f64x2.add(sp(1.0), f64x2.mul(v128.load(dv + o), w)));
+  const volb = f64x2.mul(vol, f64x2.add(sp(1.0), f64x2.mul(v128.load(dv + o + 16), w)));
+  const lna = f64x2.add(lnSgk, v128.load(lnm + o)), lnb = f64x2.add(lnSgk, v128.load(lnm + o + 16));
+  // The row's own cells o .. o + 31 are the scratch of the pair evaluation (lnm may be this row:
+  // its cells are read above, before anything is written).
+  bsmPriceCorePair(call, K, T1, df,
+    f64x2.mul(f64x2.mul(S, ma), g), f64x2.mul(sgk, ma), lna, vola, f64x2.mul(vola, sqrtT),
+    f64x2.mul(f64x2.mul(S, mb), g), f64x2.mul(sgk, mb), lnb, volb, f64x2.mul(volb, sqrtT), row + o);
+  v128.store(row + o, f64x2.mul(cs, f64x2.sub(v128.load(row + o), v0)));
+  v128.store(row + o + 16, f64x2.mul(cs, f64x2.sub(v128.load(row + o + 16), v0)));
+}
+
 /**
  * Cells [b0, b1) of the row of a live option (pe as in simpleRow), reading ln(m) from `lnm` (the
  * same cells of the run's first row, which may be this row itself: each cell is read before it is
@@ -108,7 +127,9 @@ function optionRow(
   const sqrtT = f64x2.sqrt(T1);
   const sgk = f64x2.div(f64x2.mul(S, g), K); // F/K at m = 1
   const lnSgk = vlog(sgk);
-  for (let o = b0; o < pe; o += 16) optionCells(call, S, K, vol, w, cs, v0, T1, df, g, sqrtT, sgk, lnSgk, m, dv, lnm, row, o, false);
+  let o = b0;
+  for (; o + 16 < pe; o += 32) optionCellsPair(call, S, K, vol, w, cs, v0, T1, df, g, sqrtT, sgk, lnSgk, m, dv, lnm, row, o);
+  if (o < pe) optionCells(call, S, K, vol, w, cs, v0, T1, df, g, sqrtT, sgk, lnSgk, m, dv, lnm, row, o, false);
   if (pe < b1) optionCells(call, S, K, vol, w, cs, v0, T1, df, g, sqrtT, sgk, lnSgk, m, dv, lnm, row, pe, true);
 }
 

@@ -67,6 +67,15 @@ const L10: f64 = 2.0 / 21.0;
 // @ts-ignore: decorator
 @inline function sp(x: f64): v128 { return f64x2.splat(x); }
 
+/**
+ * True when both lanes of a comparison mask are set (v128.all_true<i64> for lanes that are all ones
+ * or all zeros, in fewer instructions: the two sign bits).
+ */
+// @ts-ignore: decorator
+@inline export function allLanes(mask: v128): bool {
+  return i64x2.bitmask(mask) == 3;
+}
+
 // @ts-ignore: decorator
 @inline function madd(a: v128, b: v128, c: v128): v128 { return f64x2.add(f64x2.mul(a, b), c); }
 
@@ -77,7 +86,8 @@ const L10: f64 = 2.0 / 21.0;
 }
 
 /**
- * exp(x + xlo) on two lanes for x in [-760, 720] (or NaN), where xlo is a small correction to x
+ * exp(x + xlo) on two lanes for x in [-1400, 1400] (or NaN; beyond, 2^k no longer splits into two
+ * normal powers of two), where xlo is a small correction to x
  * (|xlo| below 1): the pair is reduced together, so the result is as accurate as exp of the exact
  * sum. Within one ulp; overflow gives Infinity and underflow subnormals or 0, correctly scaled.
  * Callers whose arguments are known to lie in the range (the normal distribution's tail factor)
@@ -104,11 +114,49 @@ const L10: f64 = 2.0 / 21.0;
   const q = madd(r4, madd(r4, q3, q2), q1); // 1/2 + r/6 + ... + r^11/13!
   const y = f64x2.add(sp(1.0), madd(r2, q, r));
   const ki = i64x2.sub(kd, i64x2.splat(SHIFT_BITS));
-  if (v128.all_true<i64>(f64x2.lt(f64x2.abs(xc), sp(EXP_ONE_STEP)))) {
+  if (allLanes(f64x2.lt(f64x2.abs(xc), sp(EXP_ONE_STEP)))) {
     return f64x2.mul(y, pow2(ki));
   }
   const k1 = i64x2.shr_s(ki, 1);
   return f64x2.mul(f64x2.mul(y, pow2(k1)), pow2(i64x2.sub(ki, k1)));
+}
+
+/**
+ * vexpLo of two vectors at once, (xa, la) and (xb, lb), results stored at out and out + 16: the
+ * same arithmetic as vexpLo lane by lane (the same results, bit for bit), interleaved so that the
+ * two evaluations share their constants and run side by side.
+ */
+// @ts-ignore: decorator
+@inline export function vexpLoPair(xa: v128, la: v128, xb: v128, lb: v128, out: usize): void {
+  const kda = madd(f64x2.add(xa, la), sp(INV_LN2), sp(SHIFT));
+  const kdb = madd(f64x2.add(xb, lb), sp(INV_LN2), sp(SHIFT));
+  const ka = f64x2.sub(kda, sp(SHIFT));
+  const kb = f64x2.sub(kdb, sp(SHIFT));
+  const ra = f64x2.add(f64x2.sub(f64x2.sub(xa, f64x2.mul(ka, sp(LN2_HI))), f64x2.mul(ka, sp(LN2_LO))), la);
+  const rb = f64x2.add(f64x2.sub(f64x2.sub(xb, f64x2.mul(kb, sp(LN2_HI))), f64x2.mul(kb, sp(LN2_LO))), lb);
+  const r2a = f64x2.mul(ra, ra);
+  const r2b = f64x2.mul(rb, rb);
+  const r4a = f64x2.mul(r2a, r2a);
+  const r4b = f64x2.mul(r2b, r2b);
+  const q1a = madd(r2a, madd(ra, sp(E5), sp(E4)), madd(ra, sp(E3), sp(E2)));
+  const q1b = madd(r2b, madd(rb, sp(E5), sp(E4)), madd(rb, sp(E3), sp(E2)));
+  const q2a = madd(r2a, madd(ra, sp(E9), sp(E8)), madd(ra, sp(E7), sp(E6)));
+  const q2b = madd(r2b, madd(rb, sp(E9), sp(E8)), madd(rb, sp(E7), sp(E6)));
+  const q3a = madd(r2a, madd(ra, sp(E13), sp(E12)), madd(ra, sp(E11), sp(E10)));
+  const q3b = madd(r2b, madd(rb, sp(E13), sp(E12)), madd(rb, sp(E11), sp(E10)));
+  const ya = f64x2.add(sp(1.0), madd(r2a, madd(r4a, madd(r4a, q3a, q2a), q1a), ra));
+  const yb = f64x2.add(sp(1.0), madd(r2b, madd(r4b, madd(r4b, q3b, q2b), q1b), rb));
+  const kia = i64x2.sub(kda, i64x2.splat(SHIFT_BITS));
+  const kib = i64x2.sub(kdb, i64x2.splat(SHIFT_BITS));
+  if (allLanes(v128.and(f64x2.lt(f64x2.abs(xa), sp(EXP_ONE_STEP)), f64x2.lt(f64x2.abs(xb), sp(EXP_ONE_STEP))))) {
+    v128.store(out, f64x2.mul(ya, pow2(kia)));
+    v128.store(out + 16, f64x2.mul(yb, pow2(kib)));
+    return;
+  }
+  const k1a = i64x2.shr_s(kia, 1);
+  const k1b = i64x2.shr_s(kib, 1);
+  v128.store(out, f64x2.mul(f64x2.mul(ya, pow2(k1a)), pow2(i64x2.sub(kia, k1a))));
+  v128.store(out + 16, f64x2.mul(f64x2.mul(yb, pow2(k1b)), pow2(i64x2.sub(kib, k1b))));
 }
 
 /**
@@ -129,7 +177,7 @@ const L10: f64 = 2.0 / 21.0;
 // @ts-ignore: decorator
 @inline export function vlog(x: v128): v128 {
   const normal = v128.and(f64x2.ge(x, sp(MIN_NORMAL)), f64x2.lt(x, sp(Infinity)));
-  if (v128.all_true<i64>(normal)) return vlogNormal(x, sp(0.0));
+  if (allLanes(normal)) return vlogNormal(x, sp(0.0));
   // Subnormal inputs: scale into the normal range and take 54 off the exponent.
   const sub = v128.and(f64x2.gt(x, sp(0.0)), f64x2.lt(x, sp(MIN_NORMAL)));
   const xs = v128.bitselect(f64x2.mul(x, sp(TWO_54)), x, sub);

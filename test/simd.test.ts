@@ -428,3 +428,47 @@ describe('valueInstruments (SIMD) against the scalar kernel and the twin', () =>
     console.log(`bsmPrice lane vs scalar: max relative difference ${worst.toExponential(2)}`);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// GridModel.margin resolves positions into reused arrays (the latency work of the benchmark
+// issue); it must give what resolvePositions + marginResolved give, errors included.
+// ---------------------------------------------------------------------------------------------
+
+describe('GridModel.margin with reused position arrays', () => {
+  it('equals resolvePositions + marginResolved for portfolios growing past every capacity, duplicates and bad rows included', async () => {
+    const { readFileSync: read } = await import('node:fs');
+    const { resolveMarket } = await import('../src/market/load.js');
+    const { createGridModel } = await import('../src/grid/model.js');
+    const { resolvePositions } = await import('../src/portfolio/resolve.js');
+    const market = resolveMarket(JSON.parse(read(new URL('../examples/market.json', import.meta.url), 'utf8')), 'market.json');
+    const model = createGridModel(market);
+    const ids = market.instruments.ids;
+    const rng = new Rng(41);
+    const b = model.newBreakdown();
+    const sizes = [1, 5, 16, 17, 3, 40, 33, 100, 250, 2, 251, 600];
+    for (let trial = 0; trial < 200; trial++) {
+      const size = trial < sizes.length ? sizes[trial] : rng.int(1, 300);
+      const positions: { instrument: unknown; quantity: unknown }[] = [];
+      for (let p = 0; p < size; p++) {
+        // Repeats (netted), and now and then a bad row.
+        const id = rng.next() < 0.2 && positions.length ? positions[rng.int(0, positions.length - 1)].instrument : rng.pick(ids);
+        positions.push({ instrument: id, quantity: rng.int(-20, 20) + rng.next() });
+      }
+      if (trial % 10 === 9) {
+        const at = rng.int(0, size - 1);
+        positions[at] = rng.pick([{ instrument: 'NOPE', quantity: 1 }, { instrument: ids[0], quantity: NaN },
+          { instrument: 7, quantity: 1 }, { instrument: ids[1], quantity: '3' }]);
+      }
+      const p = { id: `P${trial}`, positions: positions as { instrument: string; quantity: number }[] };
+      const got = model.margin(p);
+      const resolved = resolvePositions(market, p.positions);
+      if (typeof resolved === 'string') {
+        expect(got).toEqual({ ok: false, portfolio: p.id, method: 'grid', code: 'E_UNKNOWN_INSTRUMENT', message: resolved });
+        continue;
+      }
+      expect(model.marginResolved(resolved.instr, resolved.qty, 0, resolved.instr.length, b)).toBeUndefined();
+      if (!got.ok) throw new Error(`trial ${trial}: ${got.message}`);
+      expect(Object.is(got.initialMargin, b.initialMargin), `trial ${trial} (${size} positions)`).toBe(true);
+    }
+  });
+});
