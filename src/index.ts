@@ -30,3 +30,29 @@ export { loadPreset, presetNames } from './presets.js';
 export { formatResults, csvHeader, csvRow, ndjsonRow } from './io/output.js';
 export { Arena } from './wasm/arena.js';
 export { compiledModule, instantiateKernels, type KernelExports } from './wasm/module.js';
+
+// Any method chosen by the caller, with stress scenarios and Euler allocation.
+export { createMarginModel, StressedModel, type MarginModelOptions } from './stress/model.js';
+export { validateStress } from './stress/spec.js';
+export { FhsModel, createFhsModel, type FhsModelOptions } from './fhs/model.js';
+export { validateFhs } from './fhs/spec.js';
+export { parseHistoryCsv, alignHistory, type PriceHistory, type AlignedHistory } from './history/parse.js';
+export { logReturns, ewmaFilter, type EwmaFilter } from './history/ewma.js';
+export { withAllocation, AllocatingModel } from './allocation/model.js';
+export { tailShares, gridShares, stressShares } from './allocation/euler.js';
+export { methodPresetNames, loadEsPreset, loadFhsPreset, loadMethodPreset } from './presets.js';
+
+// Accounts: collateral, margin modes, the continuous margin book.
+export { parseAccountMarket, resolveAccountMarket, linearMarket, type AccountMarket } from './accounts/market.js';
+export { parseAccounts, resolveAccounts } from './accounts/parse.js';
+export { marginAccounts, type AccountMarginOptions } from './accounts/margin.js';
+export { formatAccounts } from './accounts/report.js';
+export type {
+  MarginMode, AccountStatus, AccountInput, AccountsFile, AccountMargin, AccountMarginOk, AccountMarginError, ModeMargin,
+} from './accounts/types.js';
+export { MarginBook, type StatusChange, type WhatIfResult, type ApplyResult } from './book/book.js';
+export { parseEvent, parseEventLine, type BookEvent, type Order } from './book/events.js';
+export { replay, type ReplaySummary } from './book/replay.js';
+
+// Dynamic initial margin.
+export { calibrate, calibratedMarket, formatReport, resolveSettings, type CalibrationOptions, type CalibrationResult, type ApcMethod } from './dim/calibrate.js';
