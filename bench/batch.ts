@@ -30,7 +30,7 @@ import { parse as csvParse } from 'csv-parse';
 import { parseMarket } from '../src/market/load.js';
 import { createBatchEngine, workerFile, type BatchSummary } from '../src/batch/engine.js';
 import { TaskPacker } from '../src/batch/pack.js';
-import { CsvPortfolioReader, parsePortfoliosCsv } from '../src/portfolio/parse.js';
+import { CsvPortfolioReader } from '../src/portfolio/parse.js';
 import { LineFeeder } from '../src/portfolio/stream.js';
 import { createGridModel } from '../src/grid/model.js';
 import { packageFile } from '../src/paths.js';
@@ -96,7 +96,7 @@ async function writeBook(market: ResolvedMarket, positions: number, path: string
       done++;
     }
     if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
+      if (!out.write(buf)) await new Promise<void>((res) => out.once("drain", () => res()));
       buf = '';
     }
   }
@@ -224,23 +224,51 @@ async function aggregation(market: ResolvedMarket, method: 'grid' | 'es', worker
   });
 }
 
+/**
+ * The baseline for the speed-ups: the same pure arithmetic loop on 1 and on 2 worker threads, run
+ * now. On two idle cores it scales by about 2; less means other processes hold a core, and every
+ * speed-up of the run is capped by it.
+ */
+async function machineScaling(): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const code = `const { parentPort } = require('node:worker_threads');
+    parentPort.on('message', (n) => { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i); parentPort.postMessage(x); });`;
+  const time = async (k: number, n: number) => {
+    const ws = Array.from({ length: k }, () => new Worker(code, { eval: true }));
+    const call = (w: InstanceType<typeof Worker>, m: number) => new Promise((r) => { w.once('message', r); w.postMessage(m); });
+    await Promise.all(ws.map((w) => call(w, 1e6)));
+    const t0 = performance.now();
+    await Promise.all(ws.map((w) => call(w, n / k)));
+    const t = performance.now() - t0;
+    await Promise.all(ws.map((w) => w.terminate()));
+    return t;
+  };
+  const r: number[] = [];
+  for (let i = 0; i < 3; i++) r.push((await time(1, 2e8)) / (await time(2, 2e8)));
+  return median(r);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Parsing: the engine's reader against csv-parse, both feeding the same packing.
 
+/** The engine's path: bytes, LineFeeder, the CSV reader in sink mode, the packer. */
 async function parseOurs(market: ResolvedMarket, book: string): Promise<{ ms: number; rows: number }> {
   const t0 = performance.now();
-  const reader = new CsvPortfolioReader(book, { columns: true });
-  const feeder = new LineFeeder(reader, book);
   const packer = new TaskPacker(market, 'grid', 30);
-  let tasks = 0;
-  const sink = (emits: readonly { seq: number; portfolio: Parameters<TaskPacker['add']>[1]; amends: boolean }[]) => {
-    for (const e of emits) {
-      packer.add(e.seq, e.portfolio);
-      if (packer.full) { packer.take(); tasks++; }
-    }
-  };
-  for await (const chunk of createReadStream(book, { highWaterMark: 1 << 20 })) feeder.push(chunk as Buffer, sink);
-  feeder.end(sink);
+  const reader = new CsvPortfolioReader(book, {
+    resolve: packer.resolve,
+    sink: {
+      portfolio: (seq, id, codes, instruments, quantities, n) => {
+        packer.addResolved(seq, id, codes, instruments, quantities, n);
+        if (packer.full) packer.take();
+      },
+      emit: (e) => { if (!e.amends) packer.add(e.seq, e.portfolio); },
+    },
+  });
+  const feeder = new LineFeeder(reader, book);
+  const none = () => {};
+  for await (const chunk of createReadStream(book, { highWaterMark: 1 << 20 })) feeder.push(chunk as Buffer, none);
+  feeder.end(none);
   packer.take();
   return { ms: performance.now() - t0, rows: reader.lineNumber - 1 };
 }
@@ -339,14 +367,16 @@ async function main(): Promise<void> {
     const s = rep.summary, tm = s.timings;
     log(`end to end, ${t === 1 ? '1 thread (in-process)' : `${t} worker threads`}: ${rate(s.positions, rep.runMs)} positions/s ` +
       `(run ${(rep.runMs / 1000).toFixed(2)} s, engine ${rep.engineMs.toFixed(0)} ms of which cube ${rep.cubeMs.toFixed(1)} ms), peak RSS ${rep.maxRssMB.toFixed(0)} MB; ` +
-      `main thread: parse ${(tm.parse / 1000).toFixed(2)} s, rows+write ${(tm.write / 1000).toFixed(2)} s, waiting ${(tm.wait / 1000).toFixed(2)} s; ` +
-      `kernel (workers) ${(tm.kernel / 1000).toFixed(2)} s in ${tm.tasks} tasks`);
+      `main thread: parse ${(tm.parse / 1000).toFixed(2)} s, rows ${(tm.rows / 1000).toFixed(2)} s, waiting for tasks ${(tm.wait / 1000).toFixed(2)} s, ` +
+      `for the output ${(tm.drain / 1000).toFixed(2)} s; tasks (margin + formatting, summed) ${(tm.kernel / 1000).toFixed(2)} s in ${tm.tasks} tasks`);
   }
   const identical = digests.every((d) => d === digests[0]);
   log(`outputs identical across thread counts: ${identical} (sha256 ${digests[0].slice(0, 16)}...)`);
   if (!identical) process.exitCode = 1;
 
   // Kernel phases.
+  const baseline = await machineScaling();
+  log(`baseline: a pure arithmetic loop on 2 worker threads runs ${baseline.toFixed(2)}x as fast as on 1 (2.00 on two idle cores)`);
   const reps = quick ? 3 : 5;
   const cube = { es1: await cubeBuild(market, 'es', 1, reps), es2: await cubeBuild(market, 'es', 2, reps),
     grid1: await cubeBuild(market, 'grid', 1, reps), grid2: await cubeBuild(market, 'grid', 2, reps) };
@@ -374,10 +404,11 @@ async function main(): Promise<void> {
   const lat = latency(market);
   log(`in-process GridModel.margin, 10 positions: ${lat.usPerCall.toFixed(2)} us per call (shared-memory build)`);
 
-  const resultsDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
+  const resultsDir = packageFile('bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const result = {
     environment: env, loadAverage: load, quick, book: { ...bookInfo, bytes: bookBytes },
+    machineScaling2v1: baseline,
     endToEnd: e2e.map((r) => ({ ...r, positionsPerSecond: r.summary.positions / (r.runMs / 1000) })), outputsIdentical: identical,
     cubeBuild: { esMs: { w1: cube.es1.ms, w2: cube.es2.ms, speedup: cube.es1.ms / cube.es2.ms }, gridMs: { w1: cube.grid1.ms, w2: cube.grid2.ms } },
     aggregation: {

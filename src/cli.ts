@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The command line (contract section 6). Exit status: 0 when the run completed (even with error
- * rows), 2 for an unusable market file or arguments, 1 for anything else.
+ * rows), 2 for an unusable market file or arguments, 130 for a run stopped by SIGINT (the rows
+ * computed before it are written), 1 for anything else.
  */
 import { parseArgs } from 'node:util';
 import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, writeSync } from 'node:fs';
@@ -82,7 +83,8 @@ ${ACCOUNTS_OPTIONS}
   -v, --version      the version
 
 Exit status: 0 the run completed (even with error rows), 2 unusable market file or arguments,
-1 anything else. Progress and diagnostics go to standard error.
+130 interrupted (SIGINT: the rows computed are written, standard error says where it stopped),
+1 anything else. Progress (when standard error is a terminal) and diagnostics go to standard error.
 `;
 
 class UsageError extends Error {

@@ -234,7 +234,8 @@ describe('batch engine: nothing lost when workers die', () => {
 describe('batch engine: abort', () => {
   it('an AbortSignal stops the run: computed rows are written in order, the summary says where it stopped', async () => {
     const want = reference(bookText, 'grid').split('\n');
-    const e = await engine({ market, threads: 2, taskWork: 1 << 14 });
+    // Window 0: rows are written as soon as they are done (no wait for reappearing ids).
+    const e = await engine({ market, threads: 2, taskWork: 1 << 14, reappearWindow: 0 });
     const ac = new AbortController();
     const r = await runText(e, chunked(bookBytes, [4096]), {
       signal: ac.signal, progressMs: 0, onProgress: (p) => { if (p.portfolios >= 200) ac.abort(); },
@@ -378,24 +379,147 @@ describe('batch engine: bad input at scale', () => {
     expect((err as Error).message).toBe('book.csv: row 3: a quoted field opened on this row is still open 10000 lines later');
   });
 
-  it('an id that reappears while its row is pending is amended (as in-process); one that reappears after its row was written adds an error row', async () => {
-    const e = await engine({ market, threads: 2, taskWork: 1, maxInFlight: 2 });
-    // Early: P2 comes back right after P3, its row is not written yet.
+  it('an id that reappears within the window is amended (as in-process); further away it adds an error row; the same for 1 and 2 threads', async () => {
+    // Early: P2 comes back right after P3 (default window: 100,000 portfolios): as in-process.
+    const e2 = await engine({ market, threads: 2, taskWork: 1, maxInFlight: 2 });
     const early = 'portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,1\nP3,ETH-PERP,1\nP2,ETH-PERP,1\n';
-    const r1 = await runText(e, chunked(Buffer.from(early)));
+    const r1 = await runText(e2, chunked(Buffer.from(early)));
     expect(r1.text).toBe(reference(early, 'grid'));
     expect(r1.summary.lateReappearances).toBe(0);
-    // Late: L1 comes back after 3,000 portfolios, in another chunk; its row went out long before.
-    const late = 'portfolio,instrument,quantity\nL1,BTC-PERP,1\n' + bookText.split('\n').slice(1).join('\n') + 'L1,ETH-PERP,1\n';
-    const warnings: string[] = [];
-    const r2 = await runText(e, chunked(Buffer.from(late), [1 << 12]), { onWarning: (w) => warnings.push(w) });
-    const rows = r2.text.trimEnd().split('\n');
-    expect(r2.summary.lateReappearances).toBe(1);
-    expect(rows.length).toBe(1 + 1 + 3000 + 1);
-    expect(rows[1]).toMatch(/^L1,grid,[0-9.e+-]+,/);
-    expect(rows[rows.length - 1]).toBe(
-      `L1,grid,,,error,"portfolio ""L1"" reappears at row ${late.trimEnd().split('\n').length} after other portfolios; its rows must be `
-        + 'contiguous (its first rows were already margined alone and written)",');
-    expect(warnings.join('\n')).toMatch(/"L1" reappears/);
+    // With a window of 1,000 portfolios: E1 comes back 500 portfolios later (amended), L1 3,000 later.
+    const body = bookText.split('\n').slice(1).join('\n');
+    const rows500 = body.split('\n');
+    let cut = 0, seen = 0;
+    for (let k = 1; k < rows500.length && seen < 500; k++) if (rows500[k].split(',')[0] !== rows500[k - 1].split(',')[0]) { seen++; cut = k; }
+    const late = 'portfolio,instrument,quantity\nL1,BTC-PERP,1\nE1,BTC-PERP,2\n' + rows500.slice(0, cut).join('\n') + '\nE1,ETH-PERP,1\n'
+      + rows500.slice(cut).join('\n') + 'L1,ETH-PERP,1\n';
+    const texts: string[] = [];
+    for (const threads of [1, 2]) {
+      const e = await engine({ market, threads, taskWork: 1 << 12, reappearWindow: 1000 });
+      const warnings: string[] = [];
+      const r = await runText(e, chunked(Buffer.from(late), [1 << 12]), { onWarning: (w) => warnings.push(w) });
+      const rows = r.text.trimEnd().split('\n');
+      expect(r.summary.lateReappearances).toBe(1);
+      expect(rows.length).toBe(1 + 2 + 3000 + 1);
+      expect(rows[1]).toMatch(/^L1,grid,[0-9.e+-]+,/);
+      expect(rows[2]).toBe(`E1,grid,,,error,"portfolio ""E1"" reappears at row ${cut + 4} after other portfolios; its rows must be contiguous",`);
+      expect(rows[rows.length - 1]).toBe(
+        `L1,grid,,,error,"portfolio ""L1"" reappears at row ${late.trimEnd().split('\n').length} after other portfolios; its rows must be `
+          + 'contiguous (its first rows were already margined alone and written)",');
+      expect(warnings.join('\n')).toMatch(/"L1" reappears/);
+      texts.push(r.text);
+    }
+    expect(texts[1] === texts[0], firstDifference(texts[1], texts[0])).toBe(true);
+  });
+});
+
+describe('shared heap: arenas in one memory never hand out the same bytes', () => {
+  it('two arenas in one heap: random allocations are disjoint; a release to an earlier region frees only later bytes', async () => {
+    const { createKernelMemory, instantiateKernels, compiledModule } = await import('../src/wasm/module.js');
+    const { Arena, SharedHeap, align } = await import('../src/wasm/arena.js');
+    const memory = createKernelMemory(1);
+    const kernels = instantiateKernels(compiledModule(), memory);
+    const heap = SharedHeap.create(memory, align(kernels.heapBase(), 64));
+    const a = new Arena(kernels, { heap, regionBytes: 4096 });
+    const b = new Arena(kernels, { heap, regionBytes: 4096 });
+    const rng = new Rng(5);
+    const spans: [number, number, string][] = [];
+    for (let i = 0; i < 2000; i++) {
+      const arena = rng.next() < 0.5 ? a : b;
+      const n = rng.int(0, 3000);
+      const p = arena.alloc(n, 16);
+      expect(p % 16).toBe(0);
+      spans.push([p, p + n, arena === a ? 'a' : 'b']);
+    }
+    spans.sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) {
+      expect(spans[i][0], `span ${i}: ${spans[i - 1]} then ${spans[i]}`).toBeGreaterThanOrEqual(spans[i - 1][1]);
+    }
+    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(spans[spans.length - 1][1]);
+    // A mark in an earlier region: releasing it frees the current region, and what comes next is
+    // still after everything allocated before the mark.
+    const c = new Arena(kernels, { heap, regionBytes: 4096 });
+    const before = c.alloc(1000);
+    const mark = c.mark();
+    c.alloc(10_000); // a new region
+    c.release(mark);
+    const next = c.alloc(100);
+    expect(next >= before + 1000).toBe(true);
+    expect(() => c.release(0)).toThrow('bad arena mark 0');
+    expect(() => SharedHeap.attach(createKernelMemory(1), 1024)).toThrow('SharedHeap: no heap header at 1024');
+  });
+
+  it('a worker thread and this thread reserve regions concurrently: no two overlap', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { createKernelMemory } = await import('../src/wasm/module.js');
+    const { SharedHeap } = await import('../src/wasm/arena.js');
+    const memory = createKernelMemory(1);
+    const heap = SharedHeap.create(memory, 1024);
+    const go = new Int32Array(new SharedArrayBuffer(4));
+    const arenaUrl = new URL('../dist/src/wasm/arena.js', import.meta.url).href;
+    const code = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.arenaUrl).then(({ SharedHeap }) => {
+        const heap = SharedHeap.attach(workerData.memory, 1024);
+        Atomics.wait(workerData.go, 0, 0);
+        const out = [];
+        for (let i = 0; i < 5000; i++) { const n = 1 + (i * 7919) % 3000; out.push([heap.reserve(n, 16), n]); }
+        parentPort.postMessage(out);
+      });`;
+    const w = new Worker(code, { eval: true, workerData: { memory, go, arenaUrl } });
+    const theirs = new Promise<[number, number][]>((resolve) => w.once('message', resolve));
+    await new Promise((r) => setTimeout(r, 50));
+    Atomics.store(go, 0, 1);
+    Atomics.notify(go, 0);
+    const ours: [number, number][] = [];
+    for (let i = 0; i < 5000; i++) { const n = 1 + (i * 104729) % 3000; ours.push([heap.reserve(n, 16), n]); }
+    const all = [...ours, ...(await theirs)].sort((x, y) => x[0] - y[0]);
+    await w.terminate();
+    for (let i = 1; i < all.length; i++) expect(all[i][0], `region ${i}`).toBeGreaterThanOrEqual(all[i - 1][0] + all[i - 1][1]);
+    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(all[all.length - 1][0] + all[all.length - 1][1]);
+  });
+});
+
+describe('batch engine: the API says what is wrong', () => {
+  it('marginResolved checks its arrays; the numbers equal the in-process model', async () => {
+    const e = await engine({ market, threads: 1 });
+    const i32 = (xs: number[]) => Int32Array.from(xs), f64 = (xs: number[]) => Float64Array.from(xs);
+    await expect(e.marginResolved(i32([1, 1]), i32([0]), f64([1]))).rejects.toThrow(
+      'marginResolved: offsets must run from 0 to the number of positions, one per portfolio plus one');
+    await expect(e.marginResolved(i32([0, 1]), i32([100000]), f64([1]))).rejects.toThrow(
+      'marginResolved: instrument index 100000 at 0 is not in the market');
+    await expect(e.marginResolved(i32([0, 2, 1, 2]), i32([0, 1]), f64([1, 1]))).rejects.toThrow('marginResolved: offsets decrease at portfolio 1');
+    const r = await e.marginResolved(i32([0, 2, 3]), i32([3, 7, 12]), f64([2, -1, 5]));
+    const model = createGridModel(market);
+    const ids = market.instruments.ids;
+    const want = model.marginAll([
+      { id: 'a', positions: [{ instrument: ids[3], quantity: 2 }, { instrument: ids[7], quantity: -1 }] },
+      { id: 'b', positions: [{ instrument: ids[12], quantity: 5 }] },
+    ]);
+    expect(Array.from(r.im)).toEqual(want.map((x) => (x.ok ? x.initialMargin : NaN)));
+  });
+
+  it('options: a method without its risk block, bad threads', async () => {
+    const noGrid = resolveMarket({ ...marketJson, risk: {} }, 'm.json');
+    await expect(createBatchEngine({ market: noGrid })).rejects.toThrow('m.json: risk.grid: the grid method needs a risk.grid block (or a preset), found none');
+    await expect(createBatchEngine({ market: noGrid, method: 'es' })).rejects.toThrow('m.json: risk.es: the es method needs a risk.es block, found none');
+    await expect(createBatchEngine({ market, threads: 0 })).rejects.toThrow('threads: expected a whole number >= 1, got 0');
+    await expect(createBatchEngine({ market, method: 'fhs' as never })).rejects.toThrow('method: expected grid or es, got "fhs"');
+  });
+
+  it('a closed engine refuses work', async () => {
+    const e = await createBatchEngine({ market, threads: 1 });
+    await e.close();
+    await e.close();
+    await expect(e.marginAll([])).rejects.toThrow('batch engine: closed');
+  });
+
+  it('the progress line: portfolios, rate, share and time left', async () => {
+    const { progressLine } = await import('../src/batch/cli-run.js');
+    expect(progressLine({ portfolios: 123456, positions: 2_500_000, bytes: 250, totalBytes: 1000, elapsedMs: 1000, etaMs: 3000 }))
+      .toBe('margin-engine: 123,456 portfolios, 2.50 M positions/s, 25%, ETA 3s');
+    expect(progressLine({ portfolios: 5, positions: 1500, bytes: 10, elapsedMs: 1000 })).toBe('margin-engine: 5 portfolios, 1.5 k positions/s');
+    expect(progressLine({ portfolios: 5, positions: 1500, bytes: 10, totalBytes: 100, elapsedMs: 1000, etaMs: 125_000 }))
+      .toBe('margin-engine: 5 portfolios, 1.5 k positions/s, 10%, ETA 2m05s');
   });
 });

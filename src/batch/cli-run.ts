@@ -49,7 +49,7 @@ export function openPortfolios(path: string): { stream: Readable; size?: number;
 export async function runStreaming(o: StreamingRunOptions): Promise<number> {
   const stderr = o.stderr ?? process.stderr;
   const input = openPortfolios(o.portfolios);
-  const output: Writable = o.outFd === undefined ? process.stdout : createWriteStream('', { fd: o.outFd, autoClose: false });
+  const output: Writable = o.outFd === undefined ? process.stdout : createWriteStream('', { fd: o.outFd, autoClose: false, highWaterMark: 1 << 20 });
   const engine = await createBatchEngine({ market: o.market, method: o.method, grid: o.grid, es: o.es, threads: o.threads });
   const controller = new AbortController();
   let interrupts = 0;

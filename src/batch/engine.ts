@@ -10,9 +10,10 @@
  *   the cube does not grow with the number of workers.
  * - Streaming: run() reads CSV or NDJSON as a byte stream through the incremental readers, packs
  *   portfolios into tasks of resolved, netted positions (typed arrays), keeps a bounded number of
- *   tasks in flight (reading waits when the window is full, writing waits for the output's
- *   'drain'), and writes each task's rows once every earlier task's rows are written: input order,
- *   memory flat in the size of the input.
+ *   tasks running (reading waits when they are all busy, writing waits for the output's 'drain'),
+ *   and writes each task's rows once every earlier task's rows are written and the reader is a
+ *   fixed number of portfolios past them (so a reappearing id is handled the same whatever the
+ *   timing): input order, memory flat in the size of the input. Workers format their own rows.
  * - Nothing lost: exactly one row per portfolio. A portfolio that cannot be margined is an error
  *   row; a task whose worker dies (or throws) is run once more; if it fails again its portfolios
  *   become error rows naming the cause and the run goes on. An abort (AbortSignal) stops reading,
@@ -29,20 +30,20 @@ import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
-import type { GroupCharge, MarginError, MarginResult } from '../results.js';
+import type { MarginError, MarginResult } from '../results.js';
 import type { PortfolioLike } from '../model.js';
 import { buildGridScenarios } from '../scenarios/grid.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import { layoutCube } from '../cube/cube.js';
-import { groupCharges } from '../grid/model.js';
 import { Arena, SharedHeap, align } from '../wasm/arena.js';
 import { compiledModule, createKernelMemory, instantiateKernels } from '../wasm/module.js';
-import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName } from '../portfolio/parse.js';
+import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName, type CsvSink } from '../portfolio/parse.js';
 import { LineFeeder } from '../portfolio/stream.js';
 import type { PortfolioEmit } from '../portfolio/types.js';
-import { csvHeader, csvRow, ndjsonRow, type OutputFormat } from '../io/output.js';
+import { csvHeader, type OutputFormat } from '../io/output.js';
+import { formatRow, joinIds, okResult } from './rows.js';
 import { packageFile } from '../paths.js';
-import { handle } from './worker.js';
+import { forgetEngine, handle } from './worker.js';
 import { TaskPacker, type PackedTask } from './pack.js';
 import {
   packContext, type BatchMethod, type CubeTask, type FaultKind, type MarginTask, type MarginTaskResult, type Task, type TaskResult,
@@ -90,8 +91,16 @@ export interface BatchEngineOptions {
    * against tens of microseconds of task overhead).
    */
   taskWork?: number;
-  /** Tasks dispatched and not yet written; default 2 per worker, plus 1. */
+  /** Tasks dispatched and not yet done; default 2 per worker, plus 1. */
   maxInFlight?: number;
+  /**
+   * Portfolios read past a portfolio before its row is written (default 100,000): a portfolio id
+   * that comes back within that many portfolios makes its portfolio an error row, as in-process;
+   * further away its first rows were margined alone and written, and an error row is added for the
+   * rows that came back. A count of portfolios, not a time, so the output does not depend on
+   * threads or timing. It bounds the rows held in memory.
+   */
+  reappearWindow?: number;
   /** Test-only fault injection (see FaultPlan); never set in production. */
   faults?: FaultPlan[];
 }
@@ -132,15 +141,21 @@ export interface BatchProgress {
   etaMs?: number;
 }
 
-/** Where the main thread's time went, and the workers' kernel time (ms). */
+/**
+ * Where the time went (ms): the main thread's work (parse, rows), its waits (wait, drain: other
+ * work goes on meanwhile), and the tasks' time in the workers (kernel: summed over tasks, so up to
+ * threads x total; in-process it is main-thread time too).
+ */
 export interface BatchTimings {
-  /** Reading, parsing, resolving and packing. */
+  /** Reading, parsing, resolving and packing into tasks. */
   parse: number;
-  /** Making rows and writing them (including waiting for the output to drain). */
-  write: number;
-  /** Waiting for the oldest task in flight. */
+  /** Making the rows decided on the main thread, joining the workers' rows, handing them to the output. */
+  rows: number;
+  /** The input waiting for room in the window of tasks in flight. */
   wait: number;
-  /** Sum over tasks of the time in the worker's margin loop. */
+  /** The writer waiting for the output to drain. */
+  drain: number;
+  /** Sum over tasks of the time in the worker's margin loop (formatting its rows included). */
   kernel: number;
   total: number;
   tasks: number;
@@ -184,13 +199,14 @@ export type BatchInput = Readable | Iterable<PortfolioLike> | AsyncIterable<Port
 interface Executor {
   readonly workers: number;
   run(task: Task): Promise<TaskResult>;
-  close(): Promise<void>;
+  close(engine: string): Promise<void>;
 }
 
+/** threads: 1: the worker's handler, called in this thread. */
 class InlineExecutor implements Executor {
   readonly workers = 1;
   async run(task: Task): Promise<TaskResult> { return handle(task); }
-  async close(): Promise<void> {}
+  async close(engine: string): Promise<void> { forgetEngine(engine); }
 }
 
 class PoolExecutor implements Executor {
@@ -219,8 +235,8 @@ interface InFlight {
   outcome?: Outcome;
 }
 
-/** What a run does with each task's results, in order. */
-type Deliver = (task: PackedTask, rows: MarginResult[]) => void | Promise<void>;
+/** What a run does with each task's results, in order; `specials` are its error rows by index. */
+type Deliver = (task: PackedTask, outcome: Outcome, specials: Map<number, MarginError> | undefined) => void | Promise<void>;
 
 export class BatchEngine {
   readonly method: BatchMethod;
@@ -306,7 +322,7 @@ export class BatchEngine {
         options, method, id, executor, memory, module, context, stride: scen.stride, cubeMs, cubeKernelMs: kernelMs, cubeTasks: parts.length,
       });
     } catch (e) {
-      await executor.close();
+      await executor.close(id);
       throw e;
     }
   }
@@ -317,10 +333,12 @@ export class BatchEngine {
    * NDJSON per `inputFormat`/`source`) or portfolios as objects. The output is not ended.
    *
    * File-level input errors (no header, a quoted field never closed, a line longer than 64 MiB)
-   * reject with an InputError after the rows before them are written. A portfolio id that comes
-   * back after other portfolios makes its portfolio an error row when its row is not written yet;
-   * when it is, the row cannot be taken back: an error row for the reappearing rows is added in
-   * their place, counted in `lateReappearances`, and reported through onWarning.
+   * reject with an InputError (its `written` says how many rows were written before it) after the
+   * rows of the portfolios read before them are written. A portfolio id that comes back after
+   * other portfolios makes its portfolio an error row when it comes back within `reappearWindow`
+   * portfolios (rows are held that long); further away the first row is out and cannot be taken
+   * back: an error row for the reappearing rows is added where they are, counted in
+   * `lateReappearances` and reported through onWarning.
    */
   async run(input: BatchInput, output: Writable, options: BatchRunOptions = {}): Promise<BatchSummary> {
     const format = options.format ?? 'csv';
@@ -335,10 +353,20 @@ export class BatchEngine {
       text = csvHeader(this.method);
       await flush();
     }
-    const summary = await this.pipeline(input, options, async (_task, rows) => {
-      for (const r of rows) text += format === 'csv' ? csvRow(r) : ndjsonRow(r);
+    const summary = await this.pipeline(input, options, async (task, outcome, specials) => {
+      // The workers formatted their rows; here only the rows decided on this thread are made.
+      const r = outcome.ok ? outcome.result : undefined;
+      if (r?.text !== undefined && specials === undefined) text += r.text;
+      else {
+        for (let k = 0; k < task.ids.length; k++) {
+          const e = specials?.get(k);
+          if (e !== undefined) { text += formatRow(format, e); continue; }
+          const j = task.slots[k];
+          text += r!.text!.slice(j === 0 ? 0 : r!.rowEnds![j - 1], r!.rowEnds![j]);
+        }
+      }
       await flush();
-    }, format === 'ndjson' && this.method === 'grid');
+    }, { detail: false, rows: format });
     await flush();
     return summary;
   }
@@ -346,7 +374,10 @@ export class BatchEngine {
   /** Margins portfolios (objects or a byte stream): one result per portfolio, in order. */
   async marginAll(input: BatchInput, options: Omit<BatchRunOptions, 'format'> = {}): Promise<MarginResult[]> {
     const out: MarginResult[] = [];
-    await this.pipeline(input, options, (_task, rows) => { for (const r of rows) out.push(r); }, this.method === 'grid');
+    await this.pipeline(input, options, (task, outcome, specials) => {
+      const r = outcome.ok ? outcome.result : undefined;
+      for (let k = 0; k < task.ids.length; k++) out.push(specials?.get(k) ?? okResult(this.market, this.method, task.ids[k], r!, task.slots[k]));
+    }, { detail: this.method === 'grid' });
     return out;
   }
 
@@ -380,22 +411,28 @@ export class BatchEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.executor.close();
+    await this.executor.close(this.id);
   }
 
-  private async pipeline(input: BatchInput, options: BatchRunOptions, deliver: Deliver, detail: boolean): Promise<BatchSummary> {
+  private async pipeline(
+    input: BatchInput, options: BatchRunOptions, deliver: Deliver, want: { detail: boolean; rows?: OutputFormat },
+  ): Promise<BatchSummary> {
+    const detail = want.detail;
     if (this.closed) throw new Error('batch engine: closed');
     const t0 = performance.now();
     const signal = options.signal;
     const packer = new TaskPacker(this.market, this.method, this.stride, { taskWork: this.options.taskWork });
     const maxInFlight = Math.max(1, this.options.maxInFlight ?? 2 * this.executor.workers + 1);
-    const timings: BatchTimings = { parse: 0, write: 0, wait: 0, kernel: 0, total: 0, tasks: 0 };
+    const timings: BatchTimings = { parse: 0, rows: 0, wait: 0, drain: 0, kernel: 0, total: 0, tasks: 0 };
     const s: BatchSummary = { portfolios: 0, errors: 0, positions: 0, retried: 0, failedTasks: 0, lateReappearances: 0, timings };
     const queue: InFlight[] = [];
     const ready: PackedTask[] = [];
     /** Reader seqs amended into errors before their rows were made. */
     const amended = new Map<number, string>();
-    let madeSeq = -1; // the highest reader seq whose row is made
+    const window = Math.max(0, this.options.reappearWindow ?? 100_000);
+    /** All input is read (or the run stops): every done task may be written. */
+    let final = false;
+    let running = 0;
     let lastId: string | undefined;
     let bytes = 0;
     let lastProgress = -Infinity;
@@ -421,14 +458,27 @@ export class BatchEngine {
       } else {
         const t: MarginTask = {
           kind: 'margin', engine: this.id, memory: this.memory, module: this.module, context: this.context,
-          n: task.n, offsets: task.offsets, instr: task.instr, qty: task.qty, detail,
+          n: task.n, offsets: task.offsets, instr: task.instr, qty: task.qty, detail: detail || want.rows === 'ndjson',
         };
+        if (want.rows) {
+          const ids = task.preErrors.size === 0 ? task.ids : task.ids.filter((_, k) => task.slots[k] >= 0);
+          const joined = joinIds(ids);
+          t.rows = { format: want.rows, ids: joined.text, idLengths: joined.lengths };
+        }
         const plan = this.options.faults?.find((f) => f.task === task.index);
         const fault = (attempt: number) => (plan && attempt < plan.failures ? plan.kind ?? 'exit' : undefined);
+        running++;
         entry.promise = runTwice(this.executor, t, fault, (cause) => {
           s.retried++;
           warn(`task ${task.index} (${task.ids.length} portfolios from ${task.ids[0]}) failed: ${cause}; running it again`);
-        }).then((o) => { entry.outcome = o as Outcome; kick(); });
+        }).then((o) => {
+          entry.outcome = o as Outcome;
+          running--;
+          // The positions are not needed any more (the rows may wait a while): let them go.
+          task.offsets = task.instr = EMPTY_I32;
+          task.qty = EMPTY_F64;
+          kick();
+        });
       }
       queue.push(entry);
       if (entry.outcome !== undefined) kick();
@@ -442,71 +492,86 @@ export class BatchEngine {
         s.failedTasks++;
         warn(`task ${task.index} (${task.ids.length} portfolios from ${task.ids[0]}) failed twice: ${outcome!.cause}; its portfolios are error rows`);
       }
-      const rows = this.rows(task, outcome!, amended);
-      for (let k = 0; k < rows.length; k++) {
-        if (task.seqs[k] > madeSeq) madeSeq = task.seqs[k];
-        if (!rows[k].ok) s.errors++;
-      }
-      s.portfolios += rows.length;
+      const specials = this.specials(task, outcome!, amended);
+      s.errors += specials?.size ?? 0;
+      s.portfolios += task.ids.length;
       s.positions += task.positions;
       lastId = task.ids[task.ids.length - 1];
-      await deliver(task, rows);
-      timings.write += performance.now() - w0;
+      const delivering = deliver(task, outcome!, specials);
+      timings.rows += performance.now() - w0;
+      if (delivering) {
+        const d0 = performance.now();
+        await delivering;
+        timings.drain += performance.now() - d0;
+      }
       progress(false);
     };
 
-    // The writer: as soon as the oldest task is done, its rows (and those of the done tasks after
-    // it) are made and delivered, whatever the input is doing (standard input may be idle).
+    // The writer: the oldest task's rows (and those of the done tasks after it) are made and
+    // delivered as soon as it is done and the reader is `window` portfolios past it (or the input is
+    // over), whatever the input is doing (standard input may be idle).
     let writing: Promise<void> = Promise.resolve();
     let writeError: unknown;
+    const writable = (e: InFlight) => e.outcome !== undefined && (final || packer.lastSeq - e.task.lastSeq >= window);
     const writeDone = async () => {
-      while (writeError === undefined && queue.length > 0 && queue[0].outcome !== undefined) {
+      while (writeError === undefined && queue.length > 0 && writable(queue[0])) {
         const entry = queue.shift()!;
         try { await make(entry); } catch (e) { writeError = e; }
       }
     };
     function kick(): void { writing = writing.then(writeDone); }
 
-    /** Waits until the oldest task in flight is done and written. */
-    const waitHead = async () => {
+    /** Waits until a task in flight is done. */
+    const waitRunning = async () => {
       const w0 = performance.now();
-      await queue[0].promise;
-      await writing;
+      await queue.find((e) => e.outcome === undefined)!.promise;
       timings.wait += performance.now() - w0;
     };
 
     /**
-     * Dispatches ready tasks while the window has room, waiting for room as needed; with `final`,
-     * also waits until every task is written.
+     * Dispatches ready tasks while fewer than maxInFlight run, waiting for one to finish as needed;
+     * at the end (`last`), waits until every task is written.
      */
-    const pump = async (final: boolean) => {
+    const pump = async (last: boolean) => {
       for (;;) {
         if (writeError !== undefined) throw writeError;
-        while (ready.length > 0 && queue.length < maxInFlight) dispatch(ready.shift()!);
-        if (ready.length === 0 && (!final || queue.length === 0)) break;
-        await waitHead();
+        while (ready.length > 0 && running < maxInFlight) dispatch(ready.shift()!);
+        kick();
+        if (ready.length === 0) break;
+        await waitRunning();
       }
-      if (final) await writing;
+      if (last) {
+        while (running > 0) await waitRunning();
+        final = true;
+        kick();
+        await writing;
+      }
       if (writeError !== undefined) throw writeError;
     };
 
-    const onEmits = (emits: readonly PortfolioEmit[]) => {
-      for (let k = 0; k < emits.length; k++) {
-        const e = emits[k];
-        if (e.amends) {
-          const message = e.portfolio.error!;
-          if (e.seq > madeSeq) amended.set(e.seq, message);
-          else {
-            // Its row is out: the reappearing rows become an error row of their own, here.
-            s.lateReappearances++;
-            packer.error(-1, e.portfolio.id, 'E_PORTFOLIO', `${message} (its first rows were already margined alone and written)`);
-            warn(`${message}: its first rows were already margined alone and written; an error row is added for the rest`);
-          }
-          continue;
+    const onEmit = (e: PortfolioEmit) => {
+      if (e.amends) {
+        const message = e.portfolio.error!;
+        if (packer.lastSeq - e.seq < window) amended.set(e.seq, message);
+        else {
+          // Its row is out (or may be): the reappearing rows become an error row of their own, here.
+          s.lateReappearances++;
+          packer.error(-1, e.portfolio.id, 'E_PORTFOLIO', `${message} (its first rows were already margined alone and written)`);
+          warn(`${message}: its first rows were already margined alone and written; an error row is added for the rest`);
         }
-        packer.add(e.seq, e.portfolio);
-        if (packer.full) ready.push(packer.take()!);
+        return;
       }
+      packer.add(e.seq, e.portfolio);
+      if (packer.full) ready.push(packer.take()!);
+    };
+    const onEmits = (emits: readonly PortfolioEmit[]) => { for (let k = 0; k < emits.length; k++) onEmit(emits[k]); };
+    /** The CSV reader delivers here: portfolios as reusable columns, everything else as emits. */
+    const csvSink: CsvSink = {
+      portfolio: (seq, id, codes, instruments, quantities, n) => {
+        packer.addResolved(seq, id, codes, instruments, quantities, n);
+        if (packer.full) ready.push(packer.take()!);
+      },
+      emit: onEmit,
     };
 
     let stopped = false;
@@ -522,7 +587,7 @@ export class BatchEngine {
       if (isByteStream(input)) {
         const source = options.source ?? 'portfolios.csv';
         const ndjson = (options.inputFormat ?? (isNdjsonName(source) ? 'ndjson' : 'csv')) === 'ndjson';
-        const reader = ndjson ? new NdjsonPortfolioReader(source) : new CsvPortfolioReader(source, { columns: true });
+        const reader = ndjson ? new NdjsonPortfolioReader(source) : new CsvPortfolioReader(source, { resolve: packer.resolve, sink: csvSink });
         const feeder = new LineFeeder(reader, source);
         const chunks = input as AsyncIterable<Uint8Array | string>;
         if (!stopped) {
@@ -595,43 +660,42 @@ export class BatchEngine {
     return s;
   }
 
-  /** The rows of a task, in order: decided errors, amended portfolios, the worker's results. */
-  private rows(task: PackedTask, outcome: Outcome, amended: Map<number, string>): MarginResult[] {
+  /**
+   * The rows of a task that are errors, by index in the task (undefined when there are none):
+   * portfolios decided here (unreadable, unknown instrument), amended ones (their id came back
+   * later), those that failed in the worker, and all of them when the task failed twice.
+   */
+  private specials(task: PackedTask, outcome: Outcome, amended: Map<number, string>): Map<number, MarginError> | undefined {
     const method = this.method;
-    const rows: MarginResult[] = new Array(task.ids.length);
+    let out: Map<number, MarginError> | undefined;
+    const set = (k: number, e: MarginError) => { (out ??= new Map()).set(k, e); };
     const r = outcome.ok ? outcome.result : undefined;
     let failed: Map<number, string> | undefined;
     if (r && r.failed.length > 0) failed = new Map(Array.from(r.failed, (p, k) => [p, r.messages[k]]));
-    for (let k = 0; k < task.ids.length; k++) {
-      const id = task.ids[k];
-      const seq = task.seqs[k];
-      const message = seq >= 0 ? amended.get(seq) : undefined;
-      if (message !== undefined) {
+    for (const [k, e] of task.preErrors) set(k, e);
+    if (amended.size > 0) {
+      for (let k = 0; k < task.ids.length; k++) {
+        const seq = task.seqs[k];
+        const message = seq >= 0 ? amended.get(seq) : undefined;
+        if (message === undefined) continue;
         amended.delete(seq);
-        rows[k] = { ok: false, portfolio: id, method, code: 'E_PORTFOLIO', message };
-        continue;
-      }
-      const j = task.slots[k];
-      if (j < 0) { rows[k] = task.preErrors.get(k)!; continue; }
-      if (!r) {
-        rows[k] = { ok: false, portfolio: id, method, code: 'E_INTERNAL', message: `not margined: its task failed twice (${(outcome as { cause: string }).cause})` };
-        continue;
-      }
-      const why = failed?.get(j);
-      if (why !== undefined) { rows[k] = { ok: false, portfolio: id, method, code: 'E_INTERNAL', message: why }; continue; }
-      if (method === 'grid') {
-        const wp = r.a[j];
-        let groups: GroupCharge[] | undefined;
-        if (r.detail) groups = groupCharges(this.market, r.detail, r.detail.gStart[j], r.detail.gStart[j + 1]);
-        rows[k] = {
-          ok: true, portfolio: id, method, initialMargin: r.im[j], maintenanceMargin: r.mm[j],
-          worstPoint: wp < 0 ? undefined : wp, ...(groups ? { groups } : {}),
-        };
-      } else {
-        rows[k] = { ok: true, portfolio: id, method, initialMargin: r.im[j], maintenanceMargin: r.mm[j], var: r.a[j], es: r.b[j] };
+        set(k, { ok: false, portfolio: task.ids[k], method, code: 'E_PORTFOLIO', message });
       }
     }
-    return rows;
+    if (!r || failed) {
+      for (let k = 0; k < task.ids.length; k++) {
+        const j = task.slots[k];
+        if (j < 0 || out?.has(k)) continue;
+        if (!r) {
+          const cause = (outcome as { cause: string }).cause;
+          set(k, { ok: false, portfolio: task.ids[k], method, code: 'E_INTERNAL', message: `not margined: its task failed twice (${cause})` });
+        } else {
+          const why = failed!.get(j);
+          if (why !== undefined) set(k, { ok: false, portfolio: task.ids[k], method, code: 'E_INTERNAL', message: why });
+        }
+      }
+    }
+    return out;
   }
 }
 
@@ -661,6 +725,9 @@ async function runTwice(
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
+
+const EMPTY_I32 = new Int32Array(0);
+const EMPTY_F64 = new Float64Array(0);
 
 function emptyResult(): MarginTaskResult {
   const z = new Float64Array(0);

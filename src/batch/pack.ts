@@ -27,8 +27,10 @@ export interface PackedTask {
   offsets: Int32Array;
   instr: Int32Array;
   qty: Float64Array;
-  /** Input positions (before netting) and bytes consumed when the task was cut, for progress. */
+  /** Input positions (before netting), for progress. */
   positions: number;
+  /** The highest reader seq added to the packer when the task was cut. */
+  lastSeq: number;
 }
 
 export interface PackerOptions {
@@ -54,6 +56,8 @@ export class TaskPacker {
   private nPos = 0;
   private inputPositions = 0;
   private work = 0;
+  /** The highest reader seq added so far (-1: none). */
+  lastSeq = -1;
 
   constructor(private readonly market: ResolvedMarket, private readonly method: Method, private readonly stride: number,
     options: PackerOptions = {}) {
@@ -65,6 +69,9 @@ export class TaskPacker {
 
   /** Portfolios in the task being filled. */
   get pending(): number { return this.ids.length; }
+  /** The market index of an instrument id, -1 when unknown: a resolver for the CSV reader (options.resolve). */
+  readonly resolve = (instrument: string): number => this.index.get(instrument) ?? -1;
+
   /** Whether the task being filled should be cut. */
   get full(): boolean { return this.work >= this.workTarget || this.ids.length >= this.maxPortfolios; }
 
@@ -78,12 +85,13 @@ export class TaskPacker {
       return;
     }
     const cols = (p as ParsedPortfolio).columns;
-    if (cols !== undefined) this.addColumns(seq, p.id, cols.instruments, cols.quantities);
+    if (cols !== undefined) this.addColumns(seq, p.id, cols.instruments, cols.quantities, cols.codes);
     else this.addPositions(seq, p as PortfolioLike & { positions: NonNullable<PortfolioLike['positions']> });
   }
 
   /** An error row of its own (a portfolio the reader could not use, or a row inserted by the stream). */
   error(seq: number, id: string, code: MarginError['code'], message: string): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
     const k = this.ids.length;
     this.ids.push(id);
     this.seqs.push(seq);
@@ -97,15 +105,15 @@ export class TaskPacker {
    * per instrument, in order of first appearance, quantities summed in file order), without its
    * per-portfolio allocations.
    */
-  private addColumns(seq: number, id: string, instruments: readonly string[], quantities: readonly number[]): void {
+  private addColumns(seq: number, id: string, instruments: readonly string[], quantities: readonly number[], codes?: readonly number[]): void {
     const n = instruments.length;
     this.reserve(this.nPos + n);
     const start = this.nPos;
     const slotOf = this.slotOf, instr = this.instr, qty = this.qty;
     let end = start, unknown: string | undefined;
     for (let k = 0; k < n; k++) {
-      const i = this.index.get(instruments[k]);
-      if (i === undefined) { unknown = instruments[k]; break; }
+      const i = codes !== undefined ? codes[k] : this.index.get(instruments[k]) ?? -1;
+      if (i < 0) { unknown = instruments[k]; break; }
       const slot = slotOf[i];
       if (slot >= 0) qty[slot] += quantities[k];
       else { slotOf[i] = end; instr[end] = i; qty[end] = quantities[k]; end++; }
@@ -113,6 +121,30 @@ export class TaskPacker {
     for (let k = start; k < end; k++) slotOf[instr[k]] = -1;
     if (unknown !== undefined) {
       this.error(seq, id, 'E_UNKNOWN_INSTRUMENT', `unknown instrument ${JSON.stringify(unknown)}`);
+      return;
+    }
+    this.commit(seq, id, end, n);
+  }
+
+  /**
+   * Positions as the CSV reader's sink gives them: codes[k] the market index of instruments[k]
+   * (-1: unknown), quantities[k], k < n. Resolved and netted as addColumns does.
+   */
+  addResolved(seq: number, id: string, codes: Int32Array, instruments: readonly string[], quantities: Float64Array, n: number): void {
+    this.reserve(this.nPos + n);
+    const start = this.nPos;
+    const slotOf = this.slotOf, instr = this.instr, qty = this.qty;
+    let end = start, unknown = -1;
+    for (let k = 0; k < n; k++) {
+      const i = codes[k];
+      if (i < 0) { unknown = k; break; }
+      const slot = slotOf[i];
+      if (slot >= 0) qty[slot] += quantities[k];
+      else { slotOf[i] = end; instr[end] = i; qty[end] = quantities[k]; end++; }
+    }
+    for (let k = start; k < end; k++) slotOf[instr[k]] = -1;
+    if (unknown >= 0) {
+      this.error(seq, id, 'E_UNKNOWN_INSTRUMENT', `unknown instrument ${JSON.stringify(instruments[unknown])}`);
       return;
     }
     this.commit(seq, id, end, n);
@@ -133,6 +165,7 @@ export class TaskPacker {
   }
 
   private commit(seq: number, id: string, end: number, inputPositions: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
     this.ids.push(id);
     this.seqs.push(seq);
     this.slots.push(this.offsets.length - 1);
@@ -160,7 +193,7 @@ export class TaskPacker {
       ids: this.ids, seqs: this.seqs, slots: Int32Array.from(this.slots), preErrors: this.preErrors,
       n: this.offsets.length - 1, offsets: Int32Array.from(this.offsets),
       instr: this.instr.slice(0, this.nPos), qty: this.qty.slice(0, this.nPos),
-      positions: this.inputPositions,
+      positions: this.inputPositions, lastSeq: this.lastSeq,
     };
     this.ids = [];
     this.seqs = [];

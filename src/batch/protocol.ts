@@ -60,6 +60,11 @@ export interface MarginTask extends TaskBase {
   instr: Int32Array;
   qty: Float64Array;
   detail: boolean;
+  /**
+   * Also format the rows (run()): the portfolios' ids (joined, with their lengths) and the output
+   * format. The result then carries the rows' text and where each ends.
+   */
+  rows?: { format: 'csv' | 'ndjson'; ids: string; idLengths: Int32Array };
 }
 
 export type Task = CubeTask | MarginTask;
@@ -99,7 +104,10 @@ export interface MarginTaskResult {
   failed: Int32Array;
   messages: string[];
   detail?: PackedGroups;
-  /** Time in the margin loop, ms. */
+  /** With MarginTask.rows: the rows, back to back; row j ends at rowEnds[j] (a failed one is empty). */
+  text?: string;
+  rowEnds?: Int32Array;
+  /** Time in the margin loop (and formatting), ms. */
   ms: number;
 }
 

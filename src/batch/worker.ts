@@ -17,9 +17,13 @@ import { Arena, SharedHeap } from '../wasm/arena.js';
 import { cubeOf, fillCubeRows, scenariosOf, type CubeLayout } from '../cube/cube.js';
 import { GridModel, type GridBreakdown } from '../grid/model.js';
 import { EsModel, type TailNumbers } from '../es/model.js';
-import { unpackContext, type CubeTask, type MarginTask, type MarginTaskResult, type PackedGroups, type Task, type TaskResult } from './protocol.js';
+import type { ResolvedMarket } from '../market/types.js';
+import { formatRow, okResult, splitIds } from './rows.js';
+import { unpackContext, type BatchMethod, type CubeTask, type MarginTask, type MarginTaskResult, type PackedGroups, type Task, type TaskResult } from './protocol.js';
 
 interface WorkerContext {
+  market: ResolvedMarket;
+  method: BatchMethod;
   kernels: KernelExports;
   layout: CubeLayout;
   grid?: GridModel;
@@ -44,7 +48,9 @@ function contextOf(task: Task): WorkerContext {
   const kernels = instantiateKernels(task.module, task.memory);
   const arena = new Arena(kernels, { heap: SharedHeap.attach(task.memory, ctx.heapAt), regionBytes: 256 * 1024 });
   const cube = cubeOf(arena, ctx.layout);
-  const c: WorkerContext = { kernels, layout: ctx.layout, numbers: { var: 0, es: 0, initialMargin: 0, maintenanceMargin: 0 } };
+  const c: WorkerContext = {
+    market: ctx.market, method: ctx.method, kernels, layout: ctx.layout, numbers: { var: 0, es: 0, initialMargin: 0, maintenanceMargin: 0 },
+  };
   if (ctx.method === 'grid') {
     c.grid = GridModel.overCube(ctx.market, ctx.grid!, arena, cube);
     c.breakdown = c.grid.newBreakdown();
@@ -92,7 +98,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
   if (c.grid) {
     const model = c.grid, bd = c.breakdown!;
     // Groups and underlyings of a portfolio are at most its positions: the task's positions bound both.
-    const detail = task.detail ? packedGroups(n, instr.length) : undefined;
+    const detail = task.detail || (task.rows?.format === 'ndjson') ? packedGroups(n, instr.length) : undefined;
     let gAt = 0, uAt = 0;
     for (let p = 0; p < n; p++) {
       const error = model.marginResolved(instr, qty, offsets[p], offsets[p + 1], bd);
@@ -124,7 +130,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
       }
       if (detail) { detail.gStart[p + 1] = gAt; detail.uStart[gAt] = uAt; }
     }
-    return { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, detail, ms: performance.now() - t0 };
+    return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, detail }, t0);
   }
   const model = c.es!, t = c.numbers;
   for (let p = 0; p < n; p++) {
@@ -140,7 +146,27 @@ function runMargin(task: MarginTask): MarginTaskResult {
       b[p] = t.es;
     }
   }
-  return { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, ms: performance.now() - t0 };
+  return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages }, t0);
+}
+
+/** Formats the task's rows when asked (MarginTask.rows), with the code the main thread uses. */
+function withRows(task: MarginTask, c: WorkerContext, r: Omit<MarginTaskResult, 'ms'>, t0: number): MarginTaskResult {
+  const res = r as MarginTaskResult;
+  if (task.rows) {
+    const ids = splitIds(task.rows.ids, task.rows.idLengths);
+    const failed = new Set(r.failed);
+    const rowEnds = new Int32Array(task.n);
+    let text = '';
+    for (let j = 0; j < task.n; j++) {
+      if (!failed.has(j)) text += formatRow(task.rows.format, okResult(c.market, c.method, ids[j], res, j));
+      rowEnds[j] = text.length;
+    }
+    res.text = text;
+    res.rowEnds = rowEnds;
+    res.detail = undefined; // in the text already
+  }
+  res.ms = performance.now() - t0;
+  return res;
 }
 
 function packedGroups(n: number, maxGroups: number): PackedGroups {
@@ -149,6 +175,11 @@ function packedGroups(n: number, maxGroups: number): PackedGroups {
     scanRisk: new Float64Array(maxGroups), optionMinimum: new Float64Array(maxGroups), charge: new Float64Array(maxGroups),
     uStart: new Int32Array(maxGroups + 1), underlying: new Int32Array(maxGroups), loss: new Float64Array(maxGroups),
   };
+}
+
+/** Drops this thread's context of an engine (an in-process engine being closed). */
+export function forgetEngine(engine: string): void {
+  contexts.delete(engine);
 }
 
 /** Runs one task in this thread (a worker, or the main thread for an in-process engine). */
@@ -165,6 +196,7 @@ export function handle(task: Task): TaskResult {
 export function transferables(r: TaskResult): ArrayBuffer[] {
   if (r.kind !== 'margin') return [];
   const list = [r.im, r.mm, r.a, r.b, r.failed];
+  if (r.rowEnds) list.push(r.rowEnds);
   if (r.detail) list.push(...Object.values(r.detail) as (Int32Array | Float64Array)[]);
   return list.map((x) => x.buffer as ArrayBuffer);
 }

@@ -31,6 +31,15 @@
  * no other fields; blank lines skipped; an unreadable line is an error entry whose id is the
  * line's "portfolio" when it can be read, else `line N`; an id on two lines makes that portfolio
  * an error. An empty file holds no portfolios.
+ *
+ * Bytes (streams, src/portfolio/stream.ts): lines can be fed as UTF-8 bytes (pushBytes, or
+ * pushLines for a run of LF-ended lines), with the same results as their text. A line that is
+ * not valid UTF-8 is a malformed row ("not valid UTF-8 (byte 0xE9 at column 2)") of the portfolio
+ * its first field names (read with U+FFFD for the bad bytes; NDJSON: an unreadable line); before
+ * the CSV header it is a file-level error (a UTF-16 file, for example). The common CSV row (ASCII,
+ * no quote) is read straight from the bytes: no string but the portfolio id when it changes and
+ * each distinct instrument once. For the batch engine a CSV reader can also resolve instruments
+ * once each (options.resolve) and deliver portfolios as reused columns to a sink (options.sink).
  */
 import { InputError, show } from '../errors.js';
 import { JsonSyntaxError, parseJsonText } from '../market/validate.js';
@@ -45,6 +54,38 @@ const HEADER_FIELDS = ['portfolio', 'instrument', 'quantity'];
 const QUANTITY_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const NONE: readonly PortfolioEmit[] = Object.freeze([]);
 const NO_POSITIONS: ParsedPosition[] = Object.freeze([]) as unknown as ParsedPosition[];
+const NO_STRINGS: string[] = Object.freeze([]) as unknown as string[];
+const NO_NUMBERS: number[] = Object.freeze([]) as unknown as number[];
+
+/**
+ * Where a CSV reader in sink mode puts what it reads, in file order, instead of returning emits:
+ * no allocation per portfolio read without error.
+ */
+export interface CsvSink {
+  /**
+   * A portfolio read without error: positions k < n are instruments[k] (codes[k] its resolve()
+   * value) with quantities[k]. The arrays are the reader's and valid only during the call.
+   */
+  portfolio(seq: number, id: string, codes: Int32Array, instruments: readonly string[], quantities: Float64Array, n: number): void;
+  /** Every other emit (errors, entries of their own, amendments), in order with the portfolios. */
+  emit(e: PortfolioEmit): void;
+}
+
+export interface CsvReaderOptions {
+  /**
+   * Emit each portfolio's positions as columns (`columns`, with an empty `positions`) instead of one
+   * object per position: what a stream consumer that packs them into arrays wants.
+   */
+  columns?: boolean;
+  /**
+   * Columns mode: a function of an instrument id (for example its index in a market, -1 when
+   * unknown) whose results the columns carry as `codes`; called once per distinct instrument met
+   * by the byte path, so a consumer makes no lookup per row.
+   */
+  resolve?: (instrument: string) => number;
+  /** Deliver everything to this sink, in order (push and end then return nothing); needs `resolve`. */
+  sink?: CsvSink;
+}
 
 /** Exact powers of ten 10^0 .. 10^22 (every one a double). */
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
@@ -169,6 +210,15 @@ function utf8SequenceLength(b: Uint8Array, i: number): number {
   return n;
 }
 
+const FNV_OFFSET = 0x811c9dc5 | 0;
+/** A code not computed yet (CsvPortfolioReader's resolve). */
+const UNRESOLVED = -2;
+const FNV_PRIME = 16777619;
+
+/** 1 for the bytes a plain CSV field is made of: ASCII but comma, quote, CR and LF. */
+const PLAIN = new Uint8Array(256);
+for (let b = 0; b < 128; b++) PLAIN[b] = b === 44 || b === 34 || b === 10 || b === 13 ? 0 : 1;
+
 /**
  * Strings of byte sequences met before, so the common row makes no new instrument string (an
  * interned string also keeps its hash, which makes the instrument lookup that follows cheaper).
@@ -182,13 +232,26 @@ class ByteInterner {
   private lens = new Int32Array(1 << 9);
   private bytes = new Uint8Array(1 << 14);
   private used = 0;
-  private readonly strings: string[] = [];
+  readonly strings: string[] = [];
+  /** A consumer's value per entry (CsvPortfolioReader: the resolved code), made on first use. */
+  readonly codes: (number | undefined)[] = [];
 
-  /** The text of the ASCII bytes buf[s, e). */
-  get(buf: Uint8Array, s: number, e: number): string {
-    let h = 0x811c9dc5 | 0; // FNV-1a
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 16777619);
-    h &= 0x3fffffff; // a small integer for V8 (no boxing)
+  /** FNV-1a of buf[s, e), cut to 30 bits (a small integer for V8: no boxing). */
+  static hash(buf: Uint8Array, s: number, e: number): number {
+    let h = FNV_OFFSET;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], FNV_PRIME);
+    return h & 0x3fffffff;
+  }
+
+  /** The text of the ASCII bytes buf[s, e), whose hash is `hash` when >= 0. */
+  get(buf: Uint8Array, s: number, e: number, hash = -1): string {
+    const k = this.entry(buf, s, e, hash);
+    return k >= 0 ? this.strings[k] : asciiText(buf, s, e);
+  }
+
+  /** The entry of the ASCII bytes buf[s, e) (made when new), or -1 when the interner is full. */
+  entry(buf: Uint8Array, s: number, e: number, hash = -1): number {
+    const h = hash >= 0 ? hash : ByteInterner.hash(buf, s, e);
     const mask = this.table.length - 1;
     const n = e - s;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
@@ -197,12 +260,13 @@ class ByteInterner {
       if (this.hashes[k] !== h || this.lens[k] !== n) continue;
       const at = this.starts[k];
       let i = 0;
-      while (i < n && this.bytes[at + i] === buf[s + i]) i++;
-      if (i === n) return this.strings[k];
+      const bytes = this.bytes;
+      while (i < n && bytes[at + i] === buf[s + i]) i++;
+      if (i === n) return k;
     }
-    const text = asciiText(buf, s, e);
     const k = this.strings.length;
-    if (k >= ByteInterner.MAX) return text;
+    if (k >= ByteInterner.MAX) return -1;
+    const text = asciiText(buf, s, e);
     if (k >= this.hashes.length) {
       this.hashes = grow(this.hashes, k * 2);
       this.starts = grow(this.starts, k * 2);
@@ -219,9 +283,10 @@ class ByteInterner {
     this.lens[k] = n;
     this.used += n;
     this.strings.push(text);
+    this.codes.push(undefined);
     if ((k + 1) * 2 > this.table.length) this.rehash();
     else this.place(k);
-    return text;
+    return k;
   }
 
   private place(k: number): void {
@@ -259,11 +324,16 @@ function ownString(s: string): string {
 
 /**
  * The ids met so far, each with its seq, whether its portfolio is an error, whether it was amended,
- * and (NDJSON) its line. Kept compact, since a reader remembers every id of the file: a map from id
- * to seq, and the rest in typed arrays indexed by seq (about 50 bytes an id in all).
+ * and (NDJSON) its line. Kept compact and fast, since a reader remembers every id of the file: an
+ * open-addressing table of (hash, seq) in typed arrays, the id strings by seq (a hash match is
+ * confirmed by comparing the strings), and the rest in typed arrays by seq.
  */
 class SeenIds {
-  private readonly seqOf = new Map<string, number>();
+  /** slot -> seq + 1 (0: empty), and the id's hash in the same slot. */
+  private slots = new Int32Array(1 << 12);
+  private hashes = new Int32Array(1 << 12);
+  private count = 0;
+  private ids: (string | undefined)[] = [];
   private flags = new Uint8Array(1024);
   private lines: Float64Array | undefined;
 
@@ -271,11 +341,30 @@ class SeenIds {
     if (trackLines) this.lines = new Float64Array(1024);
   }
 
-  has(id: string): boolean { return this.seqOf.has(id); }
-  seq(id: string): number { return this.seqOf.get(id)!; }
+  private static hash(id: string): number {
+    let h = FNV_OFFSET;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), FNV_PRIME);
+    return h & 0x3fffffff;
+  }
+
+  /** The seq of `id`, or -1 when it was not met. */
+  seq(id: string): number {
+    const h = SeenIds.hash(id);
+    const mask = this.slots.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const v = this.slots[slot];
+      if (v === 0) return -1;
+      if (this.hashes[slot] === h && this.ids[v - 1] === id) return v - 1;
+    }
+  }
+
+  has(id: string): boolean { return this.seq(id) >= 0; }
 
   add(id: string, seq: number, error: boolean, line: number): void {
-    this.seqOf.set(ownString(id), seq);
+    if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    this.place(SeenIds.hash(id), seq);
+    this.count++;
+    this.ids[seq] = ownString(id);
     if (seq >= this.flags.length) {
       const f = new Uint8Array(Math.max(seq + 1, this.flags.length * 2));
       f.set(this.flags);
@@ -288,6 +377,21 @@ class SeenIds {
     }
     this.flags[seq] = error ? ERROR : 0;
     if (this.lines) this.lines[seq] = line;
+  }
+
+  private place(h: number, seq: number): void {
+    const mask = this.slots.length - 1;
+    let slot = h & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = seq + 1;
+    this.hashes[slot] = h;
+  }
+
+  private rehash(size: number): void {
+    const slots = this.slots, hashes = this.hashes;
+    this.slots = new Int32Array(size);
+    this.hashes = new Int32Array(size);
+    for (let k = 0; k < slots.length; k++) if (slots[k] !== 0) this.place(hashes[k], slots[k] - 1);
   }
 
   isError(seq: number): boolean { return (this.flags[seq] & ERROR) !== 0; }
@@ -307,6 +411,8 @@ interface Open {
   /** Its positions as columns (objects are made when it is emitted, unless the reader emits columns). */
   instruments: string[];
   quantities: number[];
+  /** resolve(instrument) of each position, when the reader has a resolver. */
+  codes: number[];
   error?: string;
   moreErrors: number;
 }
@@ -323,8 +429,12 @@ abstract class Reader {
 
   get lineNumber(): number { return this.line; }
 
+  /** Where emits go instead of the return values of push (a CSV reader with a sink). */
+  protected emitTo: ((e: PortfolioEmit) => void) | undefined;
+
   protected emit(seq: number, portfolio: ParsedPortfolio, amends = false): void {
-    (this.out ??= []).push({ seq, portfolio, amends });
+    if (this.emitTo) this.emitTo({ seq, portfolio, amends });
+    else (this.out ??= []).push({ seq, portfolio, amends });
   }
 
   protected flush(): readonly PortfolioEmit[] {
@@ -430,16 +540,49 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
 
   /**
    * @param source names the file in messages.
-   * @param options.columns emit each portfolio's positions as columns (`columns`, with an empty
-   *   `positions`) instead of one object per position: what a stream consumer that packs them into
-   *   arrays wants (no allocation per row).
+   * @param options columns, resolve, sink: see CsvReaderOptions.
    */
-  constructor(readonly source = 'portfolios.csv', options: { columns?: boolean } = {}) {
+  constructor(readonly source = 'portfolios.csv', options: CsvReaderOptions = {}) {
     super(false);
-    this.columns = options.columns ?? false;
+    this.columns = (options.columns ?? false) || options.sink !== undefined;
+    this.resolve = this.columns ? options.resolve : undefined;
+    if (options.sink) {
+      if (!this.resolve) throw new Error('CsvPortfolioReader: a sink needs a resolve function');
+      this.sink = options.sink;
+      this.emitTo = options.sink.emit;
+    }
+  }
+
+  private readonly sink: CsvSink | undefined;
+  /** Sink mode: the open portfolio's positions (codes, instruments, quantities), reused. */
+  private bufCodes = new Int32Array(256);
+  private bufQty = new Float64Array(256);
+  private readonly bufInstr: string[] = [];
+  private bufN = 0;
+
+  private bufGrow(): void {
+    const n = this.bufQty.length;
+    const q = new Float64Array(n * 2), c = new Int32Array(n * 2);
+    q.set(this.bufQty);
+    c.set(this.bufCodes);
+    this.bufQty = q;
+    this.bufCodes = c;
+  }
+
+  /** Sink mode: appends a position of the open portfolio. */
+  private bufPush(instrument: string, quantity: number, code: number): void {
+    const n = this.bufN;
+    if (n === this.bufQty.length) this.bufGrow();
+    this.bufQty[n] = quantity;
+    this.bufCodes[n] = code === UNRESOLVED ? this.resolve!(instrument) : code;
+    this.bufInstr[n] = instrument;
+    this.bufN = n + 1;
   }
 
   private readonly columns: boolean;
+  private readonly resolve: ((instrument: string) => number) | undefined;
+  /** The resolved code of the instrument of the row being read (UNRESOLVED: none yet). */
+  private code = UNRESOLVED;
 
   push(rawLine: string): readonly PortfolioEmit[] {
     this.line++;
@@ -513,25 +656,25 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     let got: PortfolioEmit[] | undefined;
     let pos = start;
     while (pos < end) {
-      let c1 = -1, c2 = -1, plain = this.header && this.record === undefined;
-      let i = pos;
-      for (; i < end; i++) {
-        const b = buf[i];
-        if (b === 10) break;
-        if (b === 44) {
-          if (c1 < 0) c1 = i;
-          else if (c2 < 0) c2 = i;
-          else plain = false;
-        } else if (b === 34 || b > 127) {
-          plain = false;
+      // Three plain fields, the instrument's hash made on the way (for the interner).
+      let i = pos, c1 = -1, c2 = -1, h = FNV_OFFSET;
+      while (PLAIN[buf[i]] === 1) i++;
+      if (buf[i] === 44) {
+        c1 = i++;
+        for (let b = buf[i]; PLAIN[b] === 1; b = buf[++i]) h = Math.imul(h ^ b, FNV_PRIME);
+        if (buf[i] === 44) {
+          c2 = i++;
+          while (PLAIN[buf[i]] === 1) i++;
         }
       }
-      if (plain && c2 >= 0) {
-        this.plainRow(buf, pos, c1, c2, i);
-      } else {
-        const emits = this.pushBytes(buf, pos, i);
-        if (emits.length > 0) (got ??= []).push(...emits);
+      if (c2 >= 0 && buf[i] === 10 && this.header && this.record === undefined) {
+        this.plainRow(buf, pos, c1, c2, i, h & 0x3fffffff);
+        pos = i + 1;
+        continue;
       }
+      while (buf[i] !== 10) i++; // the region ends with LF
+      const emits = this.pushBytes(buf, pos, i);
+      if (emits.length > 0) (got ??= []).push(...emits);
       pos = i + 1;
     }
     const rest = this.flush();
@@ -540,13 +683,40 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     return got;
   }
 
-  /** The common row, ASCII, no quote: fields buf[start, c1), (c1, c2), (c2, e). */
-  private plainRow(buf: Uint8Array, start: number, c1: number, c2: number, e: number): void {
+  /**
+   * The common row, ASCII, no quote: fields buf[start, c1), (c1, c2), (c2, e); `hash` the
+   * instrument's (ByteInterner.hash), when the caller made it.
+   */
+  private plainRow(buf: Uint8Array, start: number, c1: number, c2: number, e: number, hash = -1): void {
     this.line++;
     const id = c1 === start ? '' : this.idText(buf, start, c1);
-    const instrument = c2 === c1 + 1 ? '' : this.interner.get(buf, c1 + 1, c2);
+    let instrument = '';
+    this.code = UNRESOLVED;
+    if (c2 > c1 + 1) {
+      const k = this.interner.entry(buf, c1 + 1, c2, hash);
+      if (k >= 0) {
+        instrument = this.interner.strings[k];
+        if (this.resolve) this.code = this.interner.codes[k] ??= this.resolve(instrument);
+      } else {
+        instrument = asciiText(buf, c1 + 1, c2);
+      }
+    }
     const q = quantityFastBytes(buf, c2 + 1, e);
-    this.fields3(this.line, id, instrument, q === q ? q : asciiText(buf, c2 + 1, e));
+    const o = this.open;
+    if (this.sink !== undefined && o !== undefined && o.id === id && q === q && instrument !== '') {
+      // The common case of fields3 and row, written out here: a good position of the open
+      // portfolio, in sink mode. (Passing the quantity down the calls would box it: one allocation
+      // a row.)
+      if (o.sink) return;
+      const n = this.bufN;
+      if (n === this.bufQty.length) this.bufGrow();
+      this.bufQty[n] = q;
+      this.bufCodes[n] = this.code;
+      this.bufInstr[n] = instrument;
+      this.bufN = n + 1;
+      return;
+    }
+    this.fields3(this.line, id, instrument, q === q ? q : asciiText(buf, c2 + 1, e), this.code);
   }
 
   /**
@@ -641,7 +811,7 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
   }
 
   /** A record of exactly three well-formed fields; the quantity as text, or already read by the byte path. */
-  private fields3(row: number, id: string, instrument: string, quantity: string | number): void {
+  private fields3(row: number, id: string, instrument: string, quantity: string | number, code = UNRESOLVED): void {
     let error: string | undefined;
     let q = NaN;
     if (id === '') error = `row ${row}: empty portfolio id`;
@@ -650,11 +820,11 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
       q = typeof quantity === 'number' ? quantity : parseQuantity(quantity);
       if (Number.isNaN(q)) error = `row ${row}: quantity ${show(quantity)} is not a finite number`;
     }
-    this.charge(row, id, instrument, q, error);
+    this.charge(row, id, instrument, q, error, code);
   }
 
   /** Charges a row (its position, or its error) to its portfolio. */
-  private charge(row: number, id: string, instrument: string, quantity: number, error: string | undefined): void {
+  private charge(row: number, id: string, instrument: string, quantity: number, error: string | undefined, code = UNRESOLVED): void {
     if (id === '') {
       // No portfolio to charge the row to: an error entry of its own.
       const entry = { seq: this.nextSeq++, portfolio: { id: `row ${row}`, error: error ?? `row ${row}: empty portfolio id` } };
@@ -662,14 +832,21 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
       else this.emit(entry.seq, entry.portfolio);
       return;
     }
-    this.row(id, row, instrument, quantity, error);
+    this.row(id, row, instrument, quantity, error, code);
   }
 
-  private row(id: string, row: number, instrument: string, quantity: number, error: string | undefined): void {
+  private row(id: string, row: number, instrument: string, quantity: number, error: string | undefined, code: number): void {
     const o = this.open;
     if (o && o.id === id) {
       if (o.sink) return;
-      if (error === undefined) { o.instruments.push(instrument); o.quantities.push(quantity); }
+      if (error === undefined) {
+        if (this.sink) this.bufPush(instrument, quantity, code);
+        else {
+          o.instruments.push(instrument);
+          o.quantities.push(quantity);
+          if (this.resolve) o.codes.push(code === UNRESOLVED ? this.resolve(instrument) : code);
+        }
+      }
       else if (o.error === undefined) o.error = error;
       else o.moreErrors++;
       return;
@@ -677,15 +854,24 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     this.close();
     if (this.seen.has(id)) {
       this.reappeared(id, `portfolio ${show(id)} reappears at row ${row} after other portfolios; its rows must be contiguous`);
-      this.open = { id, seq: -1, sink: true, instruments: [], quantities: [], moreErrors: 0 };
+      this.open = { id, seq: -1, sink: true, instruments: [], quantities: [], codes: [], moreErrors: 0 };
       return;
     }
     const seq = this.nextSeq++;
     const key = ownString(id);
     this.seen.add(key, seq, false, row);
+    if (this.sink) {
+      this.bufN = 0;
+      if (error === undefined) this.bufPush(instrument, quantity, code);
+      this.open = { id: key, seq, sink: false, instruments: NO_STRINGS, quantities: NO_NUMBERS, codes: NO_NUMBERS, error, moreErrors: 0 };
+      return;
+    }
     this.open = error === undefined
-      ? { id: key, seq, sink: false, instruments: [instrument], quantities: [quantity], moreErrors: 0 }
-      : { id: key, seq, sink: false, instruments: [], quantities: [], error, moreErrors: 0 };
+      ? {
+        id: key, seq, sink: false, instruments: [instrument], quantities: [quantity],
+        codes: this.resolve ? [code === UNRESOLVED ? this.resolve(instrument) : code] : [], moreErrors: 0,
+      }
+      : { id: key, seq, sink: false, instruments: [], quantities: [], codes: [], error, moreErrors: 0 };
   }
 
   /** Emits the open portfolio (if any) and the error entries queued behind it. */
@@ -697,9 +883,14 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
         this.seen.setError(o.seq);
         const more = o.moreErrors > 0 ? ` (and ${o.moreErrors} more bad row${o.moreErrors > 1 ? 's' : ''})` : '';
         this.emit(o.seq, { id: o.id, error: o.error + more });
+      } else if (this.sink) {
+        this.sink.portfolio(o.seq, o.id, this.bufCodes, this.bufInstr, this.bufQty, this.bufN);
       } else {
         this.emit(o.seq, this.columns
-          ? { id: o.id, positions: NO_POSITIONS, columns: { instruments: o.instruments, quantities: o.quantities } }
+          ? {
+            id: o.id, positions: NO_POSITIONS,
+            columns: this.resolve ? { instruments: o.instruments, quantities: o.quantities, codes: o.codes } : { instruments: o.instruments, quantities: o.quantities },
+          }
           : { id: o.id, positions: o.instruments.map((instrument, k) => ({ instrument, quantity: o.quantities[k] })) });
       }
     }

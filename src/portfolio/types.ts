@@ -21,6 +21,8 @@ export type ParsedPortfolio =
 export interface PositionColumns {
   instruments: string[];
   quantities: number[];
+  /** With a resolver (CsvPortfolioReader options.resolve): codes[k] = resolve(instruments[k]). */
+  codes?: number[];
 }
 
 /**

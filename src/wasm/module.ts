@@ -100,6 +100,9 @@ export function instantiateKernels(
       },
     },
   };
-  const { exports } = instantiateSync(module, imports) as unknown as { exports: KernelExports };
-  return Object.assign(Object.create(null), exports, { memory }) as KernelExports;
+  // The instance's own exports, not the loader's demangled ones: the loader wraps every function in
+  // a rest-arguments closure (to pass an argument count this module does not use), which costs an
+  // array allocation per kernel call, on the per-portfolio path.
+  const { instance } = instantiateSync(module, imports);
+  return Object.assign(Object.create(null), instance.exports, { memory }) as KernelExports;
 }
