@@ -56,3 +56,11 @@ export { replay, type ReplaySummary } from './book/replay.js';
 
 // Dynamic initial margin.
 export { calibrate, calibratedMarket, formatReport, resolveSettings, type CalibrationOptions, type CalibrationResult, type ApcMethod } from './dim/calibrate.js';
+
+// Batch: many portfolios over a worker pool (its own, or the application's Piscina pool), the cube
+// built once in shared memory, input streamed in and rows streamed out in order.
+export {
+  BatchEngine, createBatchEngine, workerFile,
+  type BatchEngineOptions, type BatchRunOptions, type BatchProgress, type BatchSummary, type BatchTimings,
+  type BatchInput, type StopPoint, type BatchMethod, type MarginTaskResult,
+} from './batch/engine.js';
