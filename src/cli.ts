@@ -195,6 +195,10 @@ async function run(argv: string[]): Promise<number> {
         portfolios: values.portfolios, outFd: out.fd, format: formatFor(values.out), threads: parseThreads(values.threads),
       });
     }
+    if ((parseThreads(values.threads) ?? 1) > 1) {
+      const why = method === 'fhs' ? '--method fhs' : stress !== undefined ? 'stress scenarios' : '--allocation';
+      process.stderr.write(`margin-engine: warning: --threads ${values.threads} is ignored: runs with ${why} are margined in-process, on one thread\n`);
+    }
     const model = makeModel(market, method, values.preset, values.grid,
       { historyPath: values.history, stress, allocation: values.allocation });
     let text: string;

@@ -150,6 +150,31 @@ describe('aggregate kernel vs reference', () => {
     }
   });
 
+  it('adds each position in order, bit for bit as the twin, whatever the runs of equal rows (blocks of 4, 2, 1)', () => {
+    const rng = new Rng(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const nInstr = rng.int(1, 30), nScen = rng.int(1, 64), stride = nScen + (nScen & 1);
+      const cube = Float64Array.from({ length: nInstr * stride }, (_, c) => ((c % stride) < nScen ? rng.normal() * 10 ** rng.int(-3, 6) : 0));
+      const nRows = rng.int(1, 4);
+      // Runs of 1 to 7 positions on the same row, so every block size and remainder occurs.
+      const posRow: number[] = [];
+      const target = rng.int(0, 40);
+      while (posRow.length < target) {
+        const row = rng.int(0, nRows - 1), run = rng.int(1, 7);
+        for (let r = 0; r < run; r++) posRow.push(row);
+      }
+      const nPos = posRow.length;
+      const posInstr = Int32Array.from({ length: nPos }, () => rng.int(0, nInstr - 1));
+      const posQty = Float64Array.from({ length: nPos }, () => rng.normal() * 10 ** rng.int(-2, 4));
+      const arena = new Arena(instantiateKernels());
+      const out = arena.allocF64(nRows * stride);
+      expect(arena.kernels.aggregate(arena.putF64(cube), stride, nScen, arena.putI32(posInstr), arena.putF64(posQty),
+        arena.putI32(posRow), nPos, out, nRows)).toBe(STATUS_OK);
+      const want = referenceAggregate(cube, stride, posInstr, posQty, posRow, nRows);
+      expect(Array.from(arena.f64(out, nRows * stride))).toEqual(Array.from(want));
+    }
+  });
+
   it('rejects an odd stride and a row out of range', () => {
     const arena = new Arena(instantiateKernels());
     const cube = arena.putF64([1, 2, 3, 4]);

@@ -231,6 +231,16 @@ describe('stress: the command line (built dist/src/cli.js)', () => {
   const bookPath = join(dir, 'book.csv');
   writeFileSync(bookPath, 'portfolio,instrument,quantity\nA,BTC-PERP,1\nB,NOPE,1\nC,ETH-PERP,-3\nC,"BTC-C",2\n');
 
+  it('warns that --threads is ignored when stress scenarios run in-process, and gives the same rows', () => {
+    const one = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--stress', stressPath]);
+    const two = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--stress', stressPath, '--threads', '2']);
+    expect(one.code, one.err).toBe(0);
+    expect(two.code, two.err).toBe(0);
+    expect(two.out).toBe(one.out);
+    expect(one.err).not.toContain('--threads');
+    expect(two.err).toContain('warning: --threads 2 is ignored: runs with stress scenarios are margined in-process');
+  });
+
   it('adds stress_loss,stress_scenario and floors the margin (grid and es)', () => {
     for (const method of ['grid', 'es']) {
       const r = cli(['run', '--method', method, '--market', marketPath, '--portfolios', bookPath, '--stress', stressPath]);

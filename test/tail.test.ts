@@ -86,15 +86,30 @@ describe('esTail: WASM vs twin', () => {
     }
     console.log('structured inputs ok');
   });
+
+  it('the prefilter\'s sample misleads (the sampled positions hold the largest losses): still exact', () => {
+    // The prefilter samples positions floor(i n / 512); put the 512 largest losses there, so its
+    // threshold leaves fewer than m losses above it and selection must fall back to all n.
+    for (const n of [10_000, 20_000, 65_536]) {
+      const rng = new Rng(n);
+      const a = Float64Array.from({ length: n }, () => rng.uniform(0, 1));
+      for (let i = 0; i < 512; i++) a[Math.floor((i * n) / 512)] = 10 + rng.uniform(0, 1);
+      for (const c of [0.975, 0.99, 0.999]) compare(a, c, `misleading sample n=${n}`);
+      // and the opposite: the sample holds the smallest losses (the threshold keeps nearly all n)
+      const b = a.map((v) => (v >= 10 ? -v : v));
+      for (const c of [0.975, 0.99]) compare(b, c, `low sample n=${n}`);
+    }
+  });
 });
 
 /**
- * A port of the kernel's selection (assembly/tail.ts: median-of-3 pivot, three-way partition,
- * insertion sort below 16, median-of-medians fallback when two rounds do not halve the range) on an
+ * A port of the kernel's selection (assembly/tail.ts: the sampled prefilter, then median-of-3 pivot,
+ * three-way partition, insertion sort below 16, median-of-medians fallback when two rounds do not
+ * halve the range) on an
  * array of item ids with a comparison callback, so that comparisons can be counted and answered by
  * an adversary. Returns the final order of the items.
  */
-function selectPort(n: number, target: number, cmp: (x: number, y: number) => number, fallback: boolean): Int32Array {
+function selectPort(n: number, target: number, cmp: (x: number, y: number) => number, fallback: boolean, prefilter = true): Int32Array {
   const a = Int32Array.from({ length: n }, (_, i) => i);
   const swap = (i: number, j: number): void => { const t = a[i]; a[i] = a[j]; a[j] = t; };
   const insertion = (lo: number, hi: number): void => {
@@ -139,7 +154,21 @@ function selectPort(n: number, target: number, cmp: (x: number, y: number) => nu
     }
     if (hi > lo) insertion(lo, hi);
   };
-  select(0, n - 1, target);
+  // The kernel's prefilter (n >= 4 * 512 and m <= n / 8): a strided sample of 512 to the front, its
+  // item of rank r as the threshold, every item >= it to the front, then selection on those.
+  const m = target + 1;
+  let end = n;
+  if (prefilter && n >= 4 * 512 && m <= (n >> 3)) {
+    for (let i = 0; i < 512; i++) swap(i, Math.floor((i * n) / 512));
+    const e = (m * 512) / n;
+    const r = Math.trunc(e + 4 * Math.sqrt(e) + 4);
+    select(0, 511, r);
+    const t = a[r];
+    let j = 0;
+    for (let i = 0; i < n; i++) if (cmp(a[i], t) >= 0) { swap(j, i); j++; }
+    if (j >= m) end = j;
+  }
+  select(0, end - 1, target);
   return a;
 }
 
