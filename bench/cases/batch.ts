@@ -22,6 +22,10 @@ import type { EsSpec, GridSpec, ResolvedMarket } from '../../src/market/types.js
 import type { MarginModel, PortfolioLike } from '../../src/model.js';
 import type { MarginResult } from '../../src/results.js';
 import { exampleMarket, exampleMarketInput, randomPortfolios } from '../data.js';
+import { cubeView } from '../../src/cube/cube.js';
+import { referenceAggregate } from '../../src/reference/cube.js';
+import { esTailRef } from '../../src/reference/tail.js';
+import { resolvePositions } from '../../src/portfolio/resolve.js';
 import { CheckError, measure, measureAsync, type Row, type Settings } from '../harness.js';
 
 const CUBE_GROUP = 'cube build (instruments x scenarios)';
@@ -139,6 +143,74 @@ export async function batchCase(s: Settings, rows: Row[], log: (m: string) => vo
         } finally {
           await engine.close();
         }
+      }
+    }
+  } finally {
+    await closePool();
+  }
+}
+
+const ES_GROUP = 'ES throughput (10-position portfolios, 10k scenarios, CSV in, rows out)';
+
+/**
+ * Issue-level ES throughput: portfolios of exactly 10 positions (distinct instruments of the example
+ * market) over its 10,000 Monte Carlo scenarios, as CSV text: the batch engine's pool and one thread
+ * (engine.run: parse, pack, aggregate, tail, write rows), the in-process model, and plain
+ * TypeScript over the same cube (parse, aggregate twin, full sort), all in this run.
+ */
+export async function esThroughputCase(s: Settings, rows: Row[], log: (m: string) => void): Promise<void> {
+  const market = exampleMarket();
+  const count = s.quick ? 300 : 2_000;
+  const ports = randomPortfolios(market, 10, count, 2026);
+  const text = 'portfolio,instrument,quantity\n' + ports.map((p) => p.positions.map((q) => `${p.id},${q.instrument},${q.quantity}`).join('\n')).join('\n') + '\n';
+  const size = `${count} portfolios x 10 positions`;
+  const model = createEsModel(market);
+  const parsed = parsePortfolios(text, 'book.csv') as PortfolioLike[];
+  const want = model.marginAll(parsed);
+  const inProcess = 'in-process EsModel, 1 thread (parse + margin())';
+  const TS_ES = 'plain TypeScript, 1 thread (parse, aggregate twin, full sort)';
+  const cube = cubeView(model.cube);
+  const sc = model.scenarios;
+  const tsAll = (): number[] => (parsePortfolios(text, 'book.csv') as PortfolioLike[]).map((p) => {
+    const res = resolvePositions(market, p.positions!);
+    if (typeof res === 'string') throw new CheckError(res);
+    const losses = referenceAggregate(cube, sc.stride, res.instr, res.qty.map((q) => -q), new Int32Array(res.instr.length), 1).subarray(0, sc.nScen);
+    return Math.max(esTailRef(losses, model.confidence).es, 0);
+  });
+  try {
+    const ts = tsAll();
+    for (let i = 0; i < ts.length; i++) {
+      const r = want[i];
+      if (!r.ok || !(Math.abs(r.initialMargin - ts[i]) <= 1e-9 * Math.max(1, ts[i]))) throw new CheckError(`${parsed[i].id}: engine ${r.ok ? r.initialMargin : r.message}, TypeScript ${ts[i]}`);
+    }
+    // The baseline takes seconds a call: a few samples are enough for its (large) gap.
+    const slow = { ...s, minSamples: 3, maxTime: Math.min(s.maxTime, 1) };
+    const m0 = measure(`${TS_ES} ${size}`, () => { tsAll(); }, slow);
+    rows.push({ group: ES_GROUP, case: 'es-batch', size, impl: TS_ES, unit: 'portfolio/s', value: m0.hz * count, rme: m0.rme, samples: m0.samples, meanUs: m0.meanUs, status: 'ok' });
+    const m1 = measure(`${inProcess} ${size}`, () => { model.marginAll(parsePortfolios(text, 'book.csv') as PortfolioLike[]); }, s);
+    rows.push({ group: ES_GROUP, case: 'es-batch', size, impl: inProcess, unit: 'portfolio/s', value: m1.hz * count, rme: m1.rme, samples: m1.samples,
+      meanUs: m1.meanUs, baselines: [TS_ES], status: 'ok' });
+    log(`  ${inProcess} ${size}`);
+  } catch (e) {
+    rows.push({ group: ES_GROUP, case: 'es-batch', size, impl: 'check', unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
+    log(`  ${size}: ${String(e)}`);
+    return;
+  }
+  try {
+    for (const pooled of [false, true]) {
+      const impl = pooled ? `batch engine, pool of ${threads}` : ENGINE_1T;
+      const engine = await createBatchEngine(engineOptions(market, { es: market.risk.es }, pooled));
+      try {
+        sameMargins(await engine.marginAll(parsed), want, `${impl}, ${size}`);
+        const m = await measureAsync(`${impl} ${size}`, () => engine.run(Readable.from([text], { objectMode: false }), sink()), s);
+        rows.push({ group: ES_GROUP, case: 'es-batch', size, impl, unit: 'portfolio/s', value: m.hz * count, rme: m.rme, samples: m.samples,
+          meanUs: m.meanUs, baselines: pooled ? [TS_ES, inProcess, ENGINE_1T] : [TS_ES, inProcess], status: 'ok' });
+        log(`  ${impl} ${size}`);
+      } catch (e) {
+        rows.push({ group: ES_GROUP, case: 'es-batch', size, impl, unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
+        log(`  ${impl} ${size}: ${String(e)}`);
+      } finally {
+        await engine.close();
       }
     }
   } finally {

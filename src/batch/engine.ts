@@ -86,9 +86,9 @@ export interface BatchEngineOptions {
    */
   pool?: Piscina;
   /**
-   * Work per task, in (netted positions + portfolios) x scenarios; default 2^19 (about 15,000
-   * positions a task for a 30-scenario grid, 50 for 10,000 ES scenarios: milliseconds of work
-   * against tens of microseconds of task overhead).
+   * Work per task, in (netted positions + portfolios) x scenarios; default 2^19 for the grid (about
+   * 15,000 positions a task for a 30-scenario grid) and 2^22 for es (about 400 positions for 10,000
+   * scenarios): milliseconds of work against tens of microseconds of task overhead.
    */
   taskWork?: number;
   /** Tasks dispatched and not yet done; default 2 per worker, plus 1. */
