@@ -12,10 +12,11 @@
 //
 // Only the m largest losses are needed. For a large n and a small tail a prefilter first moves the
 // losses above a threshold taken from a strided sample to the front (one pass of comparisons; see
-// prefilter), so that selection runs on a few times m losses instead of n. Then an introselect (deterministic pivots: median of three,
-// switching for good to the median of medians of five whenever two partition rounds have not halved
-// the range, so the expected and worst-case time are both linear) moves the m-th largest loss to
-// position m - 1 with every larger-or-equal loss before it. The sum over positions 0..m-2 is
+// prefilter), so that selection runs on a few times m losses instead of n. Then an introselect
+// (deterministic pivots: median of three, switching for good to the median of medians of five
+// whenever two partition rounds have not halved the range, so the expected and worst-case time are
+// both linear; each round a three-way partition in branch-free passes) moves the m-th largest loss
+// to position m - 1 with every larger-or-equal loss before it. The sum over positions 0..m-2 is
 // compensated (Neumaier), so the order of the tail inside the buffer matters only in the last bits.
 //
 // The losses buffer is reordered in place (a permutation of its input).
@@ -82,7 +83,7 @@ function medianOfMedians(a: usize, idx: usize, withIdx: bool, lo: i32, hi: i32):
 /**
  * Reorders positions lo..hi (inclusive) so that position `target` holds the value it would have if
  * the range were sorted from the largest, every position before it a value >= it and every position
- * after it a value <= it.
+ * after it a value <= it. The values must compare (no NaN: the callers check them first).
  */
 function selectDesc(a: usize, idx: usize, withIdx: bool, lo: i32, hi: i32, target: i32): void {
   let useMedians = false;
@@ -92,27 +93,30 @@ function selectDesc(a: usize, idx: usize, withIdx: bool, lo: i32, hi: i32, targe
     const p = useMedians
       ? medianOfMedians(a, idx, withIdx, lo, hi)
       : median3(ld(a, lo), ld(a, lo + ((hi - lo) >> 1)), ld(a, hi));
-    // Three-way partition: [lo, lt) > p, [lt, gt] == p, (gt, hi] < p. p is a value of the range, so
-    // the middle part is never empty and the range shrinks every round.
+    // Three-way partition in two branch-free passes (every element is swapped, the index advances by
+    // the comparison: no unpredictable branch): first [lo, lt) > p and [lt, hi] <= p; then, only
+    // when the target is in the second part, [lt, eq) == p and [eq, hi] < p. Each pass keeps its
+    // invariant because the element swapped back to position i is one already known to be on the
+    // far side (or i itself). p is a value of the range, so the middle part is never empty and the
+    // range shrinks every round.
     let lt = lo;
-    let i = lo;
-    let gt = hi;
-    while (i <= gt) {
+    for (let i = lo; i <= hi; i++) {
       const v = ld(a, i);
-      if (v > p) {
-        swap(a, idx, withIdx, lt, i);
-        lt++;
-        i++;
-      } else if (v < p) {
-        swap(a, idx, withIdx, i, gt);
-        gt--;
-      } else {
-        i++;
-      }
+      swap(a, idx, withIdx, lt, i);
+      lt += <i32>(v > p);
     }
-    if (target < lt) hi = lt - 1;
-    else if (target > gt) lo = gt + 1;
-    else return;
+    if (target < lt) {
+      hi = lt - 1;
+    } else {
+      let eq = lt;
+      for (let i = lt; i <= hi; i++) {
+        const v = ld(a, i);
+        swap(a, idx, withIdx, eq, i);
+        eq += <i32>(v >= p);
+      }
+      if (target < eq) return;
+      lo = eq;
+    }
     if (++rounds == 2) {
       const size = hi - lo + 1;
       if (size > (checkpoint >> 1)) useMedians = true;
@@ -126,26 +130,35 @@ function selectDesc(a: usize, idx: usize, withIdx: bool, lo: i32, hi: i32, targe
 /** Sample size of the prefilter; it runs when n >= 4 SAMPLE and m <= n / 8. */
 const SAMPLE: i32 = 512;
 
+// @ts-ignore: decorator
+@inline function prefilterApplies(n: i32, m: i32): bool { return n >= 4 * SAMPLE && m <= (n >> 3); }
+
 /**
  * The prefilter: a threshold t from a strided sample of SAMPLE losses (moved to the front; the
  * sample's loss of 0-based rank r from the largest, r about 4 standard deviations past the sample
  * rank of the m-th largest loss), then one pass that moves every loss >= t to the front. Returns
- * how many losses are >= t (they are at positions 0..j-1), or n when the prefilter does not apply.
+ * how many losses are >= t (they are at positions 0..j-1), or -1 when a loss is NaN or infinite
+ * (the sample is checked before it is selected from, then every loss in the partition pass).
  * When j >= m the m largest losses are among the first j (the m-th largest is >= t), so selection
  * runs on j losses instead of n (about 2.4 m for 10,000 losses at 97.5 %); when the sample misled
  * (j < m) selection runs on all n, which is what makes the prefilter exact whatever the input.
  * Every move is a swap: the buffer stays a permutation of its input.
  */
 function prefilter(a: usize, idx: usize, withIdx: bool, n: i32, m: i32): i32 {
-  if (n < 4 * SAMPLE || m > (n >> 3)) return n;
-  for (let i = 0; i < SAMPLE; i++) swap(a, idx, withIdx, i, <i32>((<i64>i * <i64>n) / <i64>SAMPLE));
+  for (let i = 0; i < SAMPLE; i++) {
+    swap(a, idx, withIdx, i, <i32>((<i64>i * <i64>n) / <i64>SAMPLE));
+    const v = ld(a, i);
+    if (!(v - v == 0.0)) return -1; // selection needs comparable values (a NaN pivot would never shrink the range)
+  }
   const e = (<f64>m * <f64>SAMPLE) / <f64>n;
   const r = <i32>(e + 4.0 * Math.sqrt(e) + 4.0);
   selectDesc(a, idx, withIdx, 0, SAMPLE - 1, r);
   const t = ld(a, r);
   let j = 0;
   for (let i = 0; i < n; i++) {
-    if (ld(a, i) >= t) {
+    const v = ld(a, i);
+    if (!(v - v == 0.0)) return -1; // NaN or infinite (checked here rather than in a pass of its own)
+    if (v >= t) {
       swap(a, idx, withIdx, j, i);
       j++;
     }
@@ -156,10 +169,6 @@ function prefilter(a: usize, idx: usize, withIdx: bool, n: i32, m: i32): i32 {
 /** Shared body of esTail and esTailIndex. */
 function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f64, out: usize): i32 {
   if (n < 1 || !(confidence > 0.0) || !(confidence < 1.0)) return 1;
-  for (let i = 0; i < n; i++) {
-    const v = ld(losses, i);
-    if (!(v - v == 0.0)) return 1; // NaN or infinite
-  }
   let k = <f64>n * (1.0 - confidence);
   const kr = Math.floor(k + 0.5);
   if (kr >= 1.0 && Math.abs(k - kr) <= K_SNAP * Math.max(1.0, k)) k = kr;
@@ -167,8 +176,19 @@ function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f6
   if (m < 1) m = 1;
   if (m > n) m = n;
   const w = k - <f64>(m - 1);
+  const filtered = prefilterApplies(n, m);
+  if (!filtered) {
+    for (let i = 0; i < n; i++) {
+      const v = ld(losses, i);
+      if (!(v - v == 0.0)) return 1; // NaN or infinite
+    }
+  }
   if (withIdx) for (let i = 0; i < n; i++) store<i32>(index + (<usize>i << 2), i);
-  const front = prefilter(losses, index, withIdx, n, m);
+  let front = n;
+  if (filtered) {
+    front = prefilter(losses, index, withIdx, n, m);
+    if (front < 0) return 1;
+  }
   selectDesc(losses, index, withIdx, 0, (front >= m ? front : n) - 1, m - 1);
   const varValue = ld(losses, m - 1);
   // Neumaier summation of L(1..m-1) and w L(m).
@@ -195,8 +215,8 @@ function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f6
  * out[0] = VaR = L(m), out[1] = ES, out[2] = k (after snapping), out[3] = m = ceil k (clamped to
  * 1..n). k < 1 gives m = 1: VaR = ES = the largest loss. Reorders the losses in place (after the
  * call positions 0..m-1 hold the m largest losses, L(m) at m - 1). Linear time, no allocation.
- * Returns 0; or 1, with out untouched (the losses may have been partly scanned, not moved), when
- * n < 1, confidence is not inside (0, 1), or a loss is NaN or infinite.
+ * Returns 0; or 1, with out untouched (the losses may have been reordered), when n < 1,
+ * confidence is not inside (0, 1), or a loss is NaN or infinite.
  */
 export function esTail(losses: usize, n: i32, confidence: f64, out: usize): i32 {
   return tail(losses, 0, false, n, confidence, out);

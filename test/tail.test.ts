@@ -104,7 +104,7 @@ describe('esTail: WASM vs twin', () => {
 
 /**
  * A port of the kernel's selection (assembly/tail.ts: the sampled prefilter, then median-of-3 pivot,
- * three-way partition, insertion sort below 16, median-of-medians fallback when two rounds do not
+ * three-way partition in two branch-free passes, insertion sort below 16, median-of-medians fallback when two rounds do not
  * halve the range) on an
  * array of item ids with a comparison callback, so that comparisons can be counted and answered by
  * an adversary. Returns the final order of the items.
@@ -139,12 +139,16 @@ function selectPort(n: number, target: number, cmp: (x: number, y: number) => nu
     let useMedians = false, rounds = 0, checkpoint = hi - lo + 1;
     while (hi - lo + 1 > 16) {
       const p = useMedians ? mom(lo, hi) : median3(a[lo], a[lo + ((hi - lo) >> 1)], a[hi]);
-      let lt = lo, i = lo, gt = hi;
-      while (i <= gt) {
-        const c = cmp(a[i], p);
-        if (c > 0) { swap(lt, i); lt++; i++; } else if (c < 0) { swap(i, gt); gt--; } else i++;
+      // The kernel's two branch-free passes: > p to the front; then, if needed, == p before < p.
+      let lt = lo;
+      for (let i = lo; i <= hi; i++) { const v = a[i]; swap(lt, i); if (cmp(v, p) > 0) lt++; }
+      if (t < lt) hi = lt - 1;
+      else {
+        let eq = lt;
+        for (let i = lt; i <= hi; i++) { const v = a[i]; swap(eq, i); if (cmp(v, p) >= 0) eq++; }
+        if (t < eq) return;
+        lo = eq;
       }
-      if (t < lt) hi = lt - 1; else if (t > gt) lo = gt + 1; else return;
       if (fallback && ++rounds === 2) {
         const size = hi - lo + 1;
         if (size > (checkpoint >> 1)) useMedians = true;
@@ -295,6 +299,19 @@ describe('esTail: definitions and edge cases', () => {
       expect(k.esTail(ptr, 4, 0.5, out)).toBe(1);
       expect(k.esTailIndex(ptr, arena.allocI32(4), 4, 0.5, out)).toBe(1);
       expect(() => tailOfArray(arena, [1, 2, bad, 4], 0.5)).toThrow(/NaN or infinite/);
+    }
+    // Large enough for the prefilter (which checks the values in its partition pass), with the bad
+    // value in the sample, outside it, first and last.
+    const n = 10_000;
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of [0, 1, Math.floor((7 * n) / 512), n - 1]) {
+        const v = Float64Array.from({ length: n }, (_, i) => Math.sin(i) * 100);
+        v[at] = bad;
+        for (const c of [0.975, 0.99]) {
+          expect(k.esTail(arena.putF64(v), n, c, out), `${bad} at ${at}, ${c}`).toBe(1);
+          expect(k.esTailIndex(arena.putF64(v), arena.allocI32(n), n, c, out), `${bad} at ${at}, ${c}`).toBe(1);
+        }
+      }
     }
     const ptr = arena.putF64([1, 2]);
     for (const c of [0, 1, -0.5, 1.5, NaN]) expect(k.esTail(ptr, 2, c, out)).toBe(1);
