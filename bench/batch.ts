@@ -248,6 +248,60 @@ async function machineScaling(): Promise<number> {
   return median(r);
 }
 
+/**
+ * The machine's own scaling for this kernel: every worker builds the whole ES cube of the example
+ * market in private (unshared) memory, with nothing split or coordinated; one worker alone, then two
+ * at once. Returns 2 x (time of one alone) / (time of two at once): 2.00 when two cores run the
+ * SIMD revaluation kernel at full speed side by side (less on cores that share SIMD units or
+ * memory bandwidth). The engine's pooled cube build cannot scale past it.
+ */
+async function simdScaling(reps: number): Promise<{ ratio: number; one: number; two: number }> {
+  const { Worker } = await import('node:worker_threads');
+  const dist = (f: string) => JSON.stringify(new URL(`../src/${f}`, import.meta.url).href);
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const { readFileSync } = require('node:fs');
+    (async () => {
+      const { parseMarket } = await import(${dist('market/load.js')});
+      const { Arena } = await import(${dist('wasm/arena.js')});
+      const { instantiateKernels } = await import(${dist('wasm/module.js')});
+      const { buildMonteCarloScenarios } = await import(${dist('scenarios/monte-carlo.js')});
+      const { buildCube } = await import(${dist('cube/cube.js')});
+      const market = parseMarket(readFileSync(${JSON.stringify(MARKET)}, 'utf8'), 'market.json');
+      const arena = new Arena(instantiateKernels());
+      const scen = buildMonteCarloScenarios(arena, market, market.risk.es);
+      const mark = arena.mark();
+      buildCube(arena, market, scen); arena.release(mark);
+      parentPort.on('message', () => {
+        const t0 = performance.now();
+        buildCube(arena, market, scen);
+        const ms = performance.now() - t0;
+        arena.release(mark);
+        parentPort.postMessage(ms);
+      });
+      parentPort.postMessage('ready');
+    })();`;
+  const start = () => new Promise<InstanceType<typeof Worker>>((resolve) => {
+    const w = new Worker(code, { eval: true });
+    w.once('message', () => resolve(w));
+  });
+  const call = (w: InstanceType<typeof Worker>) => new Promise<number>((resolve) => { w.once('message', resolve); w.postMessage(0); });
+  const ws = [await start(), await start()];
+  try {
+    const one: number[] = [], two: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      one.push(await call(ws[0]));
+      const t0 = performance.now();
+      await Promise.all(ws.map(call));
+      two.push(performance.now() - t0);
+    }
+    const a = median(one), b = median(two);
+    return { ratio: (2 * a) / b, one: a, two: b };
+  } finally {
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Parsing: the engine's reader against csv-parse, both feeding the same packing.
 
@@ -378,6 +432,9 @@ async function main(): Promise<void> {
   const baseline = await machineScaling();
   log(`baseline: a pure arithmetic loop on 2 worker threads runs ${baseline.toFixed(2)}x as fast as on 1 (2.00 on two idle cores)`);
   const reps = quick ? 3 : 5;
+  const simd = await simdScaling(reps);
+  log(`baseline: the ES cube built in private memory by 2 workers at once: ${simd.ratio.toFixed(2)}x the throughput of 1 ` +
+    `(${simd.one.toFixed(1)} ms alone, ${simd.two.toFixed(1)} ms for two at once; 2.00 when the SIMD kernel scales perfectly)`);
   const cube = { es1: await cubeBuild(market, 'es', 1, reps), es2: await cubeBuild(market, 'es', 2, reps),
     grid1: await cubeBuild(market, 'grid', 1, reps), grid2: await cubeBuild(market, 'grid', 2, reps) };
   log(`cube build, ES ${market.instruments.ids.length} x ${market.risk.es!.scenarios}: 1 worker ${cube.es1.ms.toFixed(1)} ms, 2 workers ${cube.es2.ms.toFixed(1)} ms, ` +
@@ -408,7 +465,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const result = {
     environment: env, loadAverage: load, quick, book: { ...bookInfo, bytes: bookBytes },
-    machineScaling2v1: baseline,
+    machineScaling2v1: baseline, simdCubeScaling2v1: simd,
     endToEnd: e2e.map((r) => ({ ...r, positionsPerSecond: r.summary.positions / (r.runMs / 1000) })), outputsIdentical: identical,
     cubeBuild: { esMs: { w1: cube.es1.ms, w2: cube.es2.ms, speedup: cube.es1.ms / cube.es2.ms }, gridMs: { w1: cube.grid1.ms, w2: cube.grid2.ms } },
     aggregation: {

@@ -5,7 +5,8 @@
  * of its own in that memory (regions taken from the shared heap, so no two workers write the same
  * bytes), and one model built over the shared cube: the same GridModel / EsModel class, and the
  * same marginResolved / tailResolved method, that margin() runs in-process. It is made on the
- * engine's first task in this worker and warmed up before its first result, then kept.
+ * engine's first task in this worker (a cube task) and warmed up before its first margin task, then
+ * kept.
  *
  * The main thread runs the same handler in-process for `threads: 1`, so both paths share every line.
  */
@@ -30,6 +31,8 @@ interface WorkerContext {
   es?: EsModel;
   breakdown?: GridBreakdown;
   numbers: TailNumbers;
+  /** Whether warmUp has run (before the first margin task). */
+  warm?: boolean;
 }
 
 /** Engines whose context this thread keeps, most recently used last. */
@@ -38,6 +41,16 @@ const contexts = new Map<string, WorkerContext>();
 const MAX_CONTEXTS = 4;
 
 function contextOf(task: Task): WorkerContext {
+  const c = contextOfEngine(task);
+  // Warmed up before the first margin task, not during the cube build (whose time it would add to).
+  if (task.kind === 'margin' && !c.warm) {
+    warmUp(c, c.market.instruments.ids.length);
+    c.warm = true;
+  }
+  return c;
+}
+
+function contextOfEngine(task: Task): WorkerContext {
   const hit = contexts.get(task.engine);
   if (hit) {
     contexts.delete(task.engine);
@@ -57,7 +70,6 @@ function contextOf(task: Task): WorkerContext {
   } else {
     c.es = EsModel.overCube(ctx.market, ctx.es!, arena, scenariosOf(task.memory, ctx.layout), cube);
   }
-  warmUp(c, ctx.market.instruments.ids.length);
   contexts.set(task.engine, c);
   while (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
   return c;
