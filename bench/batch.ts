@@ -155,7 +155,7 @@ function median(xs: number[]): number {
 }
 
 async function withPool<T>(workers: number, f: (pool: Piscina) => Promise<T>): Promise<T> {
-  const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1 });
+  const pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 2 });
   try {
     return await f(pool);
   } finally {

@@ -38,7 +38,7 @@ const threads = availableParallelism();
 
 /** One pool for every engine of the run (the engine accepts an application's pool). */
 function pool(): Piscina {
-  sharedPool ??= new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 2 ** 31 - 1 });
+  sharedPool ??= new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 2 });
   return sharedPool;
 }
 
