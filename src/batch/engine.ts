@@ -202,6 +202,8 @@ export type BatchInput = Readable | Iterable<PortfolioLike> | AsyncIterable<Port
 interface Executor {
   readonly workers: number;
   run(task: Task): Promise<TaskResult>;
+  /** A task's second attempt, after its first failed: alone on a fresh worker where there are workers. */
+  retry(task: Task): Promise<TaskResult>;
   close(engine: string): Promise<void>;
 }
 
@@ -209,25 +211,44 @@ interface Executor {
 class InlineExecutor implements Executor {
   readonly workers = 1;
   async run(task: Task): Promise<TaskResult> { return handle(task); }
+  retry(task: Task): Promise<TaskResult> { return this.run(task); }
   async close(engine: string): Promise<void> { forgetEngine(engine); }
 }
 
 class PoolExecutor implements Executor {
   private readonly filename = workerFile();
+  /**
+   * Where second attempts run: a pool of one worker taking one task at a time, made on the first
+   * failure. A worker of the main pool holds up to two tasks, so when one task kills its worker the
+   * other dies with it; run again alone, the innocent one succeeds and only the task that fails by
+   * itself twice becomes error rows.
+   */
+  private recovery: Piscina | undefined;
   constructor(private readonly pool: Piscina, private readonly own: boolean) {}
   get workers(): number { return this.pool.maxThreads; }
-  run(task: Task): Promise<TaskResult> {
+  run(task: Task): Promise<TaskResult> { return this.send(this.pool, task); }
+  retry(task: Task): Promise<TaskResult> {
+    // minThreads 1: with 0, a task queued when the pool's only worker had just exited was seen to
+    // wait for ever (piscina 5.3.2).
+    this.recovery ??= new Piscina({ filename: this.filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 2 ** 31 - 1 });
+    return this.send(this.recovery, task);
+  }
+  private send(pool: Piscina, task: Task): Promise<TaskResult> {
     // A margin task's arrays are transferred, not cloned (a clone copies at a third of memcpy's
     // speed, on this thread): a copy is sent and the task keeps its own for a retry.
     if (task.kind === 'margin') {
       const t = { ...task, offsets: task.offsets.slice(), instr: task.instr.slice(), qty: task.qty.slice() };
-      return this.pool.run(t, {
+      return pool.run(t, {
         filename: this.filename, name: 'default', transferList: [t.offsets.buffer, t.instr.buffer, t.qty.buffer] as ArrayBuffer[],
       }) as Promise<TaskResult>;
     }
-    return this.pool.run(task, { filename: this.filename, name: 'default' }) as Promise<TaskResult>;
+    return pool.run(task, { filename: this.filename, name: 'default' }) as Promise<TaskResult>;
   }
-  async close(): Promise<void> { if (this.own) await this.pool.destroy(); }
+  async close(): Promise<void> {
+    const recovery = this.recovery;
+    this.recovery = undefined;
+    await Promise.all([recovery?.destroy(), this.own ? this.pool.destroy() : undefined]);
+  }
 }
 
 type Outcome = { ok: true; result: MarginTaskResult } | { ok: false; cause: string };
@@ -712,7 +733,10 @@ export function createBatchEngine(options: BatchEngineOptions): Promise<BatchEng
   return BatchEngine.create(options);
 }
 
-/** Runs a task; on failure (the worker died or threw) runs it once more; then reports the cause. */
+/**
+ * Runs a task; on failure (the worker died or threw) runs it once more, alone on a fresh worker;
+ * then reports the cause.
+ */
 async function runTwice(
   executor: Executor, task: Task, fault: (attempt: number) => FaultKind | undefined, onRetry: ((cause: string) => void) | undefined,
 ): Promise<{ ok: true; result: TaskResult } | { ok: false; cause: string }> {
@@ -720,7 +744,8 @@ async function runTwice(
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const f = fault(attempt);
-      const result = await executor.run(f === undefined ? task : { ...task, fault: f });
+      const t = f === undefined ? task : { ...task, fault: f };
+      const result = await (attempt === 0 ? executor.run(t) : executor.retry(t));
       return { ok: true, result };
     } catch (e) {
       cause = oneLine((e as Error)?.message ?? String(e));
