@@ -10,7 +10,9 @@
  *   waiting for tasks) and the workers' kernel time, for 1 thread (in-process) and N threads; the
  *   outputs must be identical byte for byte;
  * - the kernel phases on pools of 1 and 2 workers: the cube build (split by instruments across the
- *   workers) and aggregation (pre-resolved portfolios, no parsing), with the speed-up of 2 over 1;
+ *   workers) and aggregation (pre-resolved portfolios, no parsing), with the speed-up of 2 over 1,
+ *   beside the machine's own two-worker scaling for the same work with nothing shared (a scalar
+ *   loop; the ES cube filled, and the ES margin loop run, in private memory by each worker);
  * - parsing: the engine's byte-level CSV reader against csv-parse (a well-kept streaming CSV parser)
  *   on the same file, both feeding the same packing into tasks, and csv-parse alone;
  * - in-process latency of GridModel.margin on a 10-position portfolio (the shared-memory build).
@@ -249,40 +251,58 @@ async function machineScaling(): Promise<number> {
 }
 
 /**
- * The machine's own scaling for this kernel: every worker builds the whole ES cube of the example
- * market in private (unshared) memory, with nothing split or coordinated; one worker alone, then two
- * at once. Returns 2 x (time of one alone) / (time of two at once): 2.00 when two cores run the
- * SIMD revaluation kernel at full speed side by side (less on cores that share SIMD units or
- * memory bandwidth). The engine's pooled cube build cannot scale past it.
+ * The machine's own scaling for a kernel phase: every worker runs the whole phase in private,
+ * unshared memory (its own kernels, its own ES cube), with nothing split or coordinated; one worker
+ * alone, then two at once. `cube`: the revalue kernel filling the ES cube of the example market
+ * (rows laid out once); `es`: the ES margin of 400 pre-resolved 10-position portfolios over that
+ * cube (aggregate and tail). Returns 2 x (time of one alone) / (wall time of two at once): 2.00 when
+ * two cores run the phase at full speed side by side, less on cores that share SIMD units, caches or
+ * memory bandwidth. The engine's pooled phase, which shares one cube, is measured against it.
  */
-async function simdScaling(reps: number): Promise<{ ratio: number; one: number; two: number }> {
+async function privateScaling(phase: 'cube' | 'es', reps: number): Promise<{ ratio: number; one: number; two: number }> {
   const { Worker } = await import('node:worker_threads');
   const dist = (f: string) => JSON.stringify(new URL(`../src/${f}`, import.meta.url).href);
   const code = `
-    const { parentPort } = require('node:worker_threads');
+    const { parentPort, workerData } = require('node:worker_threads');
     const { readFileSync } = require('node:fs');
     (async () => {
       const { parseMarket } = await import(${dist('market/load.js')});
       const { Arena } = await import(${dist('wasm/arena.js')});
       const { instantiateKernels } = await import(${dist('wasm/module.js')});
       const { buildMonteCarloScenarios } = await import(${dist('scenarios/monte-carlo.js')});
-      const { buildCube } = await import(${dist('cube/cube.js')});
+      const { layoutCube, fillCubeRows } = await import(${dist('cube/cube.js')});
+      const { EsModel } = await import(${dist('es/model.js')});
       const market = parseMarket(readFileSync(${JSON.stringify(MARKET)}, 'utf8'), 'market.json');
-      const arena = new Arena(instantiateKernels());
-      const scen = buildMonteCarloScenarios(arena, market, market.risk.es);
-      const mark = arena.mark();
-      buildCube(arena, market, scen); arena.release(mark);
+      let run;
+      if (workerData === 'cube') {
+        const arena = new Arena(instantiateKernels());
+        const scen = buildMonteCarloScenarios(arena, market, market.risk.es);
+        const layout = layoutCube(arena, market, scen);
+        run = () => fillCubeRows(arena.kernels, layout, 0, layout.nInstruments);
+      } else {
+        const model = new EsModel(market);
+        const n = market.instruments.ids.length, P = 400;
+        const instr = new Int32Array(P * 10), qty = new Float64Array(P * 10);
+        let x = 12345;
+        const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+        for (let p = 0; p < P; p++) {
+          const seen = new Set();
+          while (seen.size < 10) seen.add(next() % n);
+          [...seen].forEach((i, j) => { instr[p * 10 + j] = i; qty[p * 10 + j] = (next() % 39) - 19 || 1; });
+        }
+        const out = { var: 0, es: 0, initialMargin: 0, maintenanceMargin: 0 };
+        run = () => { for (let p = 0; p < P; p++) model.tailResolved(instr, qty, p * 10, p * 10 + 10, out); };
+      }
+      run();
       parentPort.on('message', () => {
         const t0 = performance.now();
-        buildCube(arena, market, scen);
-        const ms = performance.now() - t0;
-        arena.release(mark);
-        parentPort.postMessage(ms);
+        run();
+        parentPort.postMessage(performance.now() - t0);
       });
       parentPort.postMessage('ready');
     })();`;
   const start = () => new Promise<InstanceType<typeof Worker>>((resolve) => {
-    const w = new Worker(code, { eval: true });
+    const w = new Worker(code, { eval: true, workerData: phase });
     w.once('message', () => resolve(w));
   });
   const call = (w: InstanceType<typeof Worker>) => new Promise<number>((resolve) => { w.once('message', resolve); w.postMessage(0); });
@@ -432,9 +452,12 @@ async function main(): Promise<void> {
   const baseline = await machineScaling();
   log(`baseline: a pure arithmetic loop on 2 worker threads runs ${baseline.toFixed(2)}x as fast as on 1 (2.00 on two idle cores)`);
   const reps = quick ? 3 : 5;
-  const simd = await simdScaling(reps);
-  log(`baseline: the ES cube built in private memory by 2 workers at once: ${simd.ratio.toFixed(2)}x the throughput of 1 ` +
+  const simd = await privateScaling('cube', reps);
+  log(`baseline: the ES cube filled in private memory by 2 workers at once: ${simd.ratio.toFixed(2)}x the throughput of 1 ` +
     `(${simd.one.toFixed(1)} ms alone, ${simd.two.toFixed(1)} ms for two at once; 2.00 when the SIMD kernel scales perfectly)`);
+  const esPrivate = await privateScaling('es', reps);
+  log(`baseline: ES margin of 400 portfolios in private memory (own cube each) by 2 workers at once: ${esPrivate.ratio.toFixed(2)}x the ` +
+    `throughput of 1 (${esPrivate.one.toFixed(1)} ms alone, ${esPrivate.two.toFixed(1)} ms for two at once)`);
   const cube = { es1: await cubeBuild(market, 'es', 1, reps), es2: await cubeBuild(market, 'es', 2, reps),
     grid1: await cubeBuild(market, 'grid', 1, reps), grid2: await cubeBuild(market, 'grid', 2, reps) };
   log(`cube build, ES ${market.instruments.ids.length} x ${market.risk.es!.scenarios}: 1 worker ${cube.es1.ms.toFixed(1)} ms, 2 workers ${cube.es2.ms.toFixed(1)} ms, ` +
@@ -465,7 +488,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const result = {
     environment: env, loadAverage: load, quick, book: { ...bookInfo, bytes: bookBytes },
-    machineScaling2v1: baseline, simdCubeScaling2v1: simd,
+    machineScaling2v1: baseline, privateCubeScaling2v1: simd, privateEsScaling2v1: esPrivate,
     endToEnd: e2e.map((r) => ({ ...r, positionsPerSecond: r.summary.positions / (r.runMs / 1000) })), outputsIdentical: identical,
     cubeBuild: { esMs: { w1: cube.es1.ms, w2: cube.es2.ms, speedup: cube.es1.ms / cube.es2.ms }, gridMs: { w1: cube.grid1.ms, w2: cube.grid2.ms } },
     aggregation: {
