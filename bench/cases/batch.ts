@@ -104,6 +104,33 @@ function sink(): Writable {
   return new Writable({ write(_chunk, _enc, cb) { cb(); } });
 }
 
+/**
+ * The batch engine's rows of a throughput group: the engine on one thread and on the pool, each
+ * first checked equal to the in-process model's margins bit for bit (objects in), then timed on
+ * `text` (engine.run, CSV in, rows out). The pool row is also compared with the one-thread row.
+ */
+async function engineRows(
+  c: { group: string; case: string; size: string; count: number; text: string; parsed: PortfolioLike[]; want: MarginResult[]; baselines: string[] },
+  market: ResolvedMarket, spec: { grid?: GridSpec; es?: EsSpec }, s: Settings, rows: Row[], log: (m: string) => void,
+): Promise<void> {
+  for (const pooled of [false, true]) {
+    const impl = pooled ? `batch engine, pool of ${threads}` : ENGINE_1T;
+    const engine = await createBatchEngine(engineOptions(market, spec, pooled));
+    try {
+      sameMargins(await engine.marginAll(c.parsed), c.want, `${impl}, ${c.size}`);
+      const m = await measureAsync(`${impl} ${c.size}`, () => engine.run(Readable.from([c.text], { objectMode: false }), sink()), s);
+      rows.push({ group: c.group, case: c.case, size: c.size, impl, unit: 'portfolio/s', value: m.hz * c.count, rme: m.rme, samples: m.samples,
+        meanUs: m.meanUs, baselines: pooled ? [...c.baselines, ENGINE_1T] : c.baselines, status: 'ok' });
+      log(`  ${impl} ${c.size}`);
+    } catch (e) {
+      rows.push({ group: c.group, case: c.case, size: c.size, impl, unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
+      log(`  ${impl} ${c.size}: ${String(e)}`);
+    } finally {
+      await engine.close();
+    }
+  }
+}
+
 export async function batchCase(s: Settings, rows: Row[], log: (m: string) => void): Promise<void> {
   const market = exampleMarket();
   const cases: { method: BatchMethod; count: number }[] = s.quick
@@ -127,23 +154,7 @@ export async function batchCase(s: Settings, rows: Row[], log: (m: string) => vo
       } catch (e) {
         rows.push({ group: BATCH_GROUP, case: 'batch', size, impl: inProcess, unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
       }
-      for (const pooled of [false, true]) {
-        const impl = pooled ? `batch engine, pool of ${threads}` : ENGINE_1T;
-        const engine = await createBatchEngine(engineOptions(market, spec, pooled));
-        try {
-          // Check once: the engine's margins (objects in) equal the in-process model's, bit for bit.
-          sameMargins(await engine.marginAll(parsed), want, `${impl}, ${size}`);
-          const m = await measureAsync(`${impl} ${size}`, () => engine.run(Readable.from([text], { objectMode: false }), sink()), s);
-          rows.push({ group: BATCH_GROUP, case: 'batch', size, impl, unit: 'portfolio/s', value: m.hz * count, rme: m.rme, samples: m.samples,
-            meanUs: m.meanUs, baselines: pooled ? [inProcess, ENGINE_1T] : [inProcess], status: 'ok' });
-          log(`  ${impl} ${size}`);
-        } catch (e) {
-          rows.push({ group: BATCH_GROUP, case: 'batch', size, impl, unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
-          log(`  ${impl} ${size}: ${String(e)}`);
-        } finally {
-          await engine.close();
-        }
-      }
+      await engineRows({ group: BATCH_GROUP, case: 'batch', size, count, text, parsed, want, baselines: [inProcess] }, market, spec, s, rows, log);
     }
   } finally {
     await closePool();
@@ -204,22 +215,8 @@ export async function esThroughputCase(s: Settings, rows: Row[], log: (m: string
     return;
   }
   try {
-    for (const pooled of [false, true]) {
-      const impl = pooled ? `batch engine, pool of ${threads}` : ENGINE_1T;
-      const engine = await createBatchEngine(engineOptions(market, { es: market.risk.es }, pooled));
-      try {
-        sameMargins(await engine.marginAll(parsed), want, `${impl}, ${size}`);
-        const m = await measureAsync(`${impl} ${size}`, () => engine.run(Readable.from([text], { objectMode: false }), sink()), s);
-        rows.push({ group: ES_GROUP, case: 'es-batch', size, impl, unit: 'portfolio/s', value: m.hz * count, rme: m.rme, samples: m.samples,
-          meanUs: m.meanUs, baselines: pooled ? [TS_ES, inProcess, ENGINE_1T] : [TS_ES, inProcess], status: 'ok' });
-        log(`  ${impl} ${size}`);
-      } catch (e) {
-        rows.push({ group: ES_GROUP, case: 'es-batch', size, impl, unit: 'portfolio/s', value: null, status: 'error', note: String(e) });
-        log(`  ${impl} ${size}: ${String(e)}`);
-      } finally {
-        await engine.close();
-      }
-    }
+    await engineRows({ group: ES_GROUP, case: 'es-batch', size, count, text, parsed, want, baselines: [TS_ES, inProcess] },
+      market, { es: market.risk.es }, s, rows, log);
   } finally {
     await closePool();
   }
