@@ -192,6 +192,58 @@ describe('accounts: coin-margined (inverse) numeraire, worked by hand', () => {
   });
 });
 
+describe('accounts: the numeraire asset carries no risk in its own numeraire', () => {
+  // The bundled market (BTC at 97,000, grid moves +-4 % steps to +-16 % at cover 1, -33 % and +50 % at
+  // cover 0.3, maintenance ratio 0.8) with an inverse BTC perpetual of 10 USD.
+  const json = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
+  (json.instruments as Record<string, unknown>)['BTC-INV'] = { kind: 'perpetual', underlying: 'BTC', contractSize: 10, settlement: 'inverse' };
+  const am = resolveAccountMarket(json, 'market.json');
+
+  it('1 BTC held by a BTC account has no standalone item: isolated mode is healthy, as with the same pool in cash', () => {
+    // Short 20,000 contracts of 10 USD entered at 150,000: qN = -200,000 USD, Q = -200,000 / 150,000 = -4/3 coins.
+    // Coin value at F = 97,000: Q - qN / F = -4/3 + 200,000 / 97,000 (about 0.7285 BTC).
+    // Coin P&L in a move m: qN (1/F - 1/(F m)) = -(200,000 / 97,000)(1 - 1/m): worst at +16 % (cover 1),
+    // (200,000 / 97,000)(0.16 / 1.16) = 0.2844 BTC, more than 0.3 x (200,000 / 97,000)(0.5 / 1.5) = 0.2062 at +50 %.
+    // Collateral 1 BTC at a 10 % haircut counts 0.9 BTC and carries no risk in BTC; cash -1.2 BTC.
+    const k = 200000 / 97000;
+    const im = k * (0.16 / 1.16);
+    const equity = 0.9 - 1.2 + (k - 4 / 3);
+    const position = { instrument: 'BTC-INV', quantity: -20000, price: 150000 };
+    const rows = margin(am, {
+      assets: { BTC: { haircut: 0.1 } },
+      accounts: [
+        { account: 'coin', mode: 'isolated', numeraire: 'BTC', collateral: { BTC: 1 }, cash: -1.2, positions: [position] },
+        { account: 'cash', mode: 'isolated', numeraire: 'BTC', cash: -0.3, positions: [position] },
+      ],
+    }).map(ok);
+    for (const r of rows) {
+      expect(r.equity, r.account).toBeCloseTo(equity, 14);
+      expect(r.initialMargin, r.account).toBeCloseTo(im, 14);
+      expect(r.maintenanceMargin, r.account).toBeCloseTo(0.8 * im, 14);
+      expect(r.status, r.account).toBe('healthy');
+      expect(r.excess, r.account).toBeCloseTo(equity - im, 14);
+      expect(r.excess, r.account).toBeCloseTo(0.1441285, 7);
+      // One item, the position: its share of the pool (-0.3) plus its value covers its requirement.
+      expect(r.standalone!.map((s) => s.item), r.account).toEqual(['BTC-INV']);
+      for (const m of ['isolated', 'cross', 'portfolio'] as const) {
+        expect(r.modes[m].initialMargin, `${r.account} ${m}`).toBeCloseTo(im, 14);
+        expect(r.modes[m].status, `${r.account} ${m}`).toBe('healthy');
+      }
+    }
+  });
+
+  it('a coin account holding only its coin owes exactly 0 in every mode and method', () => {
+    for (const method of ['grid', 'es'] as const) {
+      const m = method === 'es' ? resolveAccountMarket({ ...json, risk: { es: { confidence: 0.99, horizonDays: 1, scenarios: 400, seed: 1 } } }, 'es.json') : am;
+      const [r] = margin(m, { assets: { BTC: { haircut: 0.1 } }, accounts: [{ account: 'H', mode: 'isolated', numeraire: 'BTC', collateral: { BTC: 1.7 } }] }, method).map(ok);
+      expect(r.modes.portfolio.initialMargin, method).toBe(0);
+      expect(r.modes.cross.initialMargin, method).toBe(0);
+      expect(r.modes.isolated.initialMargin, method).toBe(0);
+      expect(r.standalone, method).toEqual([]);
+    }
+  });
+});
+
 describe('accounts: agreement with the from-definition grid reference and the ES model', () => {
   // Accounts holding only USD: no collateral risk, so the portfolio requirement is the portfolio's
   // grid margin (src/reference/grid-margin.ts, written from contract section 4) and cross is the

@@ -9,6 +9,9 @@
  * coin-margined account's P&L is W'(s) / (S_c m_c(s)) - W / S_c, where W is the account's value
  * in the currency (collateral at full value, positions' values) and W'(s) its value in s. Its rows
  * are P_u(s) / (S_c m_c(s)) per underlying u, and the numeraire's row carries W (1/(S_c m_c(s)) - 1/S_c).
+ * The numeraire's own balance carries no risk in the numeraire: it is in no row, not in W, and is
+ * no standalone item (its P&L b S_c (m_c - 1) / (S_c m_c) and its term b S_c (1/(S_c m_c) - 1/S_c)
+ * cancel exactly in exact arithmetic, and would leave rounding noise of ~1e-17 in floating point).
  */
 import type { ParsedAccount } from './types.js';
 import {
@@ -78,10 +81,13 @@ export function positionValue(eng: ScenarioEngine, p: Position): number {
   return c === CLS_OPTION || c === CLS_SPOT ? p.q * eng.value[p.e] : p.Q * eng.refPrice(p.e) - p.C;
 }
 
-/** The account's value in the currency, without haircuts or cash: what a coin numeraire converts. */
+/**
+ * The account's value in the currency, without haircuts or cash: what a coin numeraire converts.
+ * The numeraire's own balance is left out (it is worth the same number of coins in every scenario).
+ */
 export function accountValue(eng: ScenarioEngine, a: AccountState): number {
   let w = 0;
-  for (const [k, b] of a.balances) w += b * eng.assetPrice(k);
+  for (const [k, b] of a.balances) if (k !== a.numeraire) w += b * eng.assetPrice(k);
   for (const p of a.positions.values()) w += positionValue(eng, p);
   return w;
 }
@@ -214,7 +220,7 @@ export function buildRows(eng: ScenarioEngine, a: AccountState): void {
   }
   for (const [k, b] of a.balances) {
     const u = eng.assets[k].underlying;
-    if (u >= 0 && b !== 0) addCoins(eng, a, rowFor(eng, a, u), b, u, scalar);
+    if (u >= 0 && b !== 0 && k !== a.numeraire) addCoins(eng, a, rowFor(eng, a, u), b, u, scalar);
   }
   if (a.coin >= 0) {
     rowFor(eng, a, a.coin);
@@ -243,7 +249,7 @@ function rebuildRow(eng: ScenarioEngine, a: AccountState, u: number): void {
   for (const p of a.positions.values()) {
     if (eng.und[p.e] === u) addConverted(eng, a, r, mult(eng, p), mem, base + p.e * stride, scalar);
   }
-  for (const [k, b] of a.balances) if (eng.assets[k].underlying === u && b !== 0) addCoins(eng, a, r, b, u, scalar);
+  for (const [k, b] of a.balances) if (eng.assets[k].underlying === u && b !== 0 && k !== a.numeraire) addCoins(eng, a, r, b, u, scalar);
   if (a.coin === u) {
     a.W = accountValue(eng, a);
     addNumeraireTerm(eng, a, a.W);
@@ -336,11 +342,11 @@ export function applyTransfer(eng: ScenarioEngine, a: AccountState, k: number, a
   const b0 = a.balances.get(k) ?? 0;
   const b1 = b0 + amount;
   const spec = eng.assets[k];
-  if (spec.kind === 'underlying') {
+  if (spec.kind === 'underlying' && k !== a.numeraire) {
     const u = spec.underlying;
     addCoins(eng, a, rowFor(eng, a, u), b1 - b0, u, 1 / numerairePrice(eng, a));
   }
-  if (a.coin >= 0) {
+  if (a.coin >= 0 && k !== a.numeraire) {
     const dW = (b1 - b0) * eng.assetPrice(k);
     a.W += dW;
     addNumeraireTerm(eng, a, dW);
@@ -484,7 +490,7 @@ function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolea
     }
     for (const [k, b] of a.balances) {
       const u = eng.assets[k].underlying;
-      if (u >= 0) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv, value: 0 });
+      if (u >= 0 && k !== a.numeraire) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv, value: 0 });
     }
     return items;
   }
@@ -514,6 +520,7 @@ function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolea
     items.push({ item: name(p), im, value: W * inv });
   }
   for (const [k, b] of a.balances) {
+    if (k === a.numeraire) continue; // the coin itself: no risk in coins, no item
     const spec = eng.assets[k];
     const W = b * eng.assetPrice(k);
     let im: number;
@@ -630,7 +637,7 @@ export function ownMargin(eng: ScenarioEngine, a: AccountState, out: OwnMargin):
   }
   for (const [k, b] of a.balances) {
     const u = eng.assets[k].underlying;
-    if (u >= 0) sum += b * eng.collCoef[u] * inv;
+    if (u >= 0 && k !== a.numeraire) sum += b * eng.collCoef[u] * inv;
   }
   out.initialMargin = sum; out.maintenanceMargin = ratio * sum; out.excess = E - sum; out.status = statusOf(E, sum, ratio * sum);
   if (a.mode === 'isolated') isolatedInto(out, standaloneItems(eng, a, false), ch * inv + a.cash, ratio);
