@@ -192,6 +192,39 @@ describe('accounts: coin-margined (inverse) numeraire, worked by hand', () => {
   });
 });
 
+describe('accounts: a dated inverse future follows the contract arithmetic at its own price F', () => {
+  // BTC spot S = 80,000; an inverse future of N = 10 USD a contract at F = 100,000 (a 25 % basis, so a
+  // conversion at the spot instead of F is plain to see). Long 1,000 contracts entered at e = 80,000:
+  // qN = 10,000 USD, Q = qN / e = 0.125 coins. Grid moves m = 0.75 ... 1.25 move F with S (F' = F m).
+  const am = resolveAccountMarket(handMarket({
+    'BTC-INVF': { kind: 'future', underlying: 'BTC', expiry: '2027-03-26T00:00:00Z', price: 100000, contractSize: 10, settlement: 'inverse' },
+  }), 'hand.json');
+  const position = { instrument: 'BTC-INVF', quantity: 1000, price: 80000 };
+
+  it('in a BTC account: value qN (1/e - 1/F), scenario P&L qN (1/F - 1/(F m))', () => {
+    const [r] = margin(am, { assets: ASSETS, accounts: [{ account: 'B', mode: 'portfolio', numeraire: 'BTC', cash: 0.5, positions: [position] }] }).map(ok);
+    // 10,000 (1/80,000 - 1/100,000) = 0.125 - 0.1 = 0.025 BTC.
+    expect(r.unrealisedPnl).toBeCloseTo(0.025, 15);
+    expect(r.equity).toBeCloseTo(0.525, 15);
+    // m = 0.75: 10,000 (1/100,000 - 1/75,000) = 0.1 - 0.1333... = -1/30 BTC (the worst point);
+    // m = 1.25: 0.1 - 0.08 = +0.02. At spot it would be 10,000 (1/80,000 - 1/60,000) = -1/24.
+    expect(r.modes.portfolio.initialMargin).toBeCloseTo(1 / 30, 15);
+    expect(r.modes.cross.initialMargin).toBeCloseTo(1 / 30, 15);
+    expect(r.maintenanceMargin).toBeCloseTo(0.75 / 30, 15);
+  });
+
+  it('in a USD account: the coin value at the coin\'s spot, S (Q - qN/F); scenario P&L Q S (m - 1)', () => {
+    const [r] = margin(am, { accounts: [{ account: 'U', mode: 'portfolio', positions: [position] }] }).map(ok);
+    // 0.025 BTC x 80,000 = 2,000 USD (not Q F - qN = 12,500 - 10,000 = 2,500).
+    expect(r.unrealisedPnl).toBeCloseTo(2000, 10);
+    expect(r.equity).toBeCloseTo(2000, 10);
+    // In m: (Q - qN/(F m)) x S m = 0.125 x 80,000 m - 10,000 x 0.8 = 10,000 m - 8,000; at m = 0.75: -500,
+    // a loss of 2,500 from 2,000 (not Q F x 25 % = 3,125).
+    expect(r.modes.portfolio.initialMargin).toBeCloseTo(2500, 10);
+    expect(r.modes.cross.initialMargin).toBeCloseTo(2500, 10);
+  });
+});
+
 describe('accounts: the numeraire asset carries no risk in its own numeraire', () => {
   // The bundled market (BTC at 97,000, grid moves +-4 % steps to +-16 % at cover 1, -33 % and +50 % at
   // cover 0.3, maintenance ratio 0.8) with an inverse BTC perpetual of 10 USD.

@@ -75,10 +75,16 @@ export function mult(eng: ScenarioEngine, p: Position): number {
   return eng.cls[p.e] === CLS_INVERSE ? p.Q : p.q;
 }
 
-/** Value of a position in the currency: q V for options and spot, Q F - C (unrealised P&L) for futures. */
+/**
+ * Value of a position in the currency: q V for options and spot; the unrealised P&L of futures and
+ * perpetuals: Q F - C for a linear one, and for an inverse one its coin value Q - C/F (the contract's
+ * q N (1/e - 1/F)) at the coin's spot S.
+ */
 export function positionValue(eng: ScenarioEngine, p: Position): number {
   const c = eng.cls[p.e];
-  return c === CLS_OPTION || c === CLS_SPOT ? p.q * eng.value[p.e] : p.Q * eng.refPrice(p.e) - p.C;
+  if (c === CLS_OPTION || c === CLS_SPOT) return p.q * eng.value[p.e];
+  if (c === CLS_INVERSE) return eng.spot(eng.und[p.e]) * (p.Q - p.C / eng.refPrice(p.e));
+  return p.Q * eng.refPrice(p.e) - p.C;
 }
 
 /**
@@ -289,7 +295,7 @@ export function tradeEffect(eng: ScenarioEngine, a: AccountState, e: number, dq:
   if (cls === CLS_OPTION || cls === CLS_SPOT) {
     return { e, before, after: { e, q: q0 + dq, Q: 0, C: 0 }, dCash: (-dq * cs * price) / Pc };
   }
-  let q1: number, Q1: number, C1: number, realised = 0;
+  let q1: number, Q1: number, C1: number, realised = 0, ownCoins = 0, inOwnCoin = false;
   if (q0 === 0 || Math.sign(dq) === Math.sign(q0)) {
     q1 = q0 + dq;
     const d = entryState(eng, e, dq, price);
@@ -297,7 +303,14 @@ export function tradeEffect(eng: ScenarioEngine, a: AccountState, e: number, dq:
   } else {
     const closing = Math.min(Math.abs(dq), Math.abs(q0));
     const f = closing / Math.abs(q0);
-    realised = f * (Q0 * price - C0);
+    if (cls === CLS_INVERSE) {
+      // Paid in coins: f (Q - C/p), the contract's q N (1/e - 1/p); at the coin's spot in the currency.
+      const coins = f * (Q0 - C0 / price);
+      const u = eng.und[e];
+      if (a.coin === u) { ownCoins = coins; inOwnCoin = true; } else realised = coins * eng.spot(u);
+    } else {
+      realised = f * (Q0 * price - C0);
+    }
     if (f === 1) { q1 = 0; Q1 = 0; C1 = 0; } else { q1 = q0 + dq; Q1 = Q0 * (1 - f); C1 = C0 * (1 - f); }
     const rem = Math.abs(dq) - closing;
     if (rem > 0) {
@@ -307,7 +320,7 @@ export function tradeEffect(eng: ScenarioEngine, a: AccountState, e: number, dq:
     }
   }
   if (cls === CLS_LINEAR) Q1 = q1 * cs;
-  return { e, before, after: { e, q: q1, Q: Q1, C: C1 }, dCash: realised / Pc };
+  return { e, before, after: { e, q: q1, Q: Q1, C: C1 }, dCash: inOwnCoin ? ownCoins : realised / Pc };
 }
 
 /**
