@@ -59,7 +59,7 @@ function margin(am: AccountMarket, file: AccountsFileInput, method: 'grid' | 'es
   return marginAccounts(am, resolveAccounts(file, 'accounts.json', am.market), { method });
 }
 
-const ASSETS = { BTC: { haircut: 0.125 }, ETH: { haircut: 0.25 }, USDC: { price: 1, haircut: 0.0625 } };
+const ASSETS = { BTC: { haircut: 0.125 }, ETH: { haircut: 0.25 }, USDC: { price: 1, haircut: 0.0625 }, USD: { haircut: 0.03125 } };
 
 describe('accounts: collateral, equity and statuses worked by hand', () => {
   const am = handAm();
@@ -169,7 +169,8 @@ describe('accounts: coin-margined (inverse) numeraire, worked by hand', () => {
     expect(r.numeraire).toBe('BTC');
     expect(r.modes.portfolio.initialMargin).toBeCloseTo(1 / 24, 15);
     expect(r.modes.cross.initialMargin).toBeCloseTo(1 / 24, 15);
-    expect(r.equity).toBeCloseTo(0.875, 15);
+    // 1 BTC in a BTC account counts in full: the numeraire has no haircut.
+    expect(r.equity).toBe(1);
   });
 
   it('a BTC-collateralised short inverse perpetual is flat in USD and short in BTC', () => {
@@ -189,6 +190,48 @@ describe('accounts: coin-margined (inverse) numeraire, worked by hand', () => {
     expect(coin.unrealisedPnl).toBeCloseTo(1 / 32, 15);
     // Forward: a linear future of N/e = 0.15625 coins: the -25 % point loses 0.15625 x 20,000 = 3,125 USD.
     expect(usd.modes.portfolio.initialMargin).toBeCloseTo(3125, 9);
+  });
+});
+
+describe('accounts: a haircut is for an asset held in another numeraire; the numeraire itself has none', () => {
+  const am = handAm();
+  // BTC at 80,000. Haircuts: BTC 12.5 %, USD 6.25 % (the currency's haircut, for accounts measured in another numeraire).
+  const assets = { BTC: { haircut: 0.125 }, USD: { haircut: 0.0625 } };
+
+  it('a USD account holding USD and BTC: BTC is haircut, USD is not', () => {
+    const [r] = margin(am, { assets, accounts: [{ account: 'U', collateral: { USD: 10000, BTC: 1 } }] }).map(ok);
+    // 10,000 + 80,000 = 90,000 before haircuts; 10,000 + 0.875 x 80,000 = 80,000 after.
+    expect(r.collateralValue).toBe(90000);
+    expect(r.collateralAfterHaircut).toBe(80000);
+    expect(r.equity).toBe(80000);
+  });
+
+  it('a BTC account holding BTC and USD: USD is haircut, BTC is not', () => {
+    const [r] = margin(am, { assets, accounts: [{ account: 'B', numeraire: 'BTC', collateral: { BTC: 1, USD: 16000 } }] }).map(ok);
+    // 1 + 16,000 / 80,000 = 1.2 BTC before haircuts; 1 + 0.9375 x 16,000 / 80,000 = 1 + 0.1875 = 1.1875 after.
+    expect(r.collateralValue).toBeCloseTo(1.2, 15);
+    expect(r.collateralAfterHaircut).toBeCloseTo(1.1875, 15);
+    expect(r.equity).toBeCloseTo(1.1875, 15);
+    // USD moves against BTC: 16,000 USD is worth 0.2 / m BTC, losing 0.2 (1 - 1/1.25) = 0.04 BTC at +25 %.
+    expect(r.modes.portfolio.initialMargin).toBeCloseTo(0.04, 15);
+    expect(r.modes.cross.initialMargin).toBeCloseTo(0.04, 15);
+  });
+
+  it('a coin account needs no haircut for its own coin, and one for the currency it holds', () => {
+    const rows = margin(am, {
+      accounts: [
+        { account: 'own', numeraire: 'BTC', collateral: { BTC: 2 } },
+        { account: 'usd', numeraire: 'BTC', collateral: { BTC: 2, USD: 1000 } },
+      ],
+    });
+    const own = ok(rows[0]);
+    expect(own.equity).toBe(2);
+    expect(own.collateralAfterHaircut).toBe(2);
+    expect(rows[1]).toEqual({
+      ok: false, account: 'usd', method: 'grid', code: 'E_INPUT',
+      message: 'accounts.json: accounts[1].collateral.USD: asset "USD" has no haircut: give assets.USD.haircut, a haircut in [0, 1) '
+        + '(the currency\'s haircut, required in an account measured in another numeraire, here BTC)',
+    });
   });
 });
 
@@ -237,16 +280,17 @@ describe('accounts: the numeraire asset carries no risk in its own numeraire', (
     // Coin value at F = 97,000: Q - qN / F = -4/3 + 200,000 / 97,000 (about 0.7285 BTC).
     // Coin P&L in a move m: qN (1/F - 1/(F m)) = -(200,000 / 97,000)(1 - 1/m): worst at +16 % (cover 1),
     // (200,000 / 97,000)(0.16 / 1.16) = 0.2844 BTC, more than 0.3 x (200,000 / 97,000)(0.5 / 1.5) = 0.2062 at +50 %.
-    // Collateral 1 BTC at a 10 % haircut counts 0.9 BTC and carries no risk in BTC; cash -1.2 BTC.
+    // Collateral 1 BTC (a 10 % haircut, which does not apply in a BTC account: it counts 1 BTC) carries
+    // no risk in BTC; cash -1.2 BTC. Equity -0.2 + 0.7285 = 0.5285 BTC >= IM 0.2844: healthy, excess 0.2441.
     const k = 200000 / 97000;
     const im = k * (0.16 / 1.16);
-    const equity = 0.9 - 1.2 + (k - 4 / 3);
+    const equity = 1 - 1.2 + (k - 4 / 3);
     const position = { instrument: 'BTC-INV', quantity: -20000, price: 150000 };
     const rows = margin(am, {
       assets: { BTC: { haircut: 0.1 } },
       accounts: [
         { account: 'coin', mode: 'isolated', numeraire: 'BTC', collateral: { BTC: 1 }, cash: -1.2, positions: [position] },
-        { account: 'cash', mode: 'isolated', numeraire: 'BTC', cash: -0.3, positions: [position] },
+        { account: 'cash', mode: 'isolated', numeraire: 'BTC', cash: -0.2, positions: [position] },
       ],
     }).map(ok);
     for (const r of rows) {
@@ -255,8 +299,8 @@ describe('accounts: the numeraire asset carries no risk in its own numeraire', (
       expect(r.maintenanceMargin, r.account).toBeCloseTo(0.8 * im, 14);
       expect(r.status, r.account).toBe('healthy');
       expect(r.excess, r.account).toBeCloseTo(equity - im, 14);
-      expect(r.excess, r.account).toBeCloseTo(0.1441285, 7);
-      // One item, the position: its share of the pool (-0.3) plus its value covers its requirement.
+      expect(r.excess, r.account).toBeCloseTo(0.2441285, 7);
+      // One item, the position: its share of the pool (-0.2) plus its value covers its requirement.
       expect(r.standalone!.map((s) => s.item), r.account).toEqual(['BTC-INV']);
       for (const m of ['isolated', 'cross', 'portfolio'] as const) {
         expect(r.modes[m].initialMargin, `${r.account} ${m}`).toBeCloseTo(im, 14);

@@ -395,6 +395,22 @@ describe('margin book: events worked by hand', () => {
     });
   }
 
+  it('a transfer into a coin account: its own coin needs no haircut and counts in full; the currency needs one', () => {
+    const { book } = build(handMarket(), { accounts: [{ account: 'B', mode: 'portfolio', numeraire: 'BTC', collateral: { BTC: 1 } }] }, 'grid');
+    const before = state(book);
+    expect(book.apply(ev({ type: 'transfer', account: 'B', asset: 'USD', amount: 8000 }))).toEqual({
+      ok: false, code: 'E_INPUT',
+      message: 'asset: asset "USD" has no haircut: give assets.USD.haircut, a haircut in [0, 1) '
+        + '(the currency\'s haircut, required in an account measured in another numeraire, here BTC)',
+    });
+    expect(state(book)).toBe(before);
+    expect(book.apply(ev({ type: 'transfer', account: 'B', asset: 'BTC', amount: 0.5 })).ok).toBe(true);
+    const m = book.margin('B');
+    expect(m.equity).toBe(1.5);
+    expect(m.collateralAfterHaircut).toBe(1.5);
+    expect(m.initialMargin).toBe(0);
+  });
+
   it('rejects an out-of-order timestamp, changing nothing; equal timestamps are in order', () => {
     const { book } = build(handMarket(), handAccounts, 'grid');
     expect(book.apply(ev({ t: '2026-11-20T01:00:00Z', type: 'price', underlying: 'ETH', spot: 4100 })).ok).toBe(true);

@@ -98,6 +98,14 @@ export function accountValue(eng: ScenarioEngine, a: AccountState): number {
   return w;
 }
 
+/**
+ * The haircut of asset k in account a: a haircut is for an asset held in another numeraire; the
+ * numeraire itself has none (it counts in full in its own account).
+ */
+export function haircutIn(eng: ScenarioEngine, a: AccountState, k: number): number {
+  return k === a.numeraire ? 0 : eng.assets[k].haircut;
+}
+
 /** Price of the account's numeraire in the currency. */
 export function numerairePrice(eng: ScenarioEngine, a: AccountState): number {
   return eng.assetPrice(a.numeraire);
@@ -452,7 +460,7 @@ export function equityParts(eng: ScenarioEngine, a: AccountState): {
   for (const [k, b] of a.balances) {
     const x = b * eng.assetPrice(k);
     cv += x;
-    ch += b > 0 ? (1 - eng.assets[k].haircut) * x : x;
+    ch += b > 0 ? (1 - haircutIn(eng, a, k)) * x : x;
   }
   for (const p of a.positions.values()) {
     const c = eng.cls[p.e];
@@ -618,7 +626,7 @@ export function ownMargin(eng: ScenarioEngine, a: AccountState, out: OwnMargin):
   let ch = 0, upl = 0, ov = 0, sv = 0;
   for (const [k, b] of a.balances) {
     const x = b * eng.assetPrice(k);
-    ch += b > 0 ? (1 - eng.assets[k].haircut) * x : x;
+    ch += b > 0 ? (1 - haircutIn(eng, a, k)) * x : x;
   }
   for (const p of a.positions.values()) {
     const c = eng.cls[p.e];
