@@ -59,7 +59,7 @@ function margin(am: AccountMarket, file: AccountsFileInput, method: 'grid' | 'es
   return marginAccounts(am, resolveAccounts(file, 'accounts.json', am.market), { method });
 }
 
-const ASSETS = { BTC: { haircut: 0.125 }, ETH: { haircut: 0.25 }, USDC: { price: 1, haircut: 0.0625 } };
+const ASSETS = { BTC: { haircut: 0.125 }, ETH: { haircut: 0.25 }, USDC: { price: 1, haircut: 0.0625 }, USD: { haircut: 0.03125 } };
 
 describe('accounts: collateral, equity and statuses worked by hand', () => {
   const am = handAm();
@@ -169,7 +169,8 @@ describe('accounts: coin-margined (inverse) numeraire, worked by hand', () => {
     expect(r.numeraire).toBe('BTC');
     expect(r.modes.portfolio.initialMargin).toBeCloseTo(1 / 24, 15);
     expect(r.modes.cross.initialMargin).toBeCloseTo(1 / 24, 15);
-    expect(r.equity).toBeCloseTo(0.875, 15);
+    // 1 BTC in a BTC account counts in full: the numeraire has no haircut.
+    expect(r.equity).toBe(1);
   });
 
   it('a BTC-collateralised short inverse perpetual is flat in USD and short in BTC', () => {
@@ -189,6 +190,134 @@ describe('accounts: coin-margined (inverse) numeraire, worked by hand', () => {
     expect(coin.unrealisedPnl).toBeCloseTo(1 / 32, 15);
     // Forward: a linear future of N/e = 0.15625 coins: the -25 % point loses 0.15625 x 20,000 = 3,125 USD.
     expect(usd.modes.portfolio.initialMargin).toBeCloseTo(3125, 9);
+  });
+});
+
+describe('accounts: a haircut is for an asset held in another numeraire; the numeraire itself has none', () => {
+  const am = handAm();
+  // BTC at 80,000. Haircuts: BTC 12.5 %, USD 6.25 % (the currency's haircut, for accounts measured in another numeraire).
+  const assets = { BTC: { haircut: 0.125 }, USD: { haircut: 0.0625 } };
+
+  it('a USD account holding USD and BTC: BTC is haircut, USD is not', () => {
+    const [r] = margin(am, { assets, accounts: [{ account: 'U', collateral: { USD: 10000, BTC: 1 } }] }).map(ok);
+    // 10,000 + 80,000 = 90,000 before haircuts; 10,000 + 0.875 x 80,000 = 80,000 after.
+    expect(r.collateralValue).toBe(90000);
+    expect(r.collateralAfterHaircut).toBe(80000);
+    expect(r.equity).toBe(80000);
+  });
+
+  it('a BTC account holding BTC and USD: USD is haircut, BTC is not', () => {
+    const [r] = margin(am, { assets, accounts: [{ account: 'B', numeraire: 'BTC', collateral: { BTC: 1, USD: 16000 } }] }).map(ok);
+    // 1 + 16,000 / 80,000 = 1.2 BTC before haircuts; 1 + 0.9375 x 16,000 / 80,000 = 1 + 0.1875 = 1.1875 after.
+    expect(r.collateralValue).toBeCloseTo(1.2, 15);
+    expect(r.collateralAfterHaircut).toBeCloseTo(1.1875, 15);
+    expect(r.equity).toBeCloseTo(1.1875, 15);
+    // USD moves against BTC: 16,000 USD is worth 0.2 / m BTC, losing 0.2 (1 - 1/1.25) = 0.04 BTC at +25 %.
+    expect(r.modes.portfolio.initialMargin).toBeCloseTo(0.04, 15);
+    expect(r.modes.cross.initialMargin).toBeCloseTo(0.04, 15);
+  });
+
+  it('a coin account needs no haircut for its own coin, and one for the currency it holds', () => {
+    const rows = margin(am, {
+      accounts: [
+        { account: 'own', numeraire: 'BTC', collateral: { BTC: 2 } },
+        { account: 'usd', numeraire: 'BTC', collateral: { BTC: 2, USD: 1000 } },
+      ],
+    });
+    const own = ok(rows[0]);
+    expect(own.equity).toBe(2);
+    expect(own.collateralAfterHaircut).toBe(2);
+    expect(rows[1]).toEqual({
+      ok: false, account: 'usd', method: 'grid', code: 'E_INPUT',
+      message: 'accounts.json: accounts[1].collateral.USD: asset "USD" has no haircut: give assets.USD.haircut, a haircut in [0, 1) '
+        + '(the currency\'s haircut, required in an account measured in another numeraire, here BTC)',
+    });
+  });
+});
+
+describe('accounts: a dated inverse future follows the contract arithmetic at its own price F', () => {
+  // BTC spot S = 80,000; an inverse future of N = 10 USD a contract at F = 100,000 (a 25 % basis, so a
+  // conversion at the spot instead of F is plain to see). Long 1,000 contracts entered at e = 80,000:
+  // qN = 10,000 USD, Q = qN / e = 0.125 coins. Grid moves m = 0.75 ... 1.25 move F with S (F' = F m).
+  const am = resolveAccountMarket(handMarket({
+    'BTC-INVF': { kind: 'future', underlying: 'BTC', expiry: '2027-03-26T00:00:00Z', price: 100000, contractSize: 10, settlement: 'inverse' },
+  }), 'hand.json');
+  const position = { instrument: 'BTC-INVF', quantity: 1000, price: 80000 };
+
+  it('in a BTC account: value qN (1/e - 1/F), scenario P&L qN (1/F - 1/(F m))', () => {
+    const [r] = margin(am, { assets: ASSETS, accounts: [{ account: 'B', mode: 'portfolio', numeraire: 'BTC', cash: 0.5, positions: [position] }] }).map(ok);
+    // 10,000 (1/80,000 - 1/100,000) = 0.125 - 0.1 = 0.025 BTC.
+    expect(r.unrealisedPnl).toBeCloseTo(0.025, 15);
+    expect(r.equity).toBeCloseTo(0.525, 15);
+    // m = 0.75: 10,000 (1/100,000 - 1/75,000) = 0.1 - 0.1333... = -1/30 BTC (the worst point);
+    // m = 1.25: 0.1 - 0.08 = +0.02. At spot it would be 10,000 (1/80,000 - 1/60,000) = -1/24.
+    expect(r.modes.portfolio.initialMargin).toBeCloseTo(1 / 30, 15);
+    expect(r.modes.cross.initialMargin).toBeCloseTo(1 / 30, 15);
+    expect(r.maintenanceMargin).toBeCloseTo(0.75 / 30, 15);
+  });
+
+  it('in a USD account: the coin value at the coin\'s spot, S (Q - qN/F); scenario P&L Q S (m - 1)', () => {
+    const [r] = margin(am, { accounts: [{ account: 'U', mode: 'portfolio', positions: [position] }] }).map(ok);
+    // 0.025 BTC x 80,000 = 2,000 USD (not Q F - qN = 12,500 - 10,000 = 2,500).
+    expect(r.unrealisedPnl).toBeCloseTo(2000, 10);
+    expect(r.equity).toBeCloseTo(2000, 10);
+    // In m: (Q - qN/(F m)) x S m = 0.125 x 80,000 m - 10,000 x 0.8 = 10,000 m - 8,000; at m = 0.75: -500,
+    // a loss of 2,500 from 2,000 (not Q F x 25 % = 3,125).
+    expect(r.modes.portfolio.initialMargin).toBeCloseTo(2500, 10);
+    expect(r.modes.cross.initialMargin).toBeCloseTo(2500, 10);
+  });
+});
+
+describe('accounts: the numeraire asset carries no risk in its own numeraire', () => {
+  // The bundled market (BTC at 97,000, grid moves +-4 % steps to +-16 % at cover 1, -33 % and +50 % at
+  // cover 0.3, maintenance ratio 0.8) with an inverse BTC perpetual of 10 USD.
+  const json = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
+  (json.instruments as Record<string, unknown>)['BTC-INV'] = { kind: 'perpetual', underlying: 'BTC', contractSize: 10, settlement: 'inverse' };
+  const am = resolveAccountMarket(json, 'market.json');
+
+  it('1 BTC held by a BTC account has no standalone item: isolated mode is healthy, as with the same pool in cash', () => {
+    // Short 20,000 contracts of 10 USD entered at 150,000: qN = -200,000 USD, Q = -200,000 / 150,000 = -4/3 coins.
+    // Coin value at F = 97,000: Q - qN / F = -4/3 + 200,000 / 97,000 (about 0.7285 BTC).
+    // Coin P&L in a move m: qN (1/F - 1/(F m)) = -(200,000 / 97,000)(1 - 1/m): worst at +16 % (cover 1),
+    // (200,000 / 97,000)(0.16 / 1.16) = 0.2844 BTC, more than 0.3 x (200,000 / 97,000)(0.5 / 1.5) = 0.2062 at +50 %.
+    // Collateral 1 BTC (a 10 % haircut, which does not apply in a BTC account: it counts 1 BTC) carries
+    // no risk in BTC; cash -1.2 BTC. Equity -0.2 + 0.7285 = 0.5285 BTC >= IM 0.2844: healthy, excess 0.2441.
+    const k = 200000 / 97000;
+    const im = k * (0.16 / 1.16);
+    const equity = 1 - 1.2 + (k - 4 / 3);
+    const position = { instrument: 'BTC-INV', quantity: -20000, price: 150000 };
+    const rows = margin(am, {
+      assets: { BTC: { haircut: 0.1 } },
+      accounts: [
+        { account: 'coin', mode: 'isolated', numeraire: 'BTC', collateral: { BTC: 1 }, cash: -1.2, positions: [position] },
+        { account: 'cash', mode: 'isolated', numeraire: 'BTC', cash: -0.2, positions: [position] },
+      ],
+    }).map(ok);
+    for (const r of rows) {
+      expect(r.equity, r.account).toBeCloseTo(equity, 14);
+      expect(r.initialMargin, r.account).toBeCloseTo(im, 14);
+      expect(r.maintenanceMargin, r.account).toBeCloseTo(0.8 * im, 14);
+      expect(r.status, r.account).toBe('healthy');
+      expect(r.excess, r.account).toBeCloseTo(equity - im, 14);
+      expect(r.excess, r.account).toBeCloseTo(0.2441285, 7);
+      // One item, the position: its share of the pool (-0.2) plus its value covers its requirement.
+      expect(r.standalone!.map((s) => s.item), r.account).toEqual(['BTC-INV']);
+      for (const m of ['isolated', 'cross', 'portfolio'] as const) {
+        expect(r.modes[m].initialMargin, `${r.account} ${m}`).toBeCloseTo(im, 14);
+        expect(r.modes[m].status, `${r.account} ${m}`).toBe('healthy');
+      }
+    }
+  });
+
+  it('a coin account holding only its coin owes exactly 0 in every mode and method', () => {
+    for (const method of ['grid', 'es'] as const) {
+      const m = method === 'es' ? resolveAccountMarket({ ...json, risk: { es: { confidence: 0.99, horizonDays: 1, scenarios: 400, seed: 1 } } }, 'es.json') : am;
+      const [r] = margin(m, { assets: { BTC: { haircut: 0.1 } }, accounts: [{ account: 'H', mode: 'isolated', numeraire: 'BTC', collateral: { BTC: 1.7 } }] }, method).map(ok);
+      expect(r.modes.portfolio.initialMargin, method).toBe(0);
+      expect(r.modes.cross.initialMargin, method).toBe(0);
+      expect(r.modes.isolated.initialMargin, method).toBe(0);
+      expect(r.standalone, method).toEqual([]);
+    }
   });
 });
 

@@ -307,6 +307,44 @@ describe('margin book: events worked by hand', () => {
     expect(m2.equity).toBeCloseTo(20000 + 5000 + 2 * value, 9);
   });
 
+  it('an inverse future realises qN (1/e - 1/p) coins at the trade price and is marked at N (1/e - 1/F)', () => {
+    // BTC at S = 80,000; an inverse future of N = 10 USD at F = 100,000; long 1,000 entered at e = 80,000
+    // (qN = 10,000 USD, Q = 0.125 coins), in a BTC account with 1 BTC of cash and in a USD account.
+    const market = handMarket();
+    (market.instruments as Record<string, unknown>)['BTC-INVF'] = {
+      kind: 'future', underlying: 'BTC', expiry: '2027-03-26T00:00:00Z', price: 100000, contractSize: 10, settlement: 'inverse',
+    };
+    const position = { instrument: 'BTC-INVF', quantity: 1000, price: 80000 };
+    const { book } = build(market, {
+      assets: { BTC: { haircut: 0.125 } },
+      accounts: [
+        { account: 'I', mode: 'portfolio', numeraire: 'BTC', cash: 1, positions: [position] },
+        { account: 'J', mode: 'portfolio', positions: [position] },
+      ],
+    }, 'grid');
+    // Selling 250 at p = 96,000 closes a quarter: 0.25 x 10,000 (1/80,000 - 1/96,000) = 0.25 x 1/48 = 1/192 BTC.
+    expect(book.apply(ev({ type: 'trade', account: 'I', instrument: 'BTC-INVF', quantity: -250, price: 96000 })).ok).toBe(true);
+    let m = book.margin('I');
+    expect(m.cash).toBeCloseTo(1 + 1 / 192, 15);
+    // 750 left: 7,500 (1/80,000 - 1/100,000) = 0.09375 - 0.075 = 0.01875 BTC.
+    expect(m.unrealisedPnl).toBeCloseTo(0.01875, 15);
+    // F moves to 120,000: 7,500 (1/80,000 - 1/120,000) = 0.09375 - 0.0625 = 0.03125 BTC; at m = 0.75,
+    // 7,500 (1/120,000 - 1/90,000) = -1/48 BTC: the requirement.
+    expect(book.apply(ev({ type: 'price', instrument: 'BTC-INVF', price: 120000 })).ok).toBe(true);
+    m = book.margin('I');
+    expect(m.unrealisedPnl).toBeCloseTo(0.03125, 15);
+    expect(m.initialMargin).toBeCloseTo(1 / 48, 15);
+    // Selling the other 750 at 96,000: 0.75 x 1/48 = 1/64 BTC; cash 1 + 1/192 + 1/64 = 1 + 1/48.
+    expect(book.apply(ev({ type: 'trade', account: 'I', instrument: 'BTC-INVF', quantity: -750, price: 96000 })).ok).toBe(true);
+    m = book.margin('I');
+    expect(m.cash).toBeCloseTo(1 + 1 / 48, 15);
+    expect(m.unrealisedPnl).toBe(0);
+    expect(m.initialMargin).toBe(0);
+    // The USD account closes all 1,000 at 96,000: 1/48 BTC paid at the spot 80,000 = 1,666.67 USD.
+    expect(book.apply(ev({ type: 'trade', account: 'J', instrument: 'BTC-INVF', quantity: -1000, price: 96000 })).ok).toBe(true);
+    expect(book.margin('J').cash).toBeCloseTo(80000 / 48, 9);
+  });
+
   it('a what-if answers what the trade would do, and leaves the book exactly as it was', () => {
     const a = build(handMarket(), handAccounts, 'grid').book;
     const b = build(handMarket(), handAccounts, 'grid').book;
@@ -356,6 +394,22 @@ describe('margin book: events worked by hand', () => {
       expect(state(book)).toBe(before);
     });
   }
+
+  it('a transfer into a coin account: its own coin needs no haircut and counts in full; the currency needs one', () => {
+    const { book } = build(handMarket(), { accounts: [{ account: 'B', mode: 'portfolio', numeraire: 'BTC', collateral: { BTC: 1 } }] }, 'grid');
+    const before = state(book);
+    expect(book.apply(ev({ type: 'transfer', account: 'B', asset: 'USD', amount: 8000 }))).toEqual({
+      ok: false, code: 'E_INPUT',
+      message: 'asset: asset "USD" has no haircut: give assets.USD.haircut, a haircut in [0, 1) '
+        + '(the currency\'s haircut, required in an account measured in another numeraire, here BTC)',
+    });
+    expect(state(book)).toBe(before);
+    expect(book.apply(ev({ type: 'transfer', account: 'B', asset: 'BTC', amount: 0.5 })).ok).toBe(true);
+    const m = book.margin('B');
+    expect(m.equity).toBe(1.5);
+    expect(m.collateralAfterHaircut).toBe(1.5);
+    expect(m.initialMargin).toBe(0);
+  });
 
   it('rejects an out-of-order timestamp, changing nothing; equal timestamps are in order', () => {
     const { book } = build(handMarket(), handAccounts, 'grid');

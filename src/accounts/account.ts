@@ -9,6 +9,9 @@
  * coin-margined account's P&L is W'(s) / (S_c m_c(s)) - W / S_c, where W is the account's value
  * in the currency (collateral at full value, positions' values) and W'(s) its value in s. Its rows
  * are P_u(s) / (S_c m_c(s)) per underlying u, and the numeraire's row carries W (1/(S_c m_c(s)) - 1/S_c).
+ * The numeraire's own balance carries no risk in the numeraire: it is in no row, not in W, and is
+ * no standalone item (its P&L b S_c (m_c - 1) / (S_c m_c) and its term b S_c (1/(S_c m_c) - 1/S_c)
+ * cancel exactly in exact arithmetic, and would leave rounding noise of ~1e-17 in floating point).
  */
 import type { ParsedAccount } from './types.js';
 import {
@@ -72,18 +75,35 @@ export function mult(eng: ScenarioEngine, p: Position): number {
   return eng.cls[p.e] === CLS_INVERSE ? p.Q : p.q;
 }
 
-/** Value of a position in the currency: q V for options and spot, Q F - C (unrealised P&L) for futures. */
+/**
+ * Value of a position in the currency: q V for options and spot; the unrealised P&L of futures and
+ * perpetuals: Q F - C for a linear one, and for an inverse one its coin value Q - C/F (the contract's
+ * q N (1/e - 1/F)) at the coin's spot S.
+ */
 export function positionValue(eng: ScenarioEngine, p: Position): number {
   const c = eng.cls[p.e];
-  return c === CLS_OPTION || c === CLS_SPOT ? p.q * eng.value[p.e] : p.Q * eng.refPrice(p.e) - p.C;
+  if (c === CLS_OPTION || c === CLS_SPOT) return p.q * eng.value[p.e];
+  if (c === CLS_INVERSE) return eng.spot(eng.und[p.e]) * (p.Q - p.C / eng.refPrice(p.e));
+  return p.Q * eng.refPrice(p.e) - p.C;
 }
 
-/** The account's value in the currency, without haircuts or cash: what a coin numeraire converts. */
+/**
+ * The account's value in the currency, without haircuts or cash: what a coin numeraire converts.
+ * The numeraire's own balance is left out (it is worth the same number of coins in every scenario).
+ */
 export function accountValue(eng: ScenarioEngine, a: AccountState): number {
   let w = 0;
-  for (const [k, b] of a.balances) w += b * eng.assetPrice(k);
+  for (const [k, b] of a.balances) if (k !== a.numeraire) w += b * eng.assetPrice(k);
   for (const p of a.positions.values()) w += positionValue(eng, p);
   return w;
+}
+
+/**
+ * The haircut of asset k in account a: a haircut is for an asset held in another numeraire; the
+ * numeraire itself has none (it counts in full in its own account).
+ */
+export function haircutIn(eng: ScenarioEngine, a: AccountState, k: number): number {
+  return k === a.numeraire ? 0 : eng.assets[k].haircut;
 }
 
 /** Price of the account's numeraire in the currency. */
@@ -214,7 +234,7 @@ export function buildRows(eng: ScenarioEngine, a: AccountState): void {
   }
   for (const [k, b] of a.balances) {
     const u = eng.assets[k].underlying;
-    if (u >= 0 && b !== 0) addCoins(eng, a, rowFor(eng, a, u), b, u, scalar);
+    if (u >= 0 && b !== 0 && k !== a.numeraire) addCoins(eng, a, rowFor(eng, a, u), b, u, scalar);
   }
   if (a.coin >= 0) {
     rowFor(eng, a, a.coin);
@@ -243,7 +263,7 @@ function rebuildRow(eng: ScenarioEngine, a: AccountState, u: number): void {
   for (const p of a.positions.values()) {
     if (eng.und[p.e] === u) addConverted(eng, a, r, mult(eng, p), mem, base + p.e * stride, scalar);
   }
-  for (const [k, b] of a.balances) if (eng.assets[k].underlying === u && b !== 0) addCoins(eng, a, r, b, u, scalar);
+  for (const [k, b] of a.balances) if (eng.assets[k].underlying === u && b !== 0 && k !== a.numeraire) addCoins(eng, a, r, b, u, scalar);
   if (a.coin === u) {
     a.W = accountValue(eng, a);
     addNumeraireTerm(eng, a, a.W);
@@ -283,7 +303,7 @@ export function tradeEffect(eng: ScenarioEngine, a: AccountState, e: number, dq:
   if (cls === CLS_OPTION || cls === CLS_SPOT) {
     return { e, before, after: { e, q: q0 + dq, Q: 0, C: 0 }, dCash: (-dq * cs * price) / Pc };
   }
-  let q1: number, Q1: number, C1: number, realised = 0;
+  let q1: number, Q1: number, C1: number, realised = 0, ownCoins = 0, inOwnCoin = false;
   if (q0 === 0 || Math.sign(dq) === Math.sign(q0)) {
     q1 = q0 + dq;
     const d = entryState(eng, e, dq, price);
@@ -291,7 +311,14 @@ export function tradeEffect(eng: ScenarioEngine, a: AccountState, e: number, dq:
   } else {
     const closing = Math.min(Math.abs(dq), Math.abs(q0));
     const f = closing / Math.abs(q0);
-    realised = f * (Q0 * price - C0);
+    if (cls === CLS_INVERSE) {
+      // Paid in coins: f (Q - C/p), the contract's q N (1/e - 1/p); at the coin's spot in the currency.
+      const coins = f * (Q0 - C0 / price);
+      const u = eng.und[e];
+      if (a.coin === u) { ownCoins = coins; inOwnCoin = true; } else realised = coins * eng.spot(u);
+    } else {
+      realised = f * (Q0 * price - C0);
+    }
     if (f === 1) { q1 = 0; Q1 = 0; C1 = 0; } else { q1 = q0 + dq; Q1 = Q0 * (1 - f); C1 = C0 * (1 - f); }
     const rem = Math.abs(dq) - closing;
     if (rem > 0) {
@@ -301,7 +328,7 @@ export function tradeEffect(eng: ScenarioEngine, a: AccountState, e: number, dq:
     }
   }
   if (cls === CLS_LINEAR) Q1 = q1 * cs;
-  return { e, before, after: { e, q: q1, Q: Q1, C: C1 }, dCash: realised / Pc };
+  return { e, before, after: { e, q: q1, Q: Q1, C: C1 }, dCash: inOwnCoin ? ownCoins : realised / Pc };
 }
 
 /**
@@ -336,11 +363,11 @@ export function applyTransfer(eng: ScenarioEngine, a: AccountState, k: number, a
   const b0 = a.balances.get(k) ?? 0;
   const b1 = b0 + amount;
   const spec = eng.assets[k];
-  if (spec.kind === 'underlying') {
+  if (spec.kind === 'underlying' && k !== a.numeraire) {
     const u = spec.underlying;
     addCoins(eng, a, rowFor(eng, a, u), b1 - b0, u, 1 / numerairePrice(eng, a));
   }
-  if (a.coin >= 0) {
+  if (a.coin >= 0 && k !== a.numeraire) {
     const dW = (b1 - b0) * eng.assetPrice(k);
     a.W += dW;
     addNumeraireTerm(eng, a, dW);
@@ -433,7 +460,7 @@ export function equityParts(eng: ScenarioEngine, a: AccountState): {
   for (const [k, b] of a.balances) {
     const x = b * eng.assetPrice(k);
     cv += x;
-    ch += b > 0 ? (1 - eng.assets[k].haircut) * x : x;
+    ch += b > 0 ? (1 - haircutIn(eng, a, k)) * x : x;
   }
   for (const p of a.positions.values()) {
     const c = eng.cls[p.e];
@@ -484,7 +511,7 @@ function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolea
     }
     for (const [k, b] of a.balances) {
       const u = eng.assets[k].underlying;
-      if (u >= 0) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv, value: 0 });
+      if (u >= 0 && k !== a.numeraire) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv, value: 0 });
     }
     return items;
   }
@@ -514,6 +541,7 @@ function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolea
     items.push({ item: name(p), im, value: W * inv });
   }
   for (const [k, b] of a.balances) {
+    if (k === a.numeraire) continue; // the coin itself: no risk in coins, no item
     const spec = eng.assets[k];
     const W = b * eng.assetPrice(k);
     let im: number;
@@ -598,7 +626,7 @@ export function ownMargin(eng: ScenarioEngine, a: AccountState, out: OwnMargin):
   let ch = 0, upl = 0, ov = 0, sv = 0;
   for (const [k, b] of a.balances) {
     const x = b * eng.assetPrice(k);
-    ch += b > 0 ? (1 - eng.assets[k].haircut) * x : x;
+    ch += b > 0 ? (1 - haircutIn(eng, a, k)) * x : x;
   }
   for (const p of a.positions.values()) {
     const c = eng.cls[p.e];
@@ -630,7 +658,7 @@ export function ownMargin(eng: ScenarioEngine, a: AccountState, out: OwnMargin):
   }
   for (const [k, b] of a.balances) {
     const u = eng.assets[k].underlying;
-    if (u >= 0) sum += b * eng.collCoef[u] * inv;
+    if (u >= 0 && k !== a.numeraire) sum += b * eng.collCoef[u] * inv;
   }
   out.initialMargin = sum; out.maintenanceMargin = ratio * sum; out.excess = E - sum; out.status = statusOf(E, sum, ratio * sum);
   if (a.mode === 'isolated') isolatedInto(out, standaloneItems(eng, a, false), ch * inv + a.cash, ratio);

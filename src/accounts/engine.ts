@@ -356,12 +356,21 @@ export class ScenarioEngine {
     for (let j = 0; j < nu; j++) this.f64[t + c * nu + j] = this.market.table[c * n + this.mkt[this.start[u] + j]];
   }
 
-  /** Inverse linear instruments: a row per coin of exposure (contract size 1 coin, price F). */
+  /**
+   * Inverse futures and perpetuals: a row per coin of exposure Q, in the currency. A position's coin
+   * value is Q - qN/F (the contract's N (1/e - 1/F) per contract), worth S (Q - qN/F) in the currency;
+   * with F' = F m and S' = S m in scenario s its currency value is Q S m - qN S/F, so its P&L is
+   * Q S (m - 1): the row of one coin is S (m - 1) (contract size 1, the F column set to the spot S),
+   * whatever the basis F/S.
+   */
   private writeLinearColumns(u: number): void {
     this.views();
-    const nu = this.count[u], t = this.tablePtr[u] >> 3;
+    const nu = this.count[u], t = this.tablePtr[u] >> 3, S = this.spot(u);
     for (let j = 0; j < nu; j++) {
-      if (this.cls[this.start[u] + j] === CLS_INVERSE) this.f64[t + COL_CS * nu + j] = 1;
+      if (this.cls[this.start[u] + j] === CLS_INVERSE) {
+        this.f64[t + COL_CS * nu + j] = 1;
+        this.f64[t + COL_F * nu + j] = S;
+      }
     }
   }
 

@@ -99,7 +99,8 @@ function resolveAssets(src: string, path: string, json: unknown, market: Resolve
       let spec: AssetSpec;
       if (id === cur) {
         if (pr !== undefined) fail(src, fieldPath(p, 'price'), `${id} is the market's currency, priced at 1 by definition: remove price`);
-        spec = { id, kind: 'currency', haircut: h === undefined ? 0 : num(src, fieldPath(p, 'haircut'), h, HAIRCUT), underlying: -1, price: 1 };
+        // Optional: it applies only in accounts measured in another numeraire (NaN: none given).
+        spec = { id, kind: 'currency', haircut: h === undefined ? NaN : num(src, fieldPath(p, 'haircut'), h, HAIRCUT), underlying: -1, price: 1 };
       } else if (u !== undefined) {
         if (pr !== undefined) fail(src, fieldPath(p, 'price'), `${id} is an underlying of the market, priced at its spot (and shocked with it): remove price`);
         if (h === undefined) fail(src, fieldPath(p, 'haircut'), `required for ${id}: expected ${HAIRCUT.text}, got nothing`);
@@ -120,15 +121,28 @@ function resolveAssets(src: string, path: string, json: unknown, market: Resolve
       assetsInput.set(id, input);
     }
   }
-  if (!assets.has(cur)) assets.set(cur, { id: cur, kind: 'currency', haircut: 0, underlying: -1, price: 1 });
+  // The currency and every underlying are assets whether listed or not: an account measured in one
+  // of them holds it without a haircut. NaN: no haircut given (needed to hold it in another numeraire).
+  if (!assets.has(cur)) assets.set(cur, { id: cur, kind: 'currency', haircut: NaN, underlying: -1, price: 1 });
+  und.ids.forEach((id, u) => {
+    if (!assets.has(id)) assets.set(id, { id, kind: 'underlying', haircut: NaN, underlying: u, price: NaN });
+  });
   return { assets, assetsInput };
 }
 
-/** Why an asset cannot be held (no price, or no haircut), or undefined when it can. */
-export function assetProblem(id: string, assets: Map<string, AssetSpec>, market: ResolvedMarket): string | undefined {
-  if (assets.has(id)) return undefined;
-  if (market.underlyings.index.has(id)) {
-    return `asset ${show(id)} has no haircut: give ${fieldPath(fieldPath('assets', id), 'haircut')}, ${HAIRCUT.text}`;
+/**
+ * Why asset `id` cannot be held in an account measured in `numeraire` (no price, or no haircut), or
+ * undefined when it can. A haircut is for an asset held in another numeraire: the numeraire itself
+ * needs only a price (it counts in full, with no risk, in its own account). Without `numeraire`,
+ * only the price is checked (is `id` usable as a numeraire).
+ */
+export function assetProblem(id: string, assets: Map<string, AssetSpec>, market: ResolvedMarket, numeraire?: string): string | undefined {
+  const spec = assets.get(id);
+  if (spec !== undefined) {
+    if (numeraire === undefined || numeraire === id || !Number.isNaN(spec.haircut)) return undefined;
+    const why = spec.kind === 'currency'
+      ? ` (the currency's haircut, required in an account measured in another numeraire, here ${numeraire})` : '';
+    return `asset ${show(id)} has no haircut: give ${fieldPath(fieldPath('assets', id), 'haircut')}, ${HAIRCUT.text}${why}`;
   }
   return `asset ${show(id)} has no price: it is neither the market's currency (${market.currency}) nor one of its underlyings `
     + `(${someIds(market.underlyings.ids)}), and the assets block does not give its price`;
@@ -177,7 +191,7 @@ function resolveFields(src: string, base: string, o: JsonObject, id: string, mar
     for (const a of keysOf(c)) {
       const ap = fieldPath(cp, a);
       if (a === '') expected(src, ap, 'a non-empty asset id', a);
-      const problem = assetProblem(a, assets, market);
+      const problem = assetProblem(a, assets, market, numeraire);
       if (problem !== undefined) fail(src, ap, problem);
       collateral.set(a, num(src, ap, own(c, a), BALANCE) + 0);
     }

@@ -18,7 +18,10 @@ export type AccountMethod = 'grid' | 'es';
 
 /** An asset of the `assets` block: its haircut, and its fixed price when it is not priced by the market. */
 export interface AssetInput {
-  /** Fraction of the value not counted in equity, in [0, 1). */
+  /**
+   * Fraction of the value not counted in equity, in [0, 1), when the asset is held in an account
+   * measured in another numeraire (in its own numeraire an asset has no haircut).
+   */
   haircut?: number;
   /** Price in the market's currency; only for assets that are neither the currency nor an underlying. */
   price?: number;
@@ -83,6 +86,7 @@ export interface AssetSpec {
   id: string;
   /** 'currency': the market's currency (price 1); 'underlying': priced at a spot and shocked; 'fixed': a price from the file. */
   kind: 'currency' | 'underlying' | 'fixed';
+  /** Haircut when held in another numeraire; NaN when none was given (then only its own numeraire's accounts may hold it). */
   haircut: number;
   /** Underlying index for kind 'underlying', else -1. */
   underlying: number;
@@ -137,7 +141,7 @@ export interface AccountMarginOk {
   excess: number;
   /** Sum of balance x price, before haircuts. */
   collateralValue: number;
-  /** Sum of (1 - haircut) x balance x price (haircuts apply to positive balances). */
+  /** Sum of (1 - haircut) x balance x price (haircuts apply to positive balances; the numeraire has none). */
   collateralAfterHaircut: number;
   cash: number;
   /** Futures and perpetuals: quantity x (mark - entry), summed. */

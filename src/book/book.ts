@@ -25,7 +25,7 @@ import { marketSnapshot, type AccountMarket } from '../accounts/market.js';
 import type { AccountMarginOptions } from '../accounts/margin.js';
 import { assetProblem, requireAllAccounts } from '../accounts/parse.js';
 import type {
-  AccountInput, AccountMarginOk, AccountsFile, AccountsFileInput, AccountStatus, AssetInput,
+  AccountInput, AccountMarginOk, AccountsFile, AccountsFileInput, AccountStatus, AssetInput, AssetSpec,
 } from '../accounts/types.js';
 import type { BookEvent, Order } from './events.js';
 
@@ -75,6 +75,7 @@ export class MarginBook {
   private lastTText = '';
   private readonly input?: MarketInput;
   private readonly assetsInput: Map<string, AssetInput>;
+  private readonly assetSpecs: Map<string, AssetSpec>;
   private saved: SavedAccount | undefined;
   private readonly esScratch: number[] = [];
   private readonly own: OwnMargin = { equity: 0, initialMargin: 0, maintenanceMargin: 0, excess: 0, status: 'healthy' };
@@ -86,6 +87,7 @@ export class MarginBook {
     this.engine = new ScenarioEngine(market, file.assets.values(), options);
     this.input = market.input;
     this.assetsInput = file.assetsInput;
+    this.assetSpecs = file.assets;
     const eng = this.engine;
     this.holders = Array.from({ length: eng.nU }, () => new Set<number>());
     this.eq = new Float64Array(parsed.length);
@@ -313,7 +315,8 @@ export class MarginBook {
     const a = this.accounts[k];
     const eng = this.engine;
     const ak = eng.assetIndex.get(asset);
-    if (ak === undefined) reject(`asset: ${assetProblem(asset, new Map(), eng.market)}`);
+    const problem = assetProblem(asset, this.assetSpecs, eng.market, eng.assets[a.numeraire].id);
+    if (ak === undefined || problem !== undefined) reject(`asset: ${problem}`);
     const b0 = a.balances.get(ak) ?? 0;
     const b1 = b0 + amount;
     if (!(b1 >= 0) || !Number.isFinite(b1)) {

@@ -21,9 +21,9 @@ export const ACCOUNTS_USAGE = `  margin-engine accounts --market FILE --accounts
 
 /** What the commands do, for the CLI's help text. */
 export const ACCOUNTS_HELP = `  accounts  Margin every account of --accounts (JSON, or NDJSON when the name ends in .ndjson):
-          equity (collateral after haircuts, cash, unrealised P&L, option value), requirement and
-          status under the account's mode, and the isolated, cross and portfolio requirements side
-          by side. CSV, or NDJSON (with every mode and the standalone items) when --out ends in .ndjson.
+          equity (collateral after haircuts, none on the account's own numeraire; cash, unrealised
+          P&L, option value), requirement and status under the account's mode, and the isolated,
+          cross and portfolio requirements side by side. CSV, or NDJSON (with every mode and the standalone items) when --out ends in .ndjson.
   replay  Load the accounts into a continuous margin book, apply the events of --events (NDJSON:
           price, vol, trade, transfer, whatif), and write the status changes, margin calls,
           what-if answers and rejected events as NDJSON.`;
