@@ -61,7 +61,9 @@ Commands:
           block (--out, default standard output; read it back with run --grid) and a report of
           what changed and why (--report FILE, .json for JSON; default standard error).
           --market-out FILE writes the market with the new grid (and, with --refresh-vol, the
-          underlyings' vols from the calibrated sigmas).
+          underlyings' vols from the calibrated sigmas, annualised by calendar days as the ES
+          method scales them, sqrt(horizonDays / 365): sigma x sqrt(observations a year), the
+          series' own 365 x returns / calendar days, or --days-per-year N).
 ${ACCOUNTS_HELP}
 
 Options:

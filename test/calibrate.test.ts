@@ -93,7 +93,7 @@ describe('margin-engine calibrate', () => {
     close(spec.underlyings.get('ETH')!.moveScale, m(0.03) / 0.15, 'ETH moveScale');
     expect(grid.groups).toEqual({ CRYPTO: { offset: 0.5 } });
     expect(r.err).toMatch(/underlying +returns +sigma\/day/);
-    expect(r.err).toMatch(/^BTC: EWMA sigma 2 % a day \(38\.21 % a year at 365 days\); model move 3 x 2 % x sqrt\(2\) = 8\.485 %; scan range 15 % -> 8\.485 %, down/m);
+    expect(r.err).toMatch(/^BTC: EWMA sigma 2 % an observation \(38\.21 % a year at 365 observations a year, 60 returns in 60 calendar days\); model move 3 x 2 % x sqrt\(2\) = 8\.485 %; scan range 15 % -> 8\.485 %, down/m);
 
     const run = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--grid', out]);
     expect(run.code, run.err).toBe(0);
@@ -223,6 +223,85 @@ describe('margin-engine calibrate', () => {
     const rep = JSON.parse(readFileSync(join(dir, 'y.json'), 'utf8'));
     close(rep.underlyings[0].before, m(0.02), 'before = the previous market grid');
     close(JSON.parse(p.out).underlyings.BTC.moveScale, m(0.02) / 0.09, 'span-16: M = 9 %');
+  });
+
+  it('--refresh-vol writes calendar-day annualised vols: es on the written market reproduces the history\'s own 7-day volatility', () => {
+    // BTC on weekdays only (an exchange calendar), ETH every calendar day. Returns of size c = 1 %
+    // with signs from a maximal-length 12-bit LFSR (period 4095, autocorrelation -1/4095 at every
+    // lag), so the EWMA seeded with all 4095 returns is c exactly and the 7-calendar-day returns
+    // (5 weekday returns for BTC, 7 for ETH) have a sample volatility within 0.3 % of c sqrt 5 and c sqrt 7
+    // (the sign sequence's small autocorrelations over the lags of a week).
+    const c = 0.01, n = 4095, end = Date.UTC(2026, 10, 20);   // a Friday
+    const signs: number[] = [];
+    for (let st = 1, i = 0; i < n; i++) { const low = st & 1; st >>= 1; if (low) st ^= 0xe08; signs.push(low ? 1 : -1); }
+    const rows = ['date,underlying,price'];
+    const series: Record<string, { day: number; p: number }[]> = { BTC: [], ETH: [] };
+    for (const u of ['BTC', 'ETH'] as const) {
+      const days: number[] = [];
+      for (let d = end / 86_400_000; days.length <= n; d--) {
+        const w = new Date(d * 86_400_000).getUTCDay();
+        if (u === 'BTC' && (w === 0 || w === 6)) continue;
+        days.push(d);
+      }
+      days.reverse();
+      let lp = Math.log(1000);
+      days.forEach((d, i) => {
+        if (i > 0) lp += c * signs[i - 1];
+        series[u].push({ day: d, p: Math.exp(lp) });
+        rows.push(`${new Date(d * 86_400_000).toISOString().slice(0, 10)},${u},${Math.exp(lp).toPrecision(17)}`);
+      });
+    }
+    const hw = join(dir, 'weekdays.csv');
+    writeFileSync(hw, rows.join('\n') + '\n');
+    // The history's own 7-calendar-day return volatility: RMS of ln(P(t) / P(t - 7 days)) over every t with both prices.
+    const own7 = (u: string) => {
+      const byDay = new Map(series[u].map((x) => [x.day, x.p]));
+      let sum = 0, count = 0;
+      for (const x of series[u]) {
+        const before = byDay.get(x.day - 7);
+        if (before !== undefined) { sum += Math.log(x.p / before) ** 2; count++; }
+      }
+      return Math.sqrt(sum / count);
+    };
+    expect(Math.abs(own7('BTC') / (c * Math.sqrt(5)) - 1), 'BTC').toBeLessThanOrEqual(3e-3);
+    expect(Math.abs(own7('ETH') / (c * Math.sqrt(7)) - 1), 'ETH').toBeLessThanOrEqual(3e-3);
+    const m7 = { ...market, risk: { ...market.risk, es: { confidence: 0.975, horizonDays: 7, scenarios: 20000, seed: 7, distribution: 'normal' } } };
+    const m7Path = join(dir, 'm7.json');
+    writeFileSync(m7Path, JSON.stringify(m7));
+    const mo = join(dir, 'm7-out.json');
+    const r = cli(['calibrate', '--history', hw, '--market', m7Path, '--seed-returns', String(n), '--market-out', mo, '--refresh-vol',
+      '--report', join(dir, 'm7.report.json')]);
+    expect(r.code, r.err).toBe(0);
+    const written = JSON.parse(readFileSync(mo, 'utf8'));
+    const rep = JSON.parse(readFileSync(join(dir, 'm7.report.json'), 'utf8'));
+    // The ES scales the vol by sqrt(horizonDays / 365): that is the history's own 7-day vol, within
+    // 0.5 % (the sampling of the 7-day returns, below 0.3 %; the calendar's ends add nothing: 4095
+    // weekday returns in 5733 calendar days is 5/7 exactly). An annualisation by sqrt(252) for the
+    // weekdays is 1.7 % short here.
+    const TOL = 5e-3;
+    for (const u of ['BTC', 'ETH']) {
+      const scaled = written.underlyings[u].vol * Math.sqrt(7 / 365);
+      const d = Math.abs(scaled / own7(u) - 1);
+      expect(d, `${u}: vol ${written.underlyings[u].vol} x sqrt(7/365) = ${scaled}, the history's 7-day vol ${own7(u)}`).toBeLessThanOrEqual(TOL);
+    }
+    expect(rep.underlyings.map((x: { daysPerYearFrom: string }) => x.daysPerYearFrom)).toEqual(['observed', 'observed']);
+    // End to end: the ES margin of a short perpetual on the written market equals the one on a
+    // market whose vols are the history's own 7-day vols x sqrt(365 / 7) (same seed, same draws:
+    // the two differ only by the vol), within the same tolerance.
+    const target = JSON.parse(JSON.stringify(written));
+    for (const u of ['BTC', 'ETH']) target.underlyings[u].vol = own7(u) * Math.sqrt(365 / 7);
+    const tPath = join(dir, 'm7-target.json');
+    writeFileSync(tPath, JSON.stringify(target));
+    const es = (mkt: string) => {
+      const x = cli(['run', '--market', mkt, '--portfolios', bookPath, '--method', 'es', '--threads', '1']);
+      expect(x.code, x.err).toBe(0);
+      return margins(x.out);
+    };
+    const got = es(mo), want = es(tPath);
+    for (const id of ['SHORT_BTC', 'SHORT_ETH']) {
+      const d = Math.abs(got[id] / want[id] - 1);
+      expect(d, `${id}: ES ${got[id]} on the written market, ${want[id]} on the history's own vol`).toBeLessThanOrEqual(TOL);
+    }
   });
 
   it('calibrates the example market on the bundled history; EWMA recomputed here from the CSV', () => {

@@ -242,16 +242,26 @@ describe('calibration on synthetic histories', () => {
     // tims-equity: M = 0.15, points -15 % .. +15 % in steps of 3 %.
     close((r.grid.underlyings as Record<string, { moveScale: number }>).BTC.moveScale, m / 0.15, 'moveScale');
     r.spec.points.forEach((p, j) => close(pointMove(r.spec, 'BTC', j), p.move * m / 0.15, `BTC move at point ${j}`));
-    // Every calendar day has a price: 365 days a year.
+    // Every calendar day has a price: 60 returns in 60 calendar days, 365 observations a year.
     expect(u.daysPerYear).toBe(365);
-    expect(u.daysPerYearFrom).toBe('weekend prices');
+    expect(u).toMatchObject({ daysPerYearFrom: 'observed', calendarDays: 60 });
     close(u.sigmaAnnual, c * Math.sqrt(365), 'annual sigma');
   });
 
-  test('days per year: 252 without weekend prices, or as given', () => {
+  test('observations a year: the series\' own rate (365 x returns / calendar days), or as given', () => {
+    // 41 weekday prices ending on Friday 2026-11-20 start on Friday 2026-09-25: 40 returns in 56
+    // calendar days (8 weeks), 365 x 40 / 56 = 365 x 5 / 7 = 260.71 a year: the vol per calendar
+    // day times sqrt(365), whatever the calendar.
     const r = run({ SPX: { returns: alternating(0.01, 40), weekdays: true } });
-    expect(r.underlyings[0].daysPerYear).toBe(252);
-    close(r.underlyings[0].sigmaAnnual, 0.01 * Math.sqrt(252), 'annual');
+    expect(r.underlyings[0]).toMatchObject({ from: '2026-09-25', calendarDays: 56, daysPerYearFrom: 'observed' });
+    close(r.underlyings[0].daysPerYear, 365 * 5 / 7, 'observations a year');
+    close(r.underlyings[0].sigmaAnnual, 0.01 * Math.sqrt(365 * 5 / 7), 'annual');
+    expect(r.underlyings[0].why).toMatch(/^EWMA sigma 1 % an observation \(16\.15 % a year at 260\.714 observations a year, 40 returns in 56 calendar days\)/);
+    // A price every other day: 182.5 a year.
+    const alt = parseHistoryCsv(['date,underlying,price', ...Array.from({ length: 41 }, (_, i) =>
+      `${dayStr(day('2026-11-20') - 2 * (40 - i))},BTC,${(100 * Math.exp(i % 2 ? 0.01 : 0)).toPrecision(17)}`)].join('\n') + '\n', 'h.csv');
+    const a = calibrate({ history: alt, market: small, base: { raw: presetJson('tims-equity'), source: 't' } });
+    close(a.underlyings[0].daysPerYear, 182.5, 'every other day');
     const g = run({ SPX: { returns: alternating(0.01, 40), weekdays: true } }, { daysPerYear: 260 });
     expect(g.underlyings[0]).toMatchObject({ daysPerYear: 260, daysPerYearFrom: 'option' });
   });
@@ -398,9 +408,10 @@ describe('calibration on synthetic histories', () => {
     // The market with the new grid and refreshed vols resolves; its vols are c_u sqrt(days a year).
     const m2 = resolveMarket(calibratedMarket(JSON.parse(exampleText), r, true), 'm2.json');
     for (const [u, c] of Object.entries(sizes)) {
-      close(m2.underlyings.vol[m2.underlyings.index.get(u)!], c * Math.sqrt(equity.has(u) ? 252 : 365), `${u} vol`);
+      // 301 weekday prices from a Friday to a Friday: 300 returns in 420 days, 365 x 5 / 7 a year.
+      close(m2.underlyings.vol[m2.underlyings.index.get(u)!], c * Math.sqrt(equity.has(u) ? 365 * 5 / 7 : 365), `${u} vol`);
     }
-    expect(formatReport(r)).toMatch(/^BTC: EWMA sigma 2\.5 % a day/m);
+    expect(formatReport(r)).toMatch(/^BTC: EWMA sigma 2\.5 % an observation/m);
   });
 });
 

@@ -33,7 +33,13 @@ export interface CalibrationOptions {
   mporDays?: number;
   /** Anti-procyclicality option. Default 'none'. */
   apc?: ApcMethod;
-  /** Observation steps a year, for annualised figures; default per underlying: 365 when it has weekend prices, else 252. */
+  /**
+   * Observations (returns) per year of 365 calendar days, for the annualised vols, > 0. Default per
+   * underlying: the series' own rate, 365 x returns / calendar days from its first price to its
+   * last (365 for a price every day, about 261 for weekdays, about 252 on an exchange calendar).
+   * The annualised vol is then the volatility per calendar day times sqrt(365), the convention of
+   * the engine (the ES method scales it by sqrt(horizonDays / 365) with calendar days).
+   */
   daysPerYear?: number;
   /** `stressed-weight`: the stressed period, dates inclusive (`YYYY-MM-DD`); default the worst window. */
   stressedPeriod?: { from: string; to: string };
@@ -90,7 +96,10 @@ export interface UnderlyingCalibration {
   from: string;
   to: string;
   daysPerYear: number;
-  daysPerYearFrom: 'option' | 'weekend prices' | 'no weekend prices';
+  /** `option`: given; `observed`: 365 x returns / calendar days spanned by the series. */
+  daysPerYearFrom: 'option' | 'observed';
+  /** Calendar days from the first price to the last. */
+  calendarDays: number;
   /** EWMA daily volatility after the last return, and annualised. */
   sigma: number;
   sigmaAnnual: number;
@@ -205,10 +214,10 @@ export function yearsBefore(day: number, years: number): number {
   return back - Math.round((years - whole) * 365.25);
 }
 
-/** Saturday or Sunday (day numbers count from Thursday 1970-01-01). */
-function isWeekend(day: number): boolean {
-  const w = (((day + 4) % 7) + 7) % 7;
-  return w === 0 || w === 6;
+
+/** Observations per 365 calendar days of a series of `returns` returns over `calendarDays` days. */
+export function observationsPerYear(returns: number, calendarDays: number): number {
+  return (365 * returns) / calendarDays;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,9 +309,8 @@ function calibrateOne(u: string, series: PriceSeries, hs: string, st: Calibratio
   let daysPerYear: number, daysPerYearFrom: UnderlyingCalibration['daysPerYearFrom'];
   if (st.daysPerYear !== undefined) { daysPerYear = st.daysPerYear; daysPerYearFrom = 'option'; }
   else {
-    const weekend = days.some(isWeekend);
-    daysPerYear = weekend ? 365 : 252;
-    daysPerYearFrom = weekend ? 'weekend prices' : 'no weekend prices';
+    daysPerYear = observationsPerYear(returns.length, days[n - 1] - days[0]);
+    daysPerYearFrom = 'observed';
   }
 
   const sigma = ewmaFilter(returns, st.lambda, st.seedReturns).sigmaToday;
@@ -357,7 +365,7 @@ function calibrateOne(u: string, series: PriceSeries, hs: string, st: Calibratio
       + `to a move of ${pct(bad.move)}, at or below -100 %; use a smaller k or a base grid without that point`);
   }
   const c: UnderlyingCalibration = {
-    underlying: u, returns: returns.length, from, to, daysPerYear, daysPerYearFrom,
+    underlying: u, returns: returns.length, from, to, daysPerYear, daysPerYearFrom, calendarDays: days[n - 1] - days[0],
     sigma, sigmaAnnual: annualise(sigma, daysPerYear), stressed, floor, sigmaModel, volAnnual: annualise(sigmaModel, daysPerYear),
     ewmaMove: marginMove(sigma, st.k, st.mporDays), modelMove, move, before: prevRange ?? baseRange, beforeFrom: prevRange === undefined ? 'base' : 'previous',
     entry, why: '',
@@ -378,7 +386,10 @@ export function pct(x: number): string {
 
 function explain(c: UnderlyingCalibration, st: CalibrationSettings): string {
   const parts: string[] = [];
-  parts.push(`EWMA sigma ${pct(c.sigma)} a day (${pct(c.sigmaAnnual)} a year at ${c.daysPerYear} days)`);
+  const rate = c.daysPerYearFrom === 'option' ? 'as given'
+    : `${c.returns} returns in ${c.calendarDays} calendar days`;
+  parts.push(`EWMA sigma ${pct(c.sigma)} an observation (${pct(c.sigmaAnnual)} a year at ${Number(c.daysPerYear.toPrecision(6))} `
+    + `observations a year, ${rate})`);
   if (c.stressed) {
     const cmp = c.stressed.sigma > c.sigma ? 'above' : 'not above';
     parts.push(`stressed sigma ${pct(c.stressed.sigma)} (${c.stressed.chosen} ${c.stressed.from} to ${c.stressed.to}, ${c.stressed.returns} returns) `
