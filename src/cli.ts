@@ -56,7 +56,8 @@ Commands:
           underlying k x EWMA sigma x sqrt(mpor days), optionally an EMIR anti-procyclicality
           option (--apc; buffer: a margin multiplier 1.25 written into the grid, released while
           the requirement rises by --buffer-release (0.1) or more since --previous, rebuilt when
-          it stops rising; floor: warns when the history is shorter than its 10-year look-back),
+          it stops rising, by at most --buffer-rebuild STEP a calibration (default all at once);
+          floor: warns when the history is shorter than its 10-year look-back),
           set into the base grid (default the market's risk.grid). Writes the grid
           block (--out, default standard output; read it back with run --grid) and a report of
           what changed and why (--report FILE, .json for JSON; default standard error).

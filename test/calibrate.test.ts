@@ -166,6 +166,14 @@ describe('margin-engine calibrate', () => {
     const bad = cli(['calibrate', '--history', h1, '--market', marketPath, '--buffer-release', '0.2']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--buffer-release: applies to --apc buffer only/);
+    const bad2 = cli(['calibrate', '--history', h1, '--market', marketPath, '--apc', 'floor', '--buffer-rebuild', '0.05']);
+    expect(bad2.code).toBe(2);
+    expect(bad2.err).toMatch(/--buffer-rebuild: applies to --apc buffer only/);
+    // Day 5: flat after the exhausted day 4, rebuilt by at most 0.05: multiplier 1.05.
+    const g5 = join(dir, 'b5.json');
+    calib(h4, g5, ['--apc', 'buffer', '--previous', g4, '--buffer-rebuild', '0.05']);
+    expect(JSON.parse(readFileSync(g5, 'utf8')).marginMultiplier).toBe(1.05);
+    close(runGrid(g5).SHORT_BTC, 1.05 * 97000 * m(0.036), 'day 5: rebuilding');
   });
 
   it('stressed weight over a period, and floor, from the command line', () => {

@@ -155,6 +155,9 @@ describe('formulas', () => {
     expect(bufferMultiplier(0.25, 0.1, 1, 1)).toEqual({ multiplier: 1.25, state: 'rebuilt' });
     expect(bufferMultiplier(0.25, 0.1, 0.9, 1.1)).toEqual({ multiplier: 1.25, state: 'rebuilt' });
     expect(bufferMultiplier(0.25, 0.1, 0.9, 1.25)).toEqual({ multiplier: 1.25, state: 'full' });
+    // A rebuild step of 0.05: 1 -> 1.05 -> ... -> 1.25 over five calibrations without a rise.
+    expect(bufferMultiplier(0.25, 0.1, 1, 1, 0.05)).toEqual({ multiplier: 1.05, state: 'rebuilding' });
+    expect(bufferMultiplier(0.25, 0.1, 0.95, 1.22, 0.05)).toEqual({ multiplier: 1.25, state: 'rebuilt' });
     // A previous multiplier outside [1, 1 + rate] is clamped into it; a 50 % buffer; threshold 0.
     expect(bufferMultiplier(0.25, 0.1, 1.05, 2)).toEqual({ multiplier: 1.25, state: 'full' });
     expect(bufferMultiplier(0.5, 0.1)).toEqual({ multiplier: 1.5, state: 'full' });
@@ -272,7 +275,7 @@ describe('calibration on synthetic histories', () => {
     const none = run(hist, { apc: 'buffer' });
     close(none.underlyings[0].move, m, 'the scan range is the model move');
     close(scanRange(none.spec, 'BTC'), m, 'the grid scan range');
-    expect(none.buffer).toEqual({ rate: 0.25, release: 0.1, multiplier: 1.25, state: 'full' });
+    expect(none.buffer).toEqual({ rate: 0.25, release: 0.1, rebuild: 0.25, multiplier: 1.25, state: 'full' });
     expect(none.grid.marginMultiplier).toBe(1.25);
     expect(none.spec.marginMultiplier).toBe(1.25);
     expect(formatReport(none)).toMatch(/^BTC +60 +2 % +38\.21 % +2 % +8\.485 % +\+0\.0 % +15 % +8\.485 % +-43\.4 %$/m);
@@ -293,6 +296,11 @@ describe('calibration on synthetic histories', () => {
     const reb = run(hist, { apc: 'buffer' }, 'tims-equity', prev(m, 1.25 / 1.2));
     expect(reb.buffer).toMatchObject({ state: 'rebuilt', multiplier: 1.25 });
     close(reb.buffer!.rise!, 1, 'flat');
+    // ... or by 0.05 a calibration with bufferRebuild.
+    const step = run(hist, { apc: 'buffer', bufferRebuild: 0.05 }, 'tims-equity', prev(m, 1.25 / 1.2));
+    expect(step.buffer!.state).toBe('rebuilding');
+    close(step.buffer!.multiplier, 1.25 / 1.2 + 0.05, 'one step');
+    expect(formatReport(step)).toMatch(/the buffer is rebuilt by at most 0\.05 a calibration, margin multiplier 1\.09167 /);
     // A previous grid without a multiplier (1) and a lower requirement: rebuilt.
     const fell = run(hist, { apc: 'buffer' }, 'tims-equity', presetJson('tims-equity'));
     close(fell.underlyings[0].before, 0.15, 'unlisted: moveScale 1');

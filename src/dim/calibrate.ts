@@ -54,6 +54,12 @@ export interface CalibrationOptions {
    * the buffer is released ("rising significantly"), >= 0. Default 0.1 (a rise of 10 %).
    */
   bufferRelease?: number;
+  /**
+   * `buffer`: the most the multiplier rises at one calibration while the buffer is rebuilt, > 0.
+   * Default: the whole buffer at once (bufferRate). A smaller step spreads the rebuild over several
+   * calibrations (art. 28(1): "avoiding when possible disruptive or big step changes").
+   */
+  bufferRebuild?: number;
   /** `floor`: the look-back in years, > 0. Default 10. */
   floorYears?: number;
   /**
@@ -67,7 +73,7 @@ export interface CalibrationOptions {
 export interface CalibrationSettings {
   lambda: number; k: number; mporDays: number; apc: ApcMethod; daysPerYear?: number;
   stressedPeriod?: { from: string; to: string }; stressWindow: number; stressWeight: number;
-  bufferRate: number; bufferRelease: number; floorYears: number; seedReturns: number;
+  bufferRate: number; bufferRelease: number; bufferRebuild?: number; floorYears: number; seedReturns: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<CalibrationSettings> = {
@@ -148,6 +154,8 @@ export interface BufferResult {
   /** The buffer rate and the release threshold used. */
   rate: number;
   release: number;
+  /** The most the multiplier rises at one calibration while rebuilding. */
+  rebuild: number;
   /** The previous calibration's multiplier (its grid's marginMultiplier, 1 when absent); none without --previous. */
   previous?: number;
   /** The largest ratio of a calibrated scan range to the previous one, and its underlying; none without --previous. */
@@ -183,6 +191,7 @@ export function resolveSettings(options: CalibrationOptions = {}, label: (field:
   numOpt('stressWeight', { text: 'a number in [0.25, 1] (EMIR RTS 153/2013 art. 28(1)(b): at least 25 %)', ok: (x) => x >= 0.25 && x <= 1 });
   numOpt('bufferRate', { text: 'a number >= 0.25 (EMIR RTS 153/2013 art. 28(1)(a): at least 25 %)', ok: (x) => x >= 0.25 });
   numOpt('bufferRelease', NON_NEGATIVE);
+  numOpt('bufferRebuild', POSITIVE);
   numOpt('floorYears', POSITIVE);
   numOpt('seedReturns', integerIn(1, Number.MAX_SAFE_INTEGER));
   if (options.apc !== undefined) {
@@ -288,8 +297,9 @@ function bufferFor(results: UnderlyingCalibration[], st: CalibrationSettings, pr
     }
   }
   const previous = prev ? prev.marginMultiplier ?? 1 : undefined;
-  const b = bufferMultiplier(st.bufferRate, st.bufferRelease, rise, previous);
-  const out: BufferResult = { rate: st.bufferRate, release: st.bufferRelease, previous, rise, riseUnderlying, multiplier: b.multiplier, state: b.state };
+  const rebuild = st.bufferRebuild ?? st.bufferRate;
+  const b = bufferMultiplier(st.bufferRate, st.bufferRelease, rise, previous, rebuild);
+  const out: BufferResult = { rate: st.bufferRate, release: st.bufferRelease, rebuild, previous, rise, riseUnderlying, multiplier: b.multiplier, state: b.state };
   if (previous === undefined) { delete out.previous; delete out.rise; delete out.riseUnderlying; }
   return out;
 }
@@ -432,6 +442,7 @@ export function bufferWhy(b: BufferResult): string {
     case 'exhausted': return `${rise}, at least the ${b.release * 100} % of a significant rise and more than the buffer left: buffer used up, ${m}`;
     case 'kept': return `${rise}, less than the ${b.release * 100} % of a significant rise: the buffer is kept as it was, ${m}`;
     case 'rebuilt': return `${rise}: the requirement is not rising, the buffer is rebuilt to ${b.rate * 100} %, ${m}`;
+    case 'rebuilding': return `${rise}: the requirement is not rising, the buffer is rebuilt by at most ${b.rebuild} a calibration, ${m}`;
     default: return `${rise}: the buffer stays whole (${full}), ${m}`;
   }
 }

@@ -21,13 +21,15 @@ import {
 /** Usage lines of the command, for the CLI's help text. */
 export const CALIBRATE_USAGE = `  margin-engine calibrate --history FILE --market FILE [--base-grid PRESET|FILE] [--previous FILE]
                       [--lambda 0.94] [--k 3] [--mpor-days 2] [--apc none|buffer|stressed-weight|floor]
-                      [--buffer-release 0.1] [--stressed-period FROM:TO] [--stress-window 250] [--seed-returns 20]
-                      [--days-per-year N] [--out FILE] [--report FILE] [--market-out FILE [--refresh-vol]]`;
+                      [--buffer-release 0.1] [--buffer-rebuild STEP] [--stressed-period FROM:TO]
+                      [--stress-window 250] [--seed-returns 20] [--days-per-year N]
+                      [--out FILE] [--report FILE] [--market-out FILE [--refresh-vol]]`;
 
 /** Flag names of the calibration options, for messages. */
 const FLAGS: Record<string, string> = {
   lambda: '--lambda', k: '--k', mporDays: '--mpor-days', apc: '--apc', stressedPeriod: '--stressed-period',
   stressWindow: '--stress-window', seedReturns: '--seed-returns', daysPerYear: '--days-per-year', bufferRelease: '--buffer-release',
+  bufferRebuild: '--buffer-rebuild',
 };
 const flag = (field: string) => FLAGS[field] ?? field;
 
@@ -109,6 +111,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       'stressed-period': { type: 'string' }, 'stress-window': { type: 'string' }, 'seed-returns': { type: 'string' },
       'days-per-year': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' },
       'market-out': { type: 'string' }, 'refresh-vol': { type: 'boolean' }, 'buffer-release': { type: 'string' },
+      'buffer-rebuild': { type: 'string' },
     },
   });
   if (!values.history) throw new InputError('calibrate: --history FILE is required (CSV date,underlying,price)', { path: '--history' });
@@ -125,9 +128,10 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     apc: values.apc as ApcMethod | undefined, stressedPeriod: stressedPeriod(values['stressed-period']),
     stressWindow: numberFlag(values['stress-window']), seedReturns: numberFlag(values['seed-returns']),
     daysPerYear: numberFlag(values['days-per-year']), bufferRelease: numberFlag(values['buffer-release']),
+    bufferRebuild: numberFlag(values['buffer-rebuild']),
   };
-  if (values['buffer-release'] !== undefined && values.apc !== 'buffer') {
-    throw new InputError('--buffer-release: applies to --apc buffer only', { path: '--buffer-release' });
+  for (const f of ['buffer-release', 'buffer-rebuild'] as const) {
+    if (values[f] !== undefined && values.apc !== 'buffer') throw new InputError(`--${f}: applies to --apc buffer only`, { path: `--${f}` });
   }
 
   const marketSource = values.market === '-' ? 'stdin' : values.market;

@@ -87,6 +87,8 @@ export type BufferState =
   | 'full'
   /** The requirement did not rise (rise <= 1): the buffer is rebuilt to `1 + b`. */
   | 'rebuilt'
+  /** The requirement did not rise, and the rebuild step is smaller than what was used: partly rebuilt. */
+  | 'rebuilding'
   /** The requirement rose, but less than the release threshold: the previous multiplier is kept. */
   | 'kept'
   /** The requirement rose significantly: the buffer absorbs the rise, partly used. */
@@ -108,12 +110,14 @@ export type BufferState =
  *                                  the buffered requirement B * m stays at the previous
  *                                  previous * P while the buffer lasts
  *   1 < rise < 1 + release:        B = previous                         ('kept', or 'full')
- *   rise <= 1:                     B = 1 + rate                         ('rebuilt', or 'full')
+ *   rise <= 1:                     B = min(1 + rate, previous + rebuild) ('rebuilt', 'rebuilding' below
+ *                                  1 + rate, or 'full'); `rebuild` (default: rate, all at once) is
+ *                                  the most the multiplier rises a calibration while it rebuilds
  * `previous` is first clamped to [1, 1 + rate]. A rise within FLAT (1e-9) of 1 counts as no rise: a
  * scan range read back from the previous grid file may differ from the same one computed now by
  * an ulp or two.
  */
-export function bufferMultiplier(rate: number, release: number, rise?: number, previous?: number): { multiplier: number; state: BufferState } {
+export function bufferMultiplier(rate: number, release: number, rise?: number, previous?: number, rebuild = rate): { multiplier: number; state: BufferState } {
   const full = 1 + rate;
   if (rise === undefined || previous === undefined) return { multiplier: full, state: 'full' };
   const p = Math.min(full, Math.max(1, previous));
@@ -122,5 +126,7 @@ export function bufferMultiplier(rate: number, release: number, rise?: number, p
     return { multiplier: b, state: b > 1 ? 'released' : 'exhausted' };
   }
   if (rise > 1 + FLAT) return { multiplier: p, state: p >= full ? 'full' : 'kept' };
-  return { multiplier: full, state: p >= full ? 'full' : 'rebuilt' };
+  if (p >= full) return { multiplier: full, state: 'full' };
+  const b = Math.min(full, p + rebuild);
+  return { multiplier: b, state: b >= full ? 'rebuilt' : 'rebuilding' };
 }
