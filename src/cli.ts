@@ -54,11 +54,17 @@ Commands:
           10000), margined with the grid; prints a summary and writes DIR/results.csv (default out/).
   calibrate  Dynamic initial margin: scan ranges from --history (CSV date,underlying,price): per
           underlying k x EWMA sigma x sqrt(mpor days), optionally an EMIR anti-procyclicality
-          option (--apc), set into the base grid (default the market's risk.grid). Writes the grid
+          option (--apc; buffer: a margin multiplier 1.25 written into the grid, released while
+          the requirement rises by --buffer-release (0.1) or more since --previous, rebuilt when
+          it stops rising, by at most --buffer-rebuild STEP a calibration (default all at once);
+          floor: warns when the history is shorter than its 10-year look-back),
+          set into the base grid (default the market's risk.grid). Writes the grid
           block (--out, default standard output; read it back with run --grid) and a report of
           what changed and why (--report FILE, .json for JSON; default standard error).
           --market-out FILE writes the market with the new grid (and, with --refresh-vol, the
-          underlyings' vols from the calibrated sigmas).
+          underlyings' vols from the calibrated sigmas, annualised by calendar days as the ES
+          method scales them, sqrt(horizonDays / 365): sigma x sqrt(observations a year), the
+          series' own 365 x returns / calendar days, or --days-per-year N).
 ${ACCOUNTS_HELP}
 
 Options:

@@ -33,6 +33,10 @@ const market = {
   instruments: {
     'BTC-PERP': { kind: 'perpetual', underlying: 'BTC' },
     'ETH-PERP': { kind: 'perpetual', underlying: 'ETH' },
+    // A call expiring in a day and a 30-day straddle: margins that are not linear in the scan range.
+    'BTC-1D-C': { kind: 'option', underlying: 'BTC', right: 'call', strike: 97000, expiry: '2026-11-21T00:00:00Z', vol: 0.6 },
+    'BTC-30D-C': { kind: 'option', underlying: 'BTC', right: 'call', strike: 100000, expiry: '2026-12-20T00:00:00Z', vol: 0.6 },
+    'BTC-30D-P': { kind: 'option', underlying: 'BTC', right: 'put', strike: 100000, expiry: '2026-12-20T00:00:00Z', vol: 0.6 },
   },
   risk: {
     grid: { points: [{ move: -0.15 }, { move: -0.05 }, { move: 0 }, { move: 0.05 }, { move: 0.15 }], groups: { CRYPTO: { offset: 0.5 } } },
@@ -89,7 +93,7 @@ describe('margin-engine calibrate', () => {
     close(spec.underlyings.get('ETH')!.moveScale, m(0.03) / 0.15, 'ETH moveScale');
     expect(grid.groups).toEqual({ CRYPTO: { offset: 0.5 } });
     expect(r.err).toMatch(/underlying +returns +sigma\/day/);
-    expect(r.err).toMatch(/^BTC: EWMA sigma 2 % a day \(38\.21 % a year at 365 days\); model move 3 x 2 % x sqrt\(2\) = 8\.485 %; scan range 15 % -> 8\.485 %, down/m);
+    expect(r.err).toMatch(/^BTC: EWMA sigma 2 % an observation \(38\.21 % a year at 365 observations a year, 60 returns in 60 calendar days\); model move 3 x 2 % x sqrt\(2\) = 8\.485 %; scan range 15 % -> 8\.485 %, down/m);
 
     const run = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--grid', out]);
     expect(run.code, run.err).toBe(0);
@@ -107,29 +111,69 @@ describe('margin-engine calibrate', () => {
     expect(readFileSync(join(dir, 'r.txt'), 'utf8')).toMatch(/k 2\.5, lambda 0\.94, margin period of risk 5 days/);
   });
 
-  it('buffer: 25 % on top, held while the model move rises within it, released when it passes', () => {
-    const g1 = join(dir, 'b1.json'), g2 = join(dir, 'b2.json'), g3 = join(dir, 'b3.json'), rep = join(dir, 'b2.report.json');
-    // Day 1: no previous calibration: 1.25 m.
-    expect(cli(['calibrate', '--history', h1, '--market', marketPath, '--apc', 'buffer', '--out', g1]).code).toBe(0);
-    const s1 = validateGrid(JSON.parse(readFileSync(g1, 'utf8')), 'b1', '', resolved);
-    close(s1.underlyings.get('BTC')!.moveScale * 0.15, 1.25 * m(0.02), 'day 1');
-    // Day 2: sigma up 10 %: m2 = 1.1 m1 < 1.25 m1: the move stays at 1.25 m1.
-    const h2 = writeHistory('h2.csv', { BTC: 0.022, ETH: 0.03 });
-    const r2 = cli(['calibrate', '--history', h2, '--market', marketPath, '--apc', 'buffer', '--previous', g1, '--out', g2, '--report', rep]);
-    expect(r2.code, r2.err).toBe(0);
-    const s2 = validateGrid(JSON.parse(readFileSync(g2, 'utf8')), 'b2', '', resolved);
-    close(s2.underlyings.get('BTC')!.moveScale * 0.15, 1.25 * m(0.02), 'day 2 held');
+  it('buffer: 25 % of the margin (not of the scan range), released while the requirement rises significantly, rebuilt when it stops', () => {
+    const opts = join(dir, 'options.csv');
+    writeFileSync(opts, 'portfolio,instrument,quantity\nSHORT_BTC,BTC-PERP,-1\nSHORT_CALL_1D,BTC-1D-C,-1\n'
+      + 'LONG_STRADDLE,BTC-30D-C,1\nLONG_STRADDLE,BTC-30D-P,1\nSHORT_ETH,ETH-PERP,-1\n');
+    const runGrid = (g: string) => {
+      const r = cli(['run', '--market', marketPath, '--portfolios', opts, '--grid', g]);
+      expect(r.code, r.err).toBe(0);
+      return margins(r.out);
+    };
+    // The market's grid with vol moves and a one-day horizon, so that a long straddle has a margin.
+    const base = join(dir, 'base-vol.json');
+    writeFileSync(base, JSON.stringify({ ...market.risk.grid, volMoves: [-0.3, 0, 0.3], horizonDays: 1 }));
+    const calib = (h: string, out: string, extra: string[] = []) => {
+      const r = cli(['calibrate', '--history', h, '--market', marketPath, '--base-grid', base, '--out', out, ...extra]);
+      expect(r.code, r.err).toBe(0);
+      return r;
+    };
+    const g0 = join(dir, 'b0.json'), g1 = join(dir, 'b1.json'), g2 = join(dir, 'b2.json'), g3 = join(dir, 'b3.json');
+    const rep = join(dir, 'b2.report.json');
+    // Day 1, no previous calibration: the full buffer; every margin is exactly 1.25 x the unbuffered one,
+    // the short one-day call and the long straddle included (ULP-level tolerance through CSV).
+    calib(h1, g0);
+    const r1 = calib(h1, g1, ['--apc', 'buffer']);
+    const plain = runGrid(g0), day1 = runGrid(g1);
+    for (const id of ['SHORT_BTC', 'SHORT_CALL_1D', 'LONG_STRADDLE', 'SHORT_ETH']) {
+      expect(plain[id], id).toBeGreaterThan(0);
+      close(day1[id], 1.25 * plain[id], `${id}: 1.25 x the calculated margin`);
+    }
+    close(day1.SHORT_BTC, 1.25 * 97000 * m(0.02), 'short BTC perpetual, day 1');
+    expect(r1.err).toMatch(/^buffer: no previous calibration: full 25 % buffer, margin multiplier 1\.25 /m);
+    // Day 2: BTC's sigma up 20 % (a rise of 20 %, past the 10 % release threshold): the buffer absorbs
+    // it, multiplier 1.25 / 1.2, so the short perpetual's margin does not move.
+    const h2 = writeHistory('h2b.csv', { BTC: 0.024, ETH: 0.03 });
+    calib(h2, g2, ['--apc', 'buffer', '--previous', g1, '--report', rep]);
     const report = JSON.parse(readFileSync(rep, 'utf8'));
-    expect(report.settings).toMatchObject({ apc: 'buffer', k: 3, lambda: 0.94, mporDays: 2, bufferRate: 0.25 });
-    const btc = report.underlyings.find((u: { underlying: string }) => u.underlying === 'BTC');
-    expect(btc.buffer.state).toBe('held');
-    expect(btc.beforeFrom).toBe('previous');
-    expect(btc.why).toMatch(/kept, the buffer absorbs the change/);
-    // Day 3: sigma 1.5 x day 1: m3 = 1.5 m1 > 1.25 m1: the buffer is used up, the move is m3.
-    const h3 = writeHistory('h3.csv', { BTC: 0.03, ETH: 0.03 });
-    expect(cli(['calibrate', '--history', h3, '--market', marketPath, '--apc', 'buffer', '--previous', g2, '--out', g3]).code).toBe(0);
-    const s3 = validateGrid(JSON.parse(readFileSync(g3, 'utf8')), 'b3', '', resolved);
-    close(s3.underlyings.get('BTC')!.moveScale * 0.15, m(0.03), 'day 3 released');
+    expect(report.settings).toMatchObject({ apc: 'buffer', k: 3, lambda: 0.94, mporDays: 2, bufferRate: 0.25, bufferRelease: 0.1 });
+    expect(report.buffer).toMatchObject({ state: 'released', previous: 1.25, riseUnderlying: 'BTC' });
+    close(report.buffer.rise, 1.2, 'rise');
+    close(report.buffer.multiplier, 1.25 / 1.2, 'multiplier');
+    const day2 = runGrid(g2);
+    close(day2.SHORT_BTC, day1.SHORT_BTC, 'day 2: released, the margin held');
+    // Day 3: sigma unchanged: the requirement stopped rising, the buffer is rebuilt to 25 %.
+    const r3 = calib(h2, g3, ['--apc', 'buffer', '--previous', g2]);
+    expect(r3.err).toMatch(/^buffer: the requirement (rose|fell) 0\.0 % .*: the requirement is not rising, the buffer is rebuilt to 25 %, margin multiplier 1\.25 /m);
+    close(runGrid(g3).SHORT_BTC, 1.25 * 97000 * m(0.024), 'day 3: rebuilt');
+    // Day 4: a 50 % rise uses the whole buffer: multiplier 1, the margin is the calculated one.
+    const h4 = writeHistory('h4.csv', { BTC: 0.036, ETH: 0.03 });
+    const g4 = join(dir, 'b4.json');
+    calib(h4, g4, ['--apc', 'buffer', '--previous', g3]);
+    expect(JSON.parse(readFileSync(g4, 'utf8')).marginMultiplier).toBe(1);
+    close(runGrid(g4).SHORT_BTC, 97000 * m(0.036), 'day 4: exhausted');
+    // --buffer-release only with --apc buffer.
+    const bad = cli(['calibrate', '--history', h1, '--market', marketPath, '--buffer-release', '0.2']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--buffer-release: applies to --apc buffer only/);
+    const bad2 = cli(['calibrate', '--history', h1, '--market', marketPath, '--apc', 'floor', '--buffer-rebuild', '0.05']);
+    expect(bad2.code).toBe(2);
+    expect(bad2.err).toMatch(/--buffer-rebuild: applies to --apc buffer only/);
+    // Day 5: flat after the exhausted day 4, rebuilt by at most 0.05: multiplier 1.05.
+    const g5 = join(dir, 'b5.json');
+    calib(h4, g5, ['--apc', 'buffer', '--previous', g4, '--buffer-rebuild', '0.05']);
+    expect(JSON.parse(readFileSync(g5, 'utf8')).marginMultiplier).toBe(1.05);
+    close(runGrid(g5).SHORT_BTC, 1.05 * 97000 * m(0.036), 'day 5: rebuilding');
   });
 
   it('stressed weight over a period, and floor, from the command line', () => {
@@ -161,7 +205,12 @@ describe('margin-engine calibrate', () => {
 
     const f = cli(['calibrate', '--history', hs, '--market', marketPath, '--apc', 'floor', '--report', join(dir, 'f.json')]);
     expect(f.code, f.err).toBe(0);
-    const uf = JSON.parse(readFileSync(join(dir, 'f.json'), 'utf8')).underlyings[0];
+    // The 60-day history is shorter than the 10-year look-back: a warning on standard error and in the report.
+    expect(f.err).toMatch(/^margin-engine: WARNING: BTC: the history covers 0\.16 years \(2026-09-21 to 2026-11-20\), less than the 10-year look-back of the floor/m);
+    const fr = JSON.parse(readFileSync(join(dir, 'f.json'), 'utf8'));
+    expect(fr.warnings).toHaveLength(1);
+    expect(fr.warnings[0]).toMatch(/^BTC: the history covers 0\.16 years/);
+    const uf = fr.underlyings[0];
     const floor = Math.sqrt((50 * 1e-4 + 10 * 16e-4) / 60);
     close(uf.floor.sigma, floor, 'floor over the whole (short) history');
     close(uf.sigmaModel, Math.max(floor, Math.sqrt(v)), 'floored');
@@ -182,6 +231,85 @@ describe('margin-engine calibrate', () => {
     const rep = JSON.parse(readFileSync(join(dir, 'y.json'), 'utf8'));
     close(rep.underlyings[0].before, m(0.02), 'before = the previous market grid');
     close(JSON.parse(p.out).underlyings.BTC.moveScale, m(0.02) / 0.09, 'span-16: M = 9 %');
+  });
+
+  it('--refresh-vol writes calendar-day annualised vols: es on the written market reproduces the history\'s own 7-day volatility', () => {
+    // BTC on weekdays only (an exchange calendar), ETH every calendar day. Returns of size c = 1 %
+    // with signs from a maximal-length 12-bit LFSR (period 4095, autocorrelation -1/4095 at every
+    // lag), so the EWMA seeded with all 4095 returns is c exactly and the 7-calendar-day returns
+    // (5 weekday returns for BTC, 7 for ETH) have a sample volatility within 0.3 % of c sqrt 5 and c sqrt 7
+    // (the sign sequence's small autocorrelations over the lags of a week).
+    const c = 0.01, n = 4095, end = Date.UTC(2026, 10, 20);   // a Friday
+    const signs: number[] = [];
+    for (let st = 1, i = 0; i < n; i++) { const low = st & 1; st >>= 1; if (low) st ^= 0xe08; signs.push(low ? 1 : -1); }
+    const rows = ['date,underlying,price'];
+    const series: Record<string, { day: number; p: number }[]> = { BTC: [], ETH: [] };
+    for (const u of ['BTC', 'ETH'] as const) {
+      const days: number[] = [];
+      for (let d = end / 86_400_000; days.length <= n; d--) {
+        const w = new Date(d * 86_400_000).getUTCDay();
+        if (u === 'BTC' && (w === 0 || w === 6)) continue;
+        days.push(d);
+      }
+      days.reverse();
+      let lp = Math.log(1000);
+      days.forEach((d, i) => {
+        if (i > 0) lp += c * signs[i - 1];
+        series[u].push({ day: d, p: Math.exp(lp) });
+        rows.push(`${new Date(d * 86_400_000).toISOString().slice(0, 10)},${u},${Math.exp(lp).toPrecision(17)}`);
+      });
+    }
+    const hw = join(dir, 'weekdays.csv');
+    writeFileSync(hw, rows.join('\n') + '\n');
+    // The history's own 7-calendar-day return volatility: RMS of ln(P(t) / P(t - 7 days)) over every t with both prices.
+    const own7 = (u: string) => {
+      const byDay = new Map(series[u].map((x) => [x.day, x.p]));
+      let sum = 0, count = 0;
+      for (const x of series[u]) {
+        const before = byDay.get(x.day - 7);
+        if (before !== undefined) { sum += Math.log(x.p / before) ** 2; count++; }
+      }
+      return Math.sqrt(sum / count);
+    };
+    expect(Math.abs(own7('BTC') / (c * Math.sqrt(5)) - 1), 'BTC').toBeLessThanOrEqual(3e-3);
+    expect(Math.abs(own7('ETH') / (c * Math.sqrt(7)) - 1), 'ETH').toBeLessThanOrEqual(3e-3);
+    const m7 = { ...market, risk: { ...market.risk, es: { confidence: 0.975, horizonDays: 7, scenarios: 20000, seed: 7, distribution: 'normal' } } };
+    const m7Path = join(dir, 'm7.json');
+    writeFileSync(m7Path, JSON.stringify(m7));
+    const mo = join(dir, 'm7-out.json');
+    const r = cli(['calibrate', '--history', hw, '--market', m7Path, '--seed-returns', String(n), '--market-out', mo, '--refresh-vol',
+      '--report', join(dir, 'm7.report.json')]);
+    expect(r.code, r.err).toBe(0);
+    const written = JSON.parse(readFileSync(mo, 'utf8'));
+    const rep = JSON.parse(readFileSync(join(dir, 'm7.report.json'), 'utf8'));
+    // The ES scales the vol by sqrt(horizonDays / 365): that is the history's own 7-day vol, within
+    // 0.5 % (the sampling of the 7-day returns, below 0.3 %; the calendar's ends add nothing: 4095
+    // weekday returns in 5733 calendar days is 5/7 exactly). An annualisation by sqrt(252) for the
+    // weekdays is 1.7 % short here.
+    const TOL = 5e-3;
+    for (const u of ['BTC', 'ETH']) {
+      const scaled = written.underlyings[u].vol * Math.sqrt(7 / 365);
+      const d = Math.abs(scaled / own7(u) - 1);
+      expect(d, `${u}: vol ${written.underlyings[u].vol} x sqrt(7/365) = ${scaled}, the history's 7-day vol ${own7(u)}`).toBeLessThanOrEqual(TOL);
+    }
+    expect(rep.underlyings.map((x: { daysPerYearFrom: string }) => x.daysPerYearFrom)).toEqual(['observed', 'observed']);
+    // End to end: the ES margin of a short perpetual on the written market equals the one on a
+    // market whose vols are the history's own 7-day vols x sqrt(365 / 7) (same seed, same draws:
+    // the two differ only by the vol), within the same tolerance.
+    const target = JSON.parse(JSON.stringify(written));
+    for (const u of ['BTC', 'ETH']) target.underlyings[u].vol = own7(u) * Math.sqrt(365 / 7);
+    const tPath = join(dir, 'm7-target.json');
+    writeFileSync(tPath, JSON.stringify(target));
+    const es = (mkt: string) => {
+      const x = cli(['run', '--market', mkt, '--portfolios', bookPath, '--method', 'es', '--threads', '1']);
+      expect(x.code, x.err).toBe(0);
+      return margins(x.out);
+    };
+    const got = es(mo), want = es(tPath);
+    for (const id of ['SHORT_BTC', 'SHORT_ETH']) {
+      const d = Math.abs(got[id] / want[id] - 1);
+      expect(d, `${id}: ES ${got[id]} on the written market, ${want[id]} on the history's own vol`).toBeLessThanOrEqual(TOL);
+    }
   });
 
   it('calibrates the example market on the bundled history; EWMA recomputed here from the CSV', () => {

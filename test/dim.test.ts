@@ -20,7 +20,7 @@ import { parseHistoryCsv } from '../src/history/parse.js';
 import { presetJson } from '../src/presets.js';
 import { packageFile } from '../src/paths.js';
 import {
-  annualise, bufferedMove, flooredSigma, marginMove, rmsVolatility, stressWeightedSigma, worstWindow,
+  annualise, bufferMultiplier, flooredSigma, marginMove, rmsVolatility, stressWeightedSigma, worstWindow,
 } from '../src/dim/formulas.js';
 import { baseScanRange, entryFor, pointMove, rebuildGrid, scanPoints, scanRange } from '../src/dim/grid.js';
 import { calibrate, calibratedMarket, formatReport, resolveSettings, yearsBefore, type CalibrationOptions } from '../src/dim/calibrate.js';
@@ -137,19 +137,31 @@ describe('formulas', () => {
     expect(flooredSigma(0.02, 0.015)).toBe(0.02);
   });
 
-  test('APC (a): the buffer clamps the previous move to [m, 1.25 m]', () => {
-    const m = 0.1;
-    expect(bufferedMove(m, 0.25)).toEqual({ move: 0.125, state: 'full' });
-    expect(bufferedMove(m, 0.25, 0.2)).toEqual({ move: 0.125, state: 'full' });      // margin falls to the full buffer
-    expect(bufferedMove(m, 0.25, 0.125)).toEqual({ move: 0.125, state: 'full' });
-    expect(bufferedMove(m, 0.25, 0.11)).toEqual({ move: 0.11, state: 'held' });      // the buffer absorbs the rise
-    expect(bufferedMove(m, 0.25, 0.1)).toEqual({ move: 0.1, state: 'exhausted' });
-    expect(bufferedMove(m, 0.25, 0.05)).toEqual({ move: 0.1, state: 'exhausted' });  // released: the move follows m
-    close(bufferedMove(m, 0.5).move, 0.15, 'a 50 % buffer');
-    // Continuity in the previous move: no jump at either bound.
-    for (const P of [0.1, 0.125]) {
-      for (const e of [-1e-9, 1e-9]) expect(Math.abs(bufferedMove(m, 0.25, P + e).move - P)).toBeLessThanOrEqual(1e-9);
-    }
+  test('APC (a): the buffer multiplier: full, released on a significant rise, kept on a small one, rebuilt when not rising', () => {
+    // rate 0.25 (multiplier 1.25 when whole), release threshold 0.1 (a rise of 10 %).
+    expect(bufferMultiplier(0.25, 0.1)).toEqual({ multiplier: 1.25, state: 'full' });
+    // A rise of 20 %: the buffered requirement stays at 1.25 P: multiplier 1.25 / 1.2.
+    expect(bufferMultiplier(0.25, 0.1, 1.2, 1.25)).toEqual({ multiplier: 1.25 / 1.2, state: 'released' });
+    // Exactly at the threshold: released.
+    expect(bufferMultiplier(0.25, 0.1, 1.1, 1.25)).toEqual({ multiplier: 1.25 / 1.1, state: 'released' });
+    // A rise of 30 % > the whole buffer: used up, the margin follows the model.
+    expect(bufferMultiplier(0.25, 0.1, 1.3, 1.25)).toEqual({ multiplier: 1, state: 'exhausted' });
+    // A second significant rise after a partial release uses the rest: 1.25 / 1.2 / 1.15 < 1.
+    expect(bufferMultiplier(0.25, 0.1, 1.15, 1.25 / 1.2)).toEqual({ multiplier: 1, state: 'exhausted' });
+    // A small rise (5 %) keeps the multiplier as it was, whole or not.
+    expect(bufferMultiplier(0.25, 0.1, 1.05, 1.25)).toEqual({ multiplier: 1.25, state: 'full' });
+    expect(bufferMultiplier(0.25, 0.1, 1.05, 1.1)).toEqual({ multiplier: 1.1, state: 'kept' });
+    // Not rising (flat or falling): rebuilt to 1.25 at once.
+    expect(bufferMultiplier(0.25, 0.1, 1, 1)).toEqual({ multiplier: 1.25, state: 'rebuilt' });
+    expect(bufferMultiplier(0.25, 0.1, 0.9, 1.1)).toEqual({ multiplier: 1.25, state: 'rebuilt' });
+    expect(bufferMultiplier(0.25, 0.1, 0.9, 1.25)).toEqual({ multiplier: 1.25, state: 'full' });
+    // A rebuild step of 0.05: 1 -> 1.05 -> ... -> 1.25 over five calibrations without a rise.
+    expect(bufferMultiplier(0.25, 0.1, 1, 1, 0.05)).toEqual({ multiplier: 1.05, state: 'rebuilding' });
+    expect(bufferMultiplier(0.25, 0.1, 0.95, 1.22, 0.05)).toEqual({ multiplier: 1.25, state: 'rebuilt' });
+    // A previous multiplier outside [1, 1 + rate] is clamped into it; a 50 % buffer; threshold 0.
+    expect(bufferMultiplier(0.25, 0.1, 1.05, 2)).toEqual({ multiplier: 1.25, state: 'full' });
+    expect(bufferMultiplier(0.5, 0.1)).toEqual({ multiplier: 1.5, state: 'full' });
+    expect(bufferMultiplier(0.25, 0, 1.01, 1.25)).toEqual({ multiplier: 1.25 / 1.01, state: 'released' });
   });
 });
 
@@ -233,44 +245,69 @@ describe('calibration on synthetic histories', () => {
     // tims-equity: M = 0.15, points -15 % .. +15 % in steps of 3 %.
     close((r.grid.underlyings as Record<string, { moveScale: number }>).BTC.moveScale, m / 0.15, 'moveScale');
     r.spec.points.forEach((p, j) => close(pointMove(r.spec, 'BTC', j), p.move * m / 0.15, `BTC move at point ${j}`));
-    // Every calendar day has a price: 365 days a year.
+    // Every calendar day has a price: 60 returns in 60 calendar days, 365 observations a year.
     expect(u.daysPerYear).toBe(365);
-    expect(u.daysPerYearFrom).toBe('weekend prices');
+    expect(u).toMatchObject({ daysPerYearFrom: 'observed', calendarDays: 60 });
     close(u.sigmaAnnual, c * Math.sqrt(365), 'annual sigma');
   });
 
-  test('days per year: 252 without weekend prices, or as given', () => {
+  test('observations a year: the series\' own rate (365 x returns / calendar days), or as given', () => {
+    // 41 weekday prices ending on Friday 2026-11-20 start on Friday 2026-09-25: 40 returns in 56
+    // calendar days (8 weeks), 365 x 40 / 56 = 365 x 5 / 7 = 260.71 a year: the vol per calendar
+    // day times sqrt(365), whatever the calendar.
     const r = run({ SPX: { returns: alternating(0.01, 40), weekdays: true } });
-    expect(r.underlyings[0].daysPerYear).toBe(252);
-    close(r.underlyings[0].sigmaAnnual, 0.01 * Math.sqrt(252), 'annual');
+    expect(r.underlyings[0]).toMatchObject({ from: '2026-09-25', calendarDays: 56, daysPerYearFrom: 'observed' });
+    close(r.underlyings[0].daysPerYear, 365 * 5 / 7, 'observations a year');
+    close(r.underlyings[0].sigmaAnnual, 0.01 * Math.sqrt(365 * 5 / 7), 'annual');
+    expect(r.underlyings[0].why).toMatch(/^EWMA sigma 1 % an observation \(16\.15 % a year at 260\.714 observations a year, 40 returns in 56 calendar days\)/);
+    // A price every other day: 182.5 a year.
+    const alt = parseHistoryCsv(['date,underlying,price', ...Array.from({ length: 41 }, (_, i) =>
+      `${dayStr(day('2026-11-20') - 2 * (40 - i))},BTC,${(100 * Math.exp(i % 2 ? 0.01 : 0)).toPrecision(17)}`)].join('\n') + '\n', 'h.csv');
+    const a = calibrate({ history: alt, market: small, base: { raw: presetJson('tims-equity'), source: 't' } });
+    close(a.underlyings[0].daysPerYear, 182.5, 'every other day');
     const g = run({ SPX: { returns: alternating(0.01, 40), weekdays: true } }, { daysPerYear: 260 });
     expect(g.underlyings[0]).toMatchObject({ daysPerYear: 260, daysPerYearFrom: 'option' });
   });
 
-  test('APC buffer: full without a previous grid; held, full or exhausted against it', () => {
+  test('APC buffer: a margin multiplier in the grid, the scan range left at the model move', () => {
     const c = 0.02, m = 3 * c * Math.SQRT2; // 8.485 %
     const hist = { BTC: { returns: alternating(c, 60) } };
     const none = run(hist, { apc: 'buffer' });
-    close(none.underlyings[0].move, 1.25 * m, 'no previous: 1.25 m');
-    close(none.underlyings[0].ewmaMove, m, 'the move without APC');
-    expect(formatReport(none)).toMatch(/^BTC +60 +2 % +38\.21 % +2 % +8\.485 % +\+25\.0 % +15 % +10\.61 % +-29\.3 %$/m);
-    expect(none.underlyings[0].buffer!.state).toBe('full');
-    // The previous grid's scan range for BTC, 0.15 * moveScale.
-    const prev = (range: number) => ({ ...(presetJson('tims-equity') as object), underlyings: { BTC: { moveScale: range / 0.15 } } });
-    const held = run(hist, { apc: 'buffer' }, 'tims-equity', prev(0.095));
-    close(held.underlyings[0].move, 0.095, 'held at the previous move');
-    expect(held.underlyings[0]).toMatchObject({ beforeFrom: 'previous', buffer: { state: 'held' } });
-    close(held.underlyings[0].before, 0.095, 'before');
-    const fell = run(hist, { apc: 'buffer' }, 'tims-equity', prev(0.2));
-    close(fell.underlyings[0].move, 1.25 * m, 'previous above the full buffer');
-    expect(fell.underlyings[0].buffer!.state).toBe('full');
-    const stress = run(hist, { apc: 'buffer' }, 'tims-equity', prev(0.05));
-    close(stress.underlyings[0].move, m, 'previous below m: released');
-    expect(stress.underlyings[0].buffer!.state).toBe('exhausted');
-    // A previous grid that does not list BTC gave it the base range (moveScale 1): 15 % > 1.25 m.
-    const unlisted = run(hist, { apc: 'buffer' }, 'tims-equity', presetJson('tims-equity'));
-    close(unlisted.underlyings[0].before, 0.15, 'unlisted: moveScale 1');
-    close(unlisted.underlyings[0].move, 1.25 * m, 'unlisted');
+    close(none.underlyings[0].move, m, 'the scan range is the model move');
+    close(scanRange(none.spec, 'BTC'), m, 'the grid scan range');
+    expect(none.buffer).toEqual({ rate: 0.25, release: 0.1, rebuild: 0.25, multiplier: 1.25, state: 'full' });
+    expect(none.grid.marginMultiplier).toBe(1.25);
+    expect(none.spec.marginMultiplier).toBe(1.25);
+    expect(formatReport(none)).toMatch(/^BTC +60 +2 % +38\.21 % +2 % +8\.485 % +\+0\.0 % +15 % +8\.485 % +-43\.4 %$/m);
+    expect(formatReport(none)).toMatch(/^buffer: no previous calibration: full 25 % buffer, margin multiplier 1\.25 \(initial margin = multiplier x calculated margin\)$/m);
+    expect(none.grid.description).toMatch(/25 % buffer on the margin .*marginMultiplier 1\.25 \(full\)/);
+    // A previous grid: BTC's scan range there, and its multiplier.
+    const prev = (range: number, mult?: number) => ({
+      ...(presetJson('tims-equity') as object), underlyings: { BTC: { moveScale: range / 0.15 } }, ...(mult ? { marginMultiplier: mult } : {}),
+    });
+    // The requirement rose 20 % (m / P = 1.2): released, 1.25 / 1.2.
+    const rel = run(hist, { apc: 'buffer' }, 'tims-equity', prev(m / 1.2, 1.25));
+    close(rel.buffer!.rise!, 1.2, 'rise');
+    expect(rel.buffer).toMatchObject({ previous: 1.25, riseUnderlying: 'BTC', state: 'released' });
+    close(rel.buffer!.multiplier, 1.25 / 1.2, 'released multiplier');
+    close(rel.underlyings[0].move, m, 'the scan range follows the model');
+    expect(formatReport(rel)).toMatch(/^buffer: the requirement rose 20\.0 % \(BTC's scan range, the largest rise\) since the previous calibration \(multiplier 1\.25\), at least the 10 % of a significant rise: the buffer absorbs it/m);
+    // Flat since a release: rebuilt.
+    const reb = run(hist, { apc: 'buffer' }, 'tims-equity', prev(m, 1.25 / 1.2));
+    expect(reb.buffer).toMatchObject({ state: 'rebuilt', multiplier: 1.25 });
+    close(reb.buffer!.rise!, 1, 'flat');
+    // ... or by 0.05 a calibration with bufferRebuild.
+    const step = run(hist, { apc: 'buffer', bufferRebuild: 0.05 }, 'tims-equity', prev(m, 1.25 / 1.2));
+    expect(step.buffer!.state).toBe('rebuilding');
+    close(step.buffer!.multiplier, 1.25 / 1.2 + 0.05, 'one step');
+    expect(formatReport(step)).toMatch(/the buffer is rebuilt by at most 0\.05 a calibration, margin multiplier 1\.09167 /);
+    // A previous grid without a multiplier (1) and a lower requirement: rebuilt.
+    const fell = run(hist, { apc: 'buffer' }, 'tims-equity', presetJson('tims-equity'));
+    close(fell.underlyings[0].before, 0.15, 'unlisted: moveScale 1');
+    expect(fell.buffer).toMatchObject({ previous: 1, state: 'rebuilt', multiplier: 1.25 });
+    // Without the buffer option, no multiplier is written.
+    expect(run(hist).grid.marginMultiplier).toBeUndefined();
+    expectInputError(() => run(hist, { apc: 'buffer', bufferRelease: -0.1 }), /^bufferRelease: expected a number >= 0, got -0\.1$/);
   });
 
   test('APC stressed weight over a given stressed period', () => {
@@ -333,6 +370,17 @@ describe('calibration on synthetic histories', () => {
     close(short.underlyings[0].floor!.sigma, Math.sqrt((50 * 9e-4 + 100 * 1e-4) / 150), 'short history');
     expect(short.underlyings[0].floor!.returns).toBe(150);
     expect(short.underlyings[0].why).toMatch(/the whole history, shorter than 10/);
+    // ... and said loudly: a warning in the result and in the report (150 days: 0.41 years).
+    expect(short.underlyings[0].floor!.short).toBe(true);
+    expect(short.warnings).toEqual([
+      'BTC: the history covers 0.41 years (2026-06-23 to 2026-11-20), less than the 10-year look-back of the floor (EMIR RTS 153/2013 '
+      + 'art. 28(1)(c)); the floor is the volatility of those 0.41 years only and may be lower than a 10-year one',
+    ]);
+    expect(formatReport(short)).toMatch(/^WARNING: BTC: the history covers 0\.41 years/m);
+    // A history reaching back to the cutoff covers the look-back: no warning.
+    expect(u.floor!.short).toBe(false);
+    expect(r.warnings).toEqual([]);
+    expect(u.why).toMatch(/floor sigma .* \(10 years\) binds/);
     // The floor does not bind when today is more volatile.
     const calm = run({ BTC: { returns: [...alternating(0.01, 100), ...alternating(0.03, 100)] } }, { apc: 'floor' });
     close(calm.underlyings[0].sigmaModel, calm.underlyings[0].sigma, 'today above the floor');
@@ -368,9 +416,10 @@ describe('calibration on synthetic histories', () => {
     // The market with the new grid and refreshed vols resolves; its vols are c_u sqrt(days a year).
     const m2 = resolveMarket(calibratedMarket(JSON.parse(exampleText), r, true), 'm2.json');
     for (const [u, c] of Object.entries(sizes)) {
-      close(m2.underlyings.vol[m2.underlyings.index.get(u)!], c * Math.sqrt(equity.has(u) ? 252 : 365), `${u} vol`);
+      // 301 weekday prices from a Friday to a Friday: 300 returns in 420 days, 365 x 5 / 7 a year.
+      close(m2.underlyings.vol[m2.underlyings.index.get(u)!], c * Math.sqrt(equity.has(u) ? 365 * 5 / 7 : 365), `${u} vol`);
     }
-    expect(formatReport(r)).toMatch(/^BTC: EWMA sigma 2\.5 % a day/m);
+    expect(formatReport(r)).toMatch(/^BTC: EWMA sigma 2\.5 % an observation/m);
   });
 });
 

@@ -139,6 +139,10 @@ export class ScenarioEngine {
       if (!spec) {
         throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block, found none`, { file: market.source, path: 'risk.grid' });
       }
+      if (spec.marginMultiplier !== undefined && spec.marginMultiplier !== 1) {
+        throw new InputError(`${market.source}: risk.grid.marginMultiplier: ${spec.marginMultiplier} is not applied to account requirements; `
+          + 'margin accounts on a grid without it (calibrate without --apc buffer)', { file: market.source, path: 'risk.grid.marginMultiplier' });
+      }
       const sc = buildGridScenarios(market, spec);
       this.nScen = sc.nScen; this.stride = sc.stride; this.nPoints = sc.nPoints;
       spotMult = sc.spotMult; volShock = sc.volShock; volWeightM = sc.volWeight; this.horizonYears = sc.horizonYears;

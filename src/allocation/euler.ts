@@ -18,6 +18,7 @@
  *     shortOptionMinimum * |q| * contractSize (short) or longOptionMinimum * q * contractSize
  *     (long); other positions 0;
  *   - a charge of 0: every share 0.
+ *   Every grid share is then multiplied by the grid's marginMultiplier (default 1), as the margin is.
  * - Stress floor binding: share_p = cover * loss_p(s*) at the worst stress scenario s*.
  */
 import { KIND_CALL, KIND_PUT } from '../layout.js';
@@ -112,7 +113,7 @@ export function gridShares(model: GridModel, pos: Netted, result: MarginOk): Pos
         const L = cover * best;
         const c = L < 0 ? offset : 1;
         for (const p of list) {
-          rows[p].initialMargin = bestS < 0 ? 0 : c * cover * (-pos.qty[p] * cube[pos.instr[p] * stride + bestS]);
+          rows[p].initialMargin = bestS < 0 ? 0 : (spec.marginMultiplier ?? 1) * c * cover * (-pos.qty[p] * cube[pos.instr[p] * stride + bestS]);
           rows[p].basis = 'scan';
         }
       }
@@ -121,7 +122,7 @@ export function gridShares(model: GridModel, pos: Netted, result: MarginOk): Pos
         const i = pos.instr[p];
         const isOption = ins.kind[i] === KIND_CALL || ins.kind[i] === KIND_PUT;
         const units = pos.qty[p] * ins.contractSize[i];
-        rows[p].initialMargin = !isOption ? 0 : units < 0 ? -units * spec.shortOptionMinimum : units * spec.longOptionMinimum;
+        rows[p].initialMargin = !isOption ? 0 : (spec.marginMultiplier ?? 1) * (units < 0 ? -units * spec.shortOptionMinimum : units * spec.longOptionMinimum);
         rows[p].basis = 'option-minimum';
       }
     }

@@ -13,9 +13,9 @@
 import { InputError, show } from '../errors.js';
 import { validateGrid } from '../market/grid-spec.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
-import { fail, someIds, type JsonObject, type NumberRule, integerIn, POSITIVE, UNIT_OPEN } from '../market/validate.js';
+import { fail, someIds, type JsonObject, type NumberRule, integerIn, NON_NEGATIVE, POSITIVE, UNIT_OPEN } from '../market/validate.js';
 import {
-  annualise, bufferedMove, flooredSigma, marginMove, rmsVolatility, stressWeightedSigma, worstWindow, type BufferState,
+  annualise, bufferMultiplier, flooredSigma, marginMove, rmsVolatility, stressWeightedSigma, worstWindow, type BufferState,
 } from './formulas.js';
 import { entryFor, nonPositiveSpot, rebuildGrid, scanRange, type UnderlyingEntry } from './grid.js';
 import { dayNumber, dayString, type PriceHistory, type PriceSeries } from '../history/parse.js';
@@ -33,7 +33,13 @@ export interface CalibrationOptions {
   mporDays?: number;
   /** Anti-procyclicality option. Default 'none'. */
   apc?: ApcMethod;
-  /** Observation steps a year, for annualised figures; default per underlying: 365 when it has weekend prices, else 252. */
+  /**
+   * Observations (returns) per year of 365 calendar days, for the annualised vols, > 0. Default per
+   * underlying: the series' own rate, 365 x returns / calendar days from its first price to its
+   * last (365 for a price every day, about 261 for weekdays, about 252 on an exchange calendar).
+   * The annualised vol is then the volatility per calendar day times sqrt(365), the convention of
+   * the engine (the ES method scales it by sqrt(horizonDays / 365) with calendar days).
+   */
   daysPerYear?: number;
   /** `stressed-weight`: the stressed period, dates inclusive (`YYYY-MM-DD`); default the worst window. */
   stressedPeriod?: { from: string; to: string };
@@ -41,8 +47,19 @@ export interface CalibrationOptions {
   stressWindow?: number;
   /** `stressed-weight`: the weight of stressed observations, in [0.25, 1]. Default 0.25. */
   stressWeight?: number;
-  /** `buffer`: the buffer as a fraction of the move, >= 0.25. Default 0.25. */
+  /** `buffer`: the buffer as a fraction of the calculated margin, >= 0.25. Default 0.25. */
   bufferRate?: number;
+  /**
+   * `buffer`: the rise of the requirement since the previous calibration, as a fraction, from which
+   * the buffer is released ("rising significantly"), >= 0. Default 0.1 (a rise of 10 %).
+   */
+  bufferRelease?: number;
+  /**
+   * `buffer`: the most the multiplier rises at one calibration while the buffer is rebuilt, > 0.
+   * Default: the whole buffer at once (bufferRate). A smaller step spreads the rebuild over several
+   * calibrations (art. 28(1): "avoiding when possible disruptive or big step changes").
+   */
+  bufferRebuild?: number;
   /** `floor`: the look-back in years, > 0. Default 10. */
   floorYears?: number;
   /**
@@ -56,12 +73,12 @@ export interface CalibrationOptions {
 export interface CalibrationSettings {
   lambda: number; k: number; mporDays: number; apc: ApcMethod; daysPerYear?: number;
   stressedPeriod?: { from: string; to: string }; stressWindow: number; stressWeight: number;
-  bufferRate: number; floorYears: number; seedReturns: number;
+  bufferRate: number; bufferRelease: number; bufferRebuild?: number; floorYears: number; seedReturns: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<CalibrationSettings> = {
   lambda: 0.94, k: 3, mporDays: 2, apc: 'none', stressWindow: 250, stressWeight: 0.25,
-  bufferRate: 0.25, floorYears: 10, seedReturns: 20,
+  bufferRate: 0.25, bufferRelease: 0.1, floorYears: 10, seedReturns: 20,
 };
 
 /** A grid block as read from a file, preset or market, and where it came from (for messages). */
@@ -85,14 +102,17 @@ export interface UnderlyingCalibration {
   from: string;
   to: string;
   daysPerYear: number;
-  daysPerYearFrom: 'option' | 'weekend prices' | 'no weekend prices';
+  /** `option`: given; `observed`: 365 x returns / calendar days spanned by the series. */
+  daysPerYearFrom: 'option' | 'observed';
+  /** Calendar days from the first price to the last. */
+  calendarDays: number;
   /** EWMA daily volatility after the last return, and annualised. */
   sigma: number;
   sigmaAnnual: number;
   /** `stressed-weight`: the stressed observations' volatility and where they are. */
   stressed?: { sigma: number; from: string; to: string; returns: number; chosen: 'period' | 'worst window' };
   /** `floor`: the look-back volatility and its span. */
-  floor?: { sigma: number; from: string; to: string; returns: number; years: number };
+  floor?: { sigma: number; from: string; to: string; returns: number; years: number; short: boolean };
   /** sigma after the stressed weight or the floor (= sigma otherwise): the model's sigma. */
   sigmaModel: number;
   /** Annualised model sigma: the vol a market refresh writes. */
@@ -101,8 +121,6 @@ export interface UnderlyingCalibration {
   ewmaMove: number;
   /** The model's move, `k sigmaModel sqrt(mporDays)`. */
   modelMove: number;
-  /** `buffer`: the fully buffered move and how the buffer acted. */
-  buffer?: { full: number; state: BufferState };
   /** The scan range written. */
   move: number;
   /** The scan range before: the previous grid's, else the base grid's. */
@@ -125,6 +143,27 @@ export interface CalibrationResult {
   /** The market's asOf and the last date of the history, for the report. */
   asOf: string;
   historyTo: string;
+  /** `buffer`: the margin multiplier written into the grid and how it was set. */
+  buffer?: BufferResult;
+  /** What the caller must show the user (a look-back the history does not cover). */
+  warnings: string[];
+}
+
+/** The buffer of APC option (a) at one calibration (docs/dim.md section 4(a)). */
+export interface BufferResult {
+  /** The buffer rate and the release threshold used. */
+  rate: number;
+  release: number;
+  /** The most the multiplier rises at one calibration while rebuilding. */
+  rebuild: number;
+  /** The previous calibration's multiplier (its grid's marginMultiplier, 1 when absent); none without --previous. */
+  previous?: number;
+  /** The largest ratio of a calibrated scan range to the previous one, and its underlying; none without --previous. */
+  rise?: number;
+  riseUnderlying?: string;
+  /** The grid's marginMultiplier: initial margin = multiplier x calculated margin. */
+  multiplier: number;
+  state: BufferState;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +190,8 @@ export function resolveSettings(options: CalibrationOptions = {}, label: (field:
   numOpt('stressWindow', integerIn(2, Number.MAX_SAFE_INTEGER));
   numOpt('stressWeight', { text: 'a number in [0.25, 1] (EMIR RTS 153/2013 art. 28(1)(b): at least 25 %)', ok: (x) => x >= 0.25 && x <= 1 });
   numOpt('bufferRate', { text: 'a number >= 0.25 (EMIR RTS 153/2013 art. 28(1)(a): at least 25 %)', ok: (x) => x >= 0.25 });
+  numOpt('bufferRelease', NON_NEGATIVE);
+  numOpt('bufferRebuild', POSITIVE);
   numOpt('floorYears', POSITIVE);
   numOpt('seedReturns', integerIn(1, Number.MAX_SAFE_INTEGER));
   if (options.apc !== undefined) {
@@ -182,10 +223,10 @@ export function yearsBefore(day: number, years: number): number {
   return back - Math.round((years - whole) * 365.25);
 }
 
-/** Saturday or Sunday (day numbers count from Thursday 1970-01-01). */
-function isWeekend(day: number): boolean {
-  const w = (((day + 4) % 7) + 7) % 7;
-  return w === 0 || w === 6;
+
+/** Observations per 365 calendar days of a series of `returns` returns over `calendarDays` days. */
+export function observationsPerYear(returns: number, calendarDays: number): number {
+  return (365 * returns) / calendarDays;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,10 +266,42 @@ export function calibrate(input: CalibrationInput, options: CalibrationOptions =
   }
   const uncovered = market.underlyings.ids.filter((u) => !history.series.has(u));
   const historyTo = dayString(lastDay);
-  const description = describe(settings, input, results, uncovered, historyTo);
+  const buffer = settings.apc === 'buffer' ? bufferFor(results, settings, prevSpec) : undefined;
+  const description = describe(settings, input, results, uncovered, historyTo, buffer);
   const grid = rebuildGrid(input.base.raw, entries, description);
+  if (buffer) grid.marginMultiplier = buffer.multiplier;
   const spec = validateGrid(grid, 'calibrated grid', '', market);
-  return { grid, spec, settings, underlyings: results, uncovered, asOf: market.asOf, historyTo };
+  const warnings: string[] = [];
+  for (const c of results) {
+    if (c.floor?.short) {
+      warnings.push(`${c.underlying}: the history covers ${c.floor.years.toFixed(2)} years (${c.from} to ${c.to}), less than the `
+        + `${settings.floorYears}-year look-back of the floor (EMIR RTS 153/2013 art. 28(1)(c)); the floor is the volatility of `
+        + `those ${c.floor.years.toFixed(2)} years only and may be lower than a ${settings.floorYears}-year one`);
+    }
+  }
+  const result: CalibrationResult = { grid, spec, settings, underlyings: results, uncovered, asOf: market.asOf, historyTo, buffer, warnings };
+  if (!buffer) delete result.buffer;
+  return result;
+}
+
+/**
+ * The buffer multiplier (formulas.ts bufferMultiplier): the rise is the largest ratio of a
+ * calibrated underlying's new scan range to its scan range in the previous grid.
+ */
+function bufferFor(results: UnderlyingCalibration[], st: CalibrationSettings, prev: GridSpec | undefined): BufferResult {
+  let rise: number | undefined, riseUnderlying: string | undefined;
+  if (prev) {
+    for (const c of results) {
+      const r = c.move / c.before;
+      if (rise === undefined || r > rise) { rise = r; riseUnderlying = c.underlying; }
+    }
+  }
+  const previous = prev ? prev.marginMultiplier ?? 1 : undefined;
+  const rebuild = st.bufferRebuild ?? st.bufferRate;
+  const b = bufferMultiplier(st.bufferRate, st.bufferRelease, rise, previous, rebuild);
+  const out: BufferResult = { rate: st.bufferRate, release: st.bufferRelease, rebuild, previous, rise, riseUnderlying, multiplier: b.multiplier, state: b.state };
+  if (previous === undefined) { delete out.previous; delete out.rise; delete out.riseUnderlying; }
+  return out;
 }
 
 function calibrateOne(u: string, series: PriceSeries, hs: string, st: CalibrationSettings, base: GridSpec, prev: GridSpec | undefined,
@@ -246,9 +319,8 @@ function calibrateOne(u: string, series: PriceSeries, hs: string, st: Calibratio
   let daysPerYear: number, daysPerYearFrom: UnderlyingCalibration['daysPerYearFrom'];
   if (st.daysPerYear !== undefined) { daysPerYear = st.daysPerYear; daysPerYearFrom = 'option'; }
   else {
-    const weekend = days.some(isWeekend);
-    daysPerYear = weekend ? 365 : 252;
-    daysPerYearFrom = weekend ? 'weekend prices' : 'no weekend prices';
+    daysPerYear = observationsPerYear(returns.length, days[n - 1] - days[0]);
+    daysPerYearFrom = 'observed';
   }
 
   const sigma = ewmaFilter(returns, st.lambda, st.seedReturns).sigmaToday;
@@ -282,7 +354,7 @@ function calibrateOne(u: string, series: PriceSeries, hs: string, st: Calibratio
     while (lo < returns.length && !(days[lo + 1] > cutoff)) lo++;
     floor = {
       sigma: rmsVolatility(returns, lo, returns.length), from: dayString(days[lo]), to, returns: returns.length - lo,
-      years: (days[n - 1] - days[lo]) / 365.25,
+      years: (days[n - 1] - days[lo]) / 365.25, short: days[0] > cutoff,
     };
     sigmaModel = flooredSigma(sigma, floor.sigma);
   }
@@ -290,13 +362,8 @@ function calibrateOne(u: string, series: PriceSeries, hs: string, st: Calibratio
   const modelMove = marginMove(sigmaModel, st.k, st.mporDays);
   const baseRange = scanRange(base, u);
   const prevRange = prev ? scanRange(prev, u) : undefined;
-  let move = modelMove;
-  let buffer: UnderlyingCalibration['buffer'];
-  if (st.apc === 'buffer') {
-    const b = bufferedMove(modelMove, st.bufferRate, prevRange);
-    buffer = { full: (1 + st.bufferRate) * modelMove, state: b.state };
-    move = b.move;
-  }
+  // The buffer (option a) multiplies the margin, not the scan range: see bufferFor.
+  const move = modelMove;
   if (!(move > 0)) {
     fail(hs, `underlying ${show(u)}`, `every price from ${from} to ${to} is the same: volatility 0 gives a scan range of 0; `
       + 'a grid needs a positive range');
@@ -308,14 +375,13 @@ function calibrateOne(u: string, series: PriceSeries, hs: string, st: Calibratio
       + `to a move of ${pct(bad.move)}, at or below -100 %; use a smaller k or a base grid without that point`);
   }
   const c: UnderlyingCalibration = {
-    underlying: u, returns: returns.length, from, to, daysPerYear, daysPerYearFrom,
+    underlying: u, returns: returns.length, from, to, daysPerYear, daysPerYearFrom, calendarDays: days[n - 1] - days[0],
     sigma, sigmaAnnual: annualise(sigma, daysPerYear), stressed, floor, sigmaModel, volAnnual: annualise(sigmaModel, daysPerYear),
-    ewmaMove: marginMove(sigma, st.k, st.mporDays), modelMove, buffer, move, before: prevRange ?? baseRange, beforeFrom: prevRange === undefined ? 'base' : 'previous',
+    ewmaMove: marginMove(sigma, st.k, st.mporDays), modelMove, move, before: prevRange ?? baseRange, beforeFrom: prevRange === undefined ? 'base' : 'previous',
     entry, why: '',
   };
   if (!stressed) delete c.stressed;
   if (!floor) delete c.floor;
-  if (!buffer) delete c.buffer;
   c.why = explain(c, st);
   return c;
 }
@@ -330,7 +396,10 @@ export function pct(x: number): string {
 
 function explain(c: UnderlyingCalibration, st: CalibrationSettings): string {
   const parts: string[] = [];
-  parts.push(`EWMA sigma ${pct(c.sigma)} a day (${pct(c.sigmaAnnual)} a year at ${c.daysPerYear} days)`);
+  const rate = c.daysPerYearFrom === 'option' ? 'as given'
+    : `${c.returns} returns in ${c.calendarDays} calendar days`;
+  parts.push(`EWMA sigma ${pct(c.sigma)} an observation (${pct(c.sigmaAnnual)} a year at ${Number(c.daysPerYear.toPrecision(6))} `
+    + `observations a year, ${rate})`);
   if (c.stressed) {
     const cmp = c.stressed.sigma > c.sigma ? 'above' : 'not above';
     parts.push(`stressed sigma ${pct(c.stressed.sigma)} (${c.stressed.chosen} ${c.stressed.from} to ${c.stressed.to}, ${c.stressed.returns} returns) `
@@ -338,22 +407,10 @@ function explain(c: UnderlyingCalibration, st: CalibrationSettings): string {
   }
   if (c.floor) {
     const binds = c.floor.sigma > c.sigma;
-    const span = c.floor.years < st.floorYears ? `${c.floor.years.toFixed(1)} years: the whole history, shorter than ${st.floorYears}` : `${st.floorYears} years`;
+    const span = c.floor.short ? `${c.floor.years.toFixed(2)} years: the whole history, shorter than ${st.floorYears}` : `${st.floorYears} years`;
     parts.push(`floor sigma ${pct(c.floor.sigma)} (${span}) ${binds ? 'binds' : 'does not bind'}: sigma ${pct(c.sigmaModel)}`);
   }
   parts.push(`model move ${st.k} x ${pct(c.sigmaModel)} x sqrt(${st.mporDays}) = ${pct(c.modelMove)}`);
-  if (c.buffer) {
-    const b = c.buffer;
-    if (b.state === 'full') {
-      parts.push(c.beforeFrom === 'previous'
-        ? `previous ${pct(c.before)} is at or above the buffered ${pct(b.full)}: full ${st.bufferRate * 100} % buffer`
-        : `no previous calibration: full ${st.bufferRate * 100} % buffer, ${pct(b.full)}`);
-    } else if (b.state === 'held') {
-      parts.push(`previous ${pct(c.before)} lies within [${pct(c.modelMove)}, ${pct(b.full)}]: kept, the buffer absorbs the change`);
-    } else {
-      parts.push(`previous ${pct(c.before)} is at or below the model move: the buffer is used up and the move follows the model`);
-    }
-  }
   const change = c.move > c.before * (1 + 1e-12) ? 'up' : c.move < c.before * (1 - 1e-12) ? 'down' : 'unchanged';
   const ratio = c.before > 0 ? ` (${c.move >= c.before ? '+' : ''}${(100 * (c.move / c.before - 1)).toFixed(1)} %)` : '';
   parts.push(`scan range ${pct(c.before)} -> ${pct(c.move)}, ${change}${ratio} against the ${c.beforeFrom} grid`);
@@ -361,15 +418,33 @@ function explain(c: UnderlyingCalibration, st: CalibrationSettings): string {
 }
 
 function describe(st: CalibrationSettings, input: CalibrationInput, results: UnderlyingCalibration[], uncovered: string[],
-  historyTo: string): string {
+  historyTo: string, buffer: BufferResult | undefined): string {
   const apc = st.apc === 'none' ? 'no anti-procyclicality option'
-    : st.apc === 'buffer' ? `anti-procyclicality: ${st.bufferRate * 100} % buffer (EMIR RTS 153/2013 art. 28(1)(a))`
+    : st.apc === 'buffer' ? `anti-procyclicality: ${st.bufferRate * 100} % buffer on the margin (EMIR RTS 153/2013 art. 28(1)(a)), `
+      + `marginMultiplier ${buffer!.multiplier} (${buffer!.state})`
       : st.apc === 'stressed-weight' ? `anti-procyclicality: ${st.stressWeight * 100} % weight on stressed observations (art. 28(1)(b))`
         : `anti-procyclicality: floor from a ${st.floorYears}-year look-back (art. 28(1)(c))`;
   const kept = uncovered.length > 0 ? ` Not in the history, kept as in the base grid: ${uncovered.join(', ')}.` : '';
   return `Calibrated from ${input.history.source} (prices to ${historyTo}) on the base grid ${input.base.source}: scan range = `
     + `${st.k} x EWMA sigma (lambda ${st.lambda}) x sqrt(${st.mporDays} days), ${apc}; `
     + `${results.length} underlyings (${results.map((r) => r.underlying).join(', ')}).${kept} See the calibration report.`;
+}
+
+/** One line: how the buffer multiplier was set. */
+export function bufferWhy(b: BufferResult): string {
+  const full = 1 + b.rate;
+  const m = `margin multiplier ${Number(b.multiplier.toPrecision(6))} (initial margin = multiplier x calculated margin)`;
+  if (b.rise === undefined) return `no previous calibration: full ${b.rate * 100} % buffer, ${m}`;
+  const rise = `the requirement ${b.rise >= 1 ? 'rose' : 'fell'} ${(100 * Math.abs(b.rise - 1)).toFixed(1)} % (${b.riseUnderlying}'s scan range, `
+    + `the largest rise) since the previous calibration (multiplier ${Number(b.previous!.toPrecision(6))})`;
+  switch (b.state) {
+    case 'released': return `${rise}, at least the ${b.release * 100} % of a significant rise: the buffer absorbs it, ${m}`;
+    case 'exhausted': return `${rise}, at least the ${b.release * 100} % of a significant rise and more than the buffer left: buffer used up, ${m}`;
+    case 'kept': return `${rise}, less than the ${b.release * 100} % of a significant rise: the buffer is kept as it was, ${m}`;
+    case 'rebuilt': return `${rise}: the requirement is not rising, the buffer is rebuilt to ${b.rate * 100} %, ${m}`;
+    case 'rebuilding': return `${rise}: the requirement is not rising, the buffer is rebuilt by at most ${b.rebuild} a calibration, ${m}`;
+    default: return `${rise}: the buffer stays whole (${full}), ${m}`;
+  }
 }
 
 /** The report as text: a table per underlying and the reason line of each. */
@@ -389,6 +464,8 @@ export function formatReport(r: CalibrationResult): string {
   lines.push(fmt(head));
   for (const row of rows) lines.push(fmt(row));
   for (const c of r.underlyings) lines.push(`${c.underlying}: ${c.why}`);
+  if (r.buffer) lines.push(`buffer: ${bufferWhy(r.buffer)}`);
+  for (const w of r.warnings) lines.push(`WARNING: ${w}`);
   if (r.uncovered.length > 0) lines.push(`not in the history, kept as in the base grid: ${r.uncovered.join(', ')}`);
   return lines.join('\n') + '\n';
 }

@@ -21,13 +21,15 @@ import {
 /** Usage lines of the command, for the CLI's help text. */
 export const CALIBRATE_USAGE = `  margin-engine calibrate --history FILE --market FILE [--base-grid PRESET|FILE] [--previous FILE]
                       [--lambda 0.94] [--k 3] [--mpor-days 2] [--apc none|buffer|stressed-weight|floor]
-                      [--stressed-period FROM:TO] [--stress-window 250] [--seed-returns 20]
-                      [--days-per-year N] [--out FILE] [--report FILE] [--market-out FILE [--refresh-vol]]`;
+                      [--buffer-release 0.1] [--buffer-rebuild STEP] [--stressed-period FROM:TO]
+                      [--stress-window 250] [--seed-returns 20] [--days-per-year N]
+                      [--out FILE] [--report FILE] [--market-out FILE [--refresh-vol]]`;
 
 /** Flag names of the calibration options, for messages. */
 const FLAGS: Record<string, string> = {
   lambda: '--lambda', k: '--k', mporDays: '--mpor-days', apc: '--apc', stressedPeriod: '--stressed-period',
-  stressWindow: '--stress-window', seedReturns: '--seed-returns', daysPerYear: '--days-per-year',
+  stressWindow: '--stress-window', seedReturns: '--seed-returns', daysPerYear: '--days-per-year', bufferRelease: '--buffer-release',
+  bufferRebuild: '--buffer-rebuild',
 };
 const flag = (field: string) => FLAGS[field] ?? field;
 
@@ -108,7 +110,8 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       lambda: { type: 'string' }, k: { type: 'string' }, 'mpor-days': { type: 'string' }, apc: { type: 'string' },
       'stressed-period': { type: 'string' }, 'stress-window': { type: 'string' }, 'seed-returns': { type: 'string' },
       'days-per-year': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' },
-      'market-out': { type: 'string' }, 'refresh-vol': { type: 'boolean' },
+      'market-out': { type: 'string' }, 'refresh-vol': { type: 'boolean' }, 'buffer-release': { type: 'string' },
+      'buffer-rebuild': { type: 'string' },
     },
   });
   if (!values.history) throw new InputError('calibrate: --history FILE is required (CSV date,underlying,price)', { path: '--history' });
@@ -124,8 +127,12 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     lambda: numberFlag(values.lambda), k: numberFlag(values.k), mporDays: numberFlag(values['mpor-days']),
     apc: values.apc as ApcMethod | undefined, stressedPeriod: stressedPeriod(values['stressed-period']),
     stressWindow: numberFlag(values['stress-window']), seedReturns: numberFlag(values['seed-returns']),
-    daysPerYear: numberFlag(values['days-per-year']),
+    daysPerYear: numberFlag(values['days-per-year']), bufferRelease: numberFlag(values['buffer-release']),
+    bufferRebuild: numberFlag(values['buffer-rebuild']),
   };
+  for (const f of ['buffer-release', 'buffer-rebuild'] as const) {
+    if (values[f] !== undefined && values.apc !== 'buffer') throw new InputError(`--${f}: applies to --apc buffer only`, { path: `--${f}` });
+  }
 
   const marketSource = values.market === '-' ? 'stdin' : values.market;
   const marketJson = readJson(readText(values.market, '--market'), marketSource);
@@ -154,6 +161,8 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     writeText(values['market-out'], '--market-out', formatJson(calibratedMarket(marketJson, result, !!values['refresh-vol'])) + '\n');
   }
   const report = values.report;
+  // Warnings go to standard error whatever --report says (the text report repeats them).
+  if (report !== undefined) for (const w of result.warnings) process.stderr.write(`margin-engine: WARNING: ${w}\n`);
   if (report === undefined) process.stderr.write(formatReport(result));
   else writeText(report, '--report', report.endsWith('.json') ? JSON.stringify(reportJson(result), null, 2) + '\n' : formatReport(result));
   return 0;
@@ -187,7 +196,7 @@ function inline(value: unknown): string {
 /** The report as JSON: settings and the per-underlying figures (the grid itself is in --out). */
 export function reportJson(r: CalibrationResult): unknown {
   return {
-    settings: r.settings, asOf: r.asOf, historyTo: r.historyTo, uncovered: r.uncovered,
-    underlyings: r.underlyings,
+    settings: r.settings, asOf: r.asOf, historyTo: r.historyTo, uncovered: r.uncovered, warnings: r.warnings,
+    buffer: r.buffer, underlyings: r.underlyings,
   };
 }

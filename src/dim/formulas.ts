@@ -78,31 +78,55 @@ export function flooredSigma(sigmaCurrent: number, sigmaFloor: number): number {
   return Math.max(sigmaCurrent, sigmaFloor);
 }
 
-/** How the buffer of option (a) acted on one underlying. */
+/** A rise of the requirement within this of 1 is no rise (rounding through the grid file). */
+export const FLAT = 1e-9;
+
+/** How the buffer of option (a) acted at a calibration. */
 export type BufferState =
-  /** No previous calibration, or a previous move at or above the fully buffered one: `(1 + b) m`. */
+  /** No previous calibration, or the previous buffer was whole and stays whole: `1 + b`. */
   | 'full'
-  /** The previous move lies within `[m, (1 + b) m]` and is kept: the buffer absorbs the change. */
-  | 'held'
-  /** The previous move is below `m`: the buffer is used up and the move rises to `m`. */
+  /** The requirement did not rise (rise <= 1): the buffer is rebuilt to `1 + b`. */
+  | 'rebuilt'
+  /** The requirement did not rise, and the rebuild step is smaller than what was used: partly rebuilt. */
+  | 'rebuilding'
+  /** The requirement rose, but less than the release threshold: the previous multiplier is kept. */
+  | 'kept'
+  /** The requirement rose significantly: the buffer absorbs the rise, partly used. */
+  | 'released'
+  /** The requirement rose significantly, by more than the buffer left: multiplier 1. */
   | 'exhausted';
 
 /**
- * Anti-procyclicality option (a), EMIR RTS 153/2013 art. 28(1)(a): a buffer of at least
- * `rate` (0.25) of the margin, which may be used up when the margin rises significantly.
+ * Anti-procyclicality option (a), EMIR RTS 153/2013 art. 28(1)(a): "a margin buffer at least
+ * equal to 25 % of the calculated margins which it allows to be temporarily exhausted in periods
+ * where calculated margin requirements are rising significantly". The buffer multiplies the
+ * calculated margin: initial = B * calculated, with B in [1, 1 + rate] (the grid's marginMultiplier).
  *
- * With `m` the unbuffered move and `P` the move of the previous calibration:
- *   no previous:  `move = (1 + rate) m`
- *   previous P:   `move = min((1 + rate) m, max(m, P))`, that is P clamped to `[m, (1 + rate) m]`.
- * So the move never falls below the model's `m`, never exceeds the fully buffered `(1 + rate) m`,
- * and otherwise stays where it was: a rise of `m` is absorbed by the buffer until `m` passes `P`
- * (the buffer is then exhausted and the move follows `m`), and after a fall the move stays at `P`
- * until `(1 + rate) m` comes down to it (the buffer is rebuilt). Continuous in `m` and `P`.
+ * `rise` is the growth of the calculated requirement since the previous calibration (the largest
+ * ratio, over the calibrated underlyings, of the new scan range to the previous one), `previous`
+ * the previous calibration's multiplier, `release` the threshold of a significant rise:
+ *   no previous calibration:       B = 1 + rate                         ('full')
+ *   rise >= 1 + release:           B = max(1, previous / rise)          ('released', or 'exhausted' at 1):
+ *                                  the buffered requirement B * m stays at the previous
+ *                                  previous * P while the buffer lasts
+ *   1 < rise < 1 + release:        B = previous                         ('kept', or 'full')
+ *   rise <= 1:                     B = min(1 + rate, previous + rebuild) ('rebuilt', 'rebuilding' below
+ *                                  1 + rate, or 'full'); `rebuild` (default: rate, all at once) is
+ *                                  the most the multiplier rises a calibration while it rebuilds
+ * `previous` is first clamped to [1, 1 + rate]. A rise within FLAT (1e-9) of 1 counts as no rise: a
+ * scan range read back from the previous grid file may differ from the same one computed now by
+ * an ulp or two.
  */
-export function bufferedMove(m: number, rate: number, previous?: number): { move: number; state: BufferState } {
-  const full = (1 + rate) * m;
-  if (previous === undefined) return { move: full, state: 'full' };
-  if (previous >= full) return { move: full, state: 'full' };
-  if (previous <= m) return { move: m, state: 'exhausted' };
-  return { move: previous, state: 'held' };
+export function bufferMultiplier(rate: number, release: number, rise?: number, previous?: number, rebuild = rate): { multiplier: number; state: BufferState } {
+  const full = 1 + rate;
+  if (rise === undefined || previous === undefined) return { multiplier: full, state: 'full' };
+  const p = Math.min(full, Math.max(1, previous));
+  if (rise >= 1 + release) {
+    const b = Math.max(1, p / rise);
+    return { multiplier: b, state: b > 1 ? 'released' : 'exhausted' };
+  }
+  if (rise > 1 + FLAT) return { multiplier: p, state: p >= full ? 'full' : 'kept' };
+  if (p >= full) return { multiplier: full, state: 'full' };
+  const b = Math.min(full, p + rebuild);
+  return { multiplier: b, state: b >= full ? 'rebuilt' : 'rebuilding' };
 }

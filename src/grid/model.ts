@@ -258,6 +258,7 @@ export class GridModel implements MarginModel {
       out.nGroups = nGroups;
       out.nUnderlyings = nU;
       out.worstPoint = worstPoint;
+      if (spec.marginMultiplier !== undefined) initial *= spec.marginMultiplier;
       out.initialMargin = initial;
       out.maintenanceMargin = spec.maintenanceRatio * initial;
       return undefined;

@@ -11,7 +11,9 @@
  *   `moves`, one number > -1 per point; not both (moves replace the scaled moves).
  * - `groups[g].offset` in [0, 1] (default 0).
  * - `horizonDays`, `shortOptionMinimum`, `longOptionMinimum` >= 0 (default 0);
- *   `maintenanceRatio` > 0 (default 1). `$schema` and `description` strings are allowed.
+ *   `maintenanceRatio` > 0 (default 1); `marginMultiplier` >= 1 (default 1: initial = multiplier x
+ *   the sum of the group charges, the anti-procyclicality buffer of a calibration). `$schema` and
+ *   `description` strings are allowed.
  * - With a market: every underlying and group named must exist in it (groups: named product
  *   groups only), and every shocked option vol `vol * (1 + volMove * w)` must stay > 0.
  */
@@ -24,12 +26,13 @@ import {
 } from './validate.js';
 
 const GRID_KEYS = ['$schema', 'description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
-  'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio'] as const;
+  'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio', 'marginMultiplier'] as const;
 const POINT_KEYS = ['move', 'cover', 'volMoves'] as const;
 const VOL_TERM_KEYS = ['refDays', 'power', 'floorDays'] as const;
 const UNDERLYING_KEYS = ['moveScale', 'moves'] as const;
 const GROUP_KEYS = ['offset'] as const;
 
+const AT_LEAST_ONE = { text: 'a number >= 1 (a buffer multiplies the margin, never lowers it)', ok: (x: number) => x >= 1 };
 const VOL_MOVES = 'a non-empty list of vol moves, each a number > -1';
 
 /**
@@ -143,6 +146,7 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
     longOptionMinimum: optNum(src, path, g, 'longOptionMinimum', NON_NEGATIVE, 0),
     maintenanceRatio: optNum(src, path, g, 'maintenanceRatio', POSITIVE, 1),
   };
+  if (own(g, 'marginMultiplier') !== undefined) spec.marginMultiplier = optNum(src, path, g, 'marginMultiplier', AT_LEAST_ONE, 1);
   if (volTerm === undefined) delete spec.volTerm;
   if (market) checkShockedVols(src, path, spec, fromGrid, market);
   return spec;

@@ -39,6 +39,7 @@ export interface GridInput {
   shortOptionMinimum?: number;
   longOptionMinimum?: number;
   maintenanceRatio?: number;
+  marginMultiplier?: number;
 }
 
 export interface EsInput {
@@ -100,6 +101,8 @@ export interface GridSpec {
   shortOptionMinimum: number;
   longOptionMinimum: number;
   maintenanceRatio: number;
+  /** initial = marginMultiplier * the sum of the group charges (an anti-procyclicality buffer), >= 1; absent: 1. */
+  marginMultiplier?: number;
 }
 
 /** An ES block after validation, every default filled in. */

@@ -89,5 +89,6 @@ export function referenceGridMargin(market: ResolvedMarket, spec: GridSpec, posi
   }
   let initialMargin = 0;
   for (const g of groups.values()) initialMargin += Math.max(g.scanRisk, g.optionMinimum);
+  initialMargin *= spec.marginMultiplier ?? 1;
   return { initialMargin, maintenanceMargin: spec.maintenanceRatio * initialMargin, groups };
 }
