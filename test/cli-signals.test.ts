@@ -114,3 +114,45 @@ describe('signals stop a run cleanly (item 17)', () => {
     }, 90_000);
   }
 });
+
+describe('signals stop accounts and replay too (item 17)', () => {
+  const accounts = JSON.parse(readFileSync(packageFile('examples', 'accounts.json'), 'utf8'));
+  delete accounts.$schema;
+  const one = accounts.accounts as { account: string }[];
+  accounts.accounts = [];
+  for (let i = 0; i < 12500; i++) for (const a of one) accounts.accounts.push({ ...a, account: `${a.account}-${i}` });
+  const accountsPath = join(dir, 'accounts.json');
+  writeFileSync(accountsPath, JSON.stringify(accounts));
+  const exampleMarket = packageFile('examples', 'market.json');
+
+  it('accounts, SIGINT: the accounts margined so far go to FILE.partial (a prefix of the full report), a message, exit 130', async () => {
+    const reference = full(['accounts', '--market', exampleMarket, '--accounts', accountsPath]);
+    const out = join(dir, 'accounts-out.csv');
+    const r = await signalled(['accounts', '--market', exampleMarket, '--accounts', accountsPath, '--out', out], { delayMs: 1200, signal: 'SIGINT' });
+    expect(r.code, r.err).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    const n = prefixOf(readFileSync(`${out}.partial`, 'utf8'), reference);
+    expect(r.err).toBe(`margin-engine: interrupted (SIGINT): margined ${n} of 100000 accounts; the rest were not margined; the rows written are in ${out}.partial\n`);
+  }, 90_000);
+
+  it('replay, SIGTERM: the lines written so far go to FILE.partial (a prefix of the full replay), a message, exit 143', async () => {
+    const lines = readFileSync(packageFile('examples', 'events.ndjson'), 'utf8').trimEnd().split('\n');
+    const events = join(dir, 'events.ndjson');
+    writeFileSync(events, Array.from({ length: 5000 }, () => lines.join('\n')).join('\n') + '\n');
+    const args = ['replay', '--market', exampleMarket, '--accounts', packageFile('examples', 'accounts.json'), '--events', events];
+    const reference = full(args);
+    const out = join(dir, 'replay-out.ndjson');
+    const r = await signalled([...args, '--out', out], { delayMs: 1200, signal: 'SIGTERM' });
+    expect(r.code, r.err).toBe(143);
+    expect(existsSync(out)).toBe(false);
+    const partial = readFileSync(`${out}.partial`, 'utf8');
+    expect(partial.length).toBeGreaterThan(0);
+    expect(reference.startsWith(partial)).toBe(true);
+    expect(partial.length).toBeLessThan(reference.length);
+    const m = /^margin-engine: interrupted \(SIGTERM\): replayed lines 1 to (\d+) of .*; line (\d+) and the lines after it were not applied; the rows written are in .*replay-out\.ndjson\.partial\n$/.exec(r.err);
+    expect(m, r.err).not.toBeNull();
+    // Every line written is for an event of the lines replayed.
+    const last = JSON.parse(partial.trimEnd().split('\n').pop()!);
+    expect(last.event).toBeLessThanOrEqual(Number(m![1]));
+  }, 90_000);
+});

@@ -9,14 +9,15 @@ import { performance } from 'node:perf_hooks';
 import { InputError } from '../errors.js';
 import { parseAccountMarket } from '../accounts/market.js';
 import { parseAccounts } from '../accounts/parse.js';
-import { marginAccounts } from '../accounts/margin.js';
+import { marginAccountsEach } from '../accounts/margin.js';
 import { formatAccounts } from '../accounts/report.js';
 import type { AccountMethod } from '../accounts/types.js';
 import { MarginBook } from './book.js';
-import { replay } from './replay.js';
+import { replaySteps } from './replay.js';
 import { chooseFormat, type OutputFormat } from '../io/output.js';
 import { OutputTarget } from '../io/target.js';
-import type { Interrupts } from '../io/signals.js';
+import { yieldToEventLoop, type Interrupts } from '../io/signals.js';
+import type { AccountMargin } from '../accounts/types.js';
 
 /** The commands' help sections (usage, what they do, every option with its default), for the CLI. */
 export const ACCOUNTS_COMMAND_HELP = `Usage:
@@ -122,9 +123,20 @@ export async function accountsCommand(argv: string[], interrupts?: Interrupts): 
   try {
     const format = outputFormat(values.out, values.format);
     const { am, file } = loadInputs(values, 'accounts');
-    const rows = marginAccounts(am, file, { method: m });
+    // In chunks, yielding to the event loop between them, so that a signal stops the run with the
+    // rows of the accounts margined so far.
+    const rows: AccountMargin[] = [];
+    for (const r of marginAccountsEach(am, file, { method: m })) {
+      rows.push(r);
+      if (rows.length % 64 === 0) {
+        await yieldToEventLoop();
+        if (interrupts?.received) break;
+      }
+    }
     out.write(formatAccounts(rows, format, { raw: values['csv-raw'] === true }));
-    if (interrupts?.received) return interrupted(out, interrupts, `margined ${rows.length} accounts`);
+    if (interrupts?.received) {
+      return interrupted(out, interrupts, `margined ${rows.length} of ${file.accounts.length} accounts; the rest were not margined`);
+    }
     await out.commit();
     const errors = rows.filter((r) => !r.ok).length;
     const calls = rows.filter((r) => r.ok && r.status !== 'healthy').length;
@@ -162,9 +174,20 @@ export async function replayCommand(argv: string[], interrupts?: Interrupts): Pr
     const t1 = performance.now();
     let buf = '';
     const write = (line: string) => { buf += line; if (buf.length > 1 << 16) { out.write(buf); buf = ''; } };
-    const s = replay(book, events, values.events === '-' ? 'stdin' : values.events, write);
+    // Every 256 lines the event loop runs, so that a signal stops the replay there.
+    const steps = replaySteps(book, events, values.events === '-' ? 'stdin' : values.events, write);
+    let step = steps.next();
+    while (!step.done) {
+      await yieldToEventLoop();
+      if (interrupts?.received) break;
+      step = steps.next();
+    }
     out.write(buf);
     const t2 = performance.now();
+    if (step.done !== true) {
+      return interrupted(out, interrupts!, `replayed lines 1 to ${step.value} of ${values.events}; line ${step.value + 1} and the lines after it were not applied`);
+    }
+    const s = step.value;
     if (interrupts?.received) return interrupted(out, interrupts, `replayed ${s.events} events`);
     await out.commit();
     process.stderr.write(`margin-engine: ${book.size} accounts loaded in ${(t1 - t0).toFixed(1)} ms; ${s.events} events in `
