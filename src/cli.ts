@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /**
  * The command line (contract section 6). Exit status: 0 when the run completed (even with error
- * rows), 2 for an unusable market file or arguments, 130 for a run stopped by SIGINT (the rows
- * computed before it are written), 1 for anything else.
+ * rows), 2 for an unusable market file or arguments (an output that cannot be written or is one of
+ * the inputs included), 130, 143 or 129 for a run stopped by SIGINT, SIGTERM or SIGHUP (the rows
+ * computed before it are written, a file as NAME.partial), 1 for anything else (an output that
+ * failed while written: one line naming it). A closed standard output (EPIPE) exits 0 quietly.
  */
 import { parseArgs } from 'node:util';
-import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { isInputError } from './errors.js';
 import { parseMarket } from './market/load.js';
-import { parsePortfolios } from './portfolio/parse.js';
+import { isNdjsonName, parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson } from './portfolio/parse.js';
 import { createGridModel } from './grid/model.js';
 import { createEsModel } from './es/model.js';
 import { loadMethodPreset, loadPreset, methodPresetNames, presetNames } from './presets.js';
@@ -20,10 +23,13 @@ import { validateStress } from './stress/spec.js';
 import { parseHistoryCsv } from './history/parse.js';
 import { readJson } from './market/validate.js';
 import type { EsSpec, FhsSpec, GridSpec, StressSpec } from './market/types.js';
-import { CALIBRATE_USAGE, calibrateCommand, loadGridFile } from './dim/command.js';
-import { ACCOUNTS_HELP, ACCOUNTS_OPTIONS, ACCOUNTS_USAGE, accountsCommand, replayCommand } from './book/command.js';
-import { formatFor, formatResults } from './io/output.js';
+import { CALIBRATE_HELP, calibrateCommand, loadGridFile } from './dim/command.js';
+import { ACCOUNTS_COMMAND_HELP, REPLAY_COMMAND_HELP, accountsCommand, replayCommand } from './book/command.js';
+import { chooseFormat, formatResults, type OutputFormat } from './io/output.js';
+import { OutputError, OutputTarget, UsageError } from './io/target.js';
+import { Interrupts, chunkedMap } from './io/signals.js';
 import { runStreaming } from './batch/cli-run.js';
+import { MAX_THREADS_PER_CORE, maxThreads } from './batch/engine.js';
 import { formatValuations, valueMarket } from './valuation.js';
 import { packageFile } from './paths.js';
 import type { MarginModel } from './model.js';
@@ -32,72 +38,92 @@ import type { ResolvedMarket } from './market/types.js';
 
 const VERSION: string = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')).version;
 
-const HELP = `margin-engine ${VERSION}: risk-based margin for portfolios of derivatives
+/** The commands' help sections: usage, what it does, every option with its default. */
+const RUN_HELP = `Usage:
+  margin-engine run --market FILE --portfolios FILE [--method grid|es|fhs] [--preset NAME | --grid FILE]
+                    [--history FILE] [--stress FILE] [--allocation] [--out FILE] [--format csv|ndjson]
+                    [--input-format csv|ndjson] [--csv-raw] [--threads N]
 
-Usage:
-  margin-engine run   --market FILE --portfolios FILE [--method grid|es|fhs] [--preset NAME | --grid FILE]
-                      [--history FILE] [--stress FILE] [--allocation] [--out FILE] [--threads N]
-  margin-engine value --market FILE [--out FILE]
-  margin-engine demo  [--portfolios N] [--out-dir DIR]
-${CALIBRATE_USAGE}
-${ACCOUNTS_USAGE}
-  margin-engine --help | --version
-
-Commands:
-  run     Margin every portfolio of --portfolios (CSV "portfolio,instrument,quantity", or NDJSON
-          when the name ends in .ndjson/.jsonl) against --market (JSON snapshot). Writes one row
-          per portfolio, in input order: portfolio,method,initial_margin,maintenance_margin,
-          status,error, then worst_point (grid) or var,es (es). NDJSON when --out ends in .ndjson
-          (with the per-group breakdown for the grid).
-  value   Value every instrument of --market: instrument,value,delta,gamma,vega,theta per contract.
-  demo    The bundled example: a realistic market and a generated book of N portfolios (default
-          10000), margined with the grid; prints a summary and writes DIR/results.csv (default out/).
-  calibrate  Dynamic initial margin: scan ranges from --history (CSV date,underlying,price): per
-          underlying k x EWMA sigma x sqrt(mpor days), optionally an EMIR anti-procyclicality
-          option (--apc; buffer: a margin multiplier 1.25 written into the grid, released while
-          the requirement rises by --buffer-release (0.1) or more since --previous, rebuilt when
-          it stops rising, by at most --buffer-rebuild STEP a calibration (default all at once);
-          floor: warns when the history is shorter than its 10-year look-back),
-          set into the base grid (default the market's risk.grid). Writes the grid
-          block (--out, default standard output; read it back with run --grid) and a report of
-          what changed and why (--report FILE, .json for JSON; default standard error).
-          --market-out FILE writes the market with the new grid (and, with --refresh-vol, the
-          underlyings' vols from the calibrated sigmas, annualised by calendar days as the ES
-          method scales them, sqrt(horizonDays / 365): sigma x sqrt(observations a year), the
-          series' own 365 x returns / calendar days, or --days-per-year N).
-${ACCOUNTS_HELP}
+Margins every portfolio of --portfolios against --market (JSON snapshot) and writes one row per
+portfolio, in input order: portfolio,method,initial_margin,maintenance_margin,status,error, then
+worst_point (grid) or var,es (es, fhs), then stress_loss,stress_scenario when stress scenarios
+apply, then currency (the market's). NDJSON lines carry the same fields (snake_case) and, for the
+grid, the per-group breakdown.
 
 Options:
-  --market FILE      market snapshot (JSON); - reads standard input
-  --portfolios FILE  portfolios (CSV or NDJSON); - reads standard input
-${ACCOUNTS_OPTIONS}
-  --method M         grid (default), es or fhs; the market's risk block for it (or --preset)
-                     must exist
-  --preset NAME      use a shipped preset of the method instead of the market's risk block
-                     (grid: ${'${presets}'}; es: ${'${es-presets}'}; fhs: ${'${fhs-presets}'})
-  --history FILE     fhs only (required): price history, CSV date,underlying,price
-  --stress FILE      named stress scenarios (JSON stress block), for any method; replaces the
-                     market's risk.stress. Adds the columns stress_loss,stress_scenario; with
-                     "floor": true the initial margin is at least cover x the worst stress loss
-  --allocation       each position's share of the initial margin (Euler allocation), written
-                     as an "allocation" list on each NDJSON line; needs --out FILE.ndjson
-  --grid FILE        grid only: use the grid block of FILE (as written by calibrate, or a
-                     market's risk.grid) instead of the market's risk.grid
-  --out FILE         output file; - or absent: standard output
-  --threads N        worker threads (default: number of cores; 1 runs in-process)
-  -h, --help         this text
-  -v, --version      the version
+  --market FILE         market snapshot (JSON); - reads standard input. Required
+  --portfolios FILE     portfolios: CSV "portfolio,instrument,quantity", or NDJSON; - reads standard
+                        input. Required
+  --input-format F      csv or ndjson (default: from the --portfolios name: .ndjson/.jsonl NDJSON,
+                        else CSV; standard input CSV)
+  --method M            grid, es or fhs (default grid); the market's risk block for it (or --preset)
+                        must exist
+  --preset NAME         a shipped preset of the method instead of the market's risk block (default
+                        none; grid: ${'${presets}'}; es: ${'${es-presets}'}; fhs: ${'${fhs-presets}'})
+  --grid FILE           grid only: the grid block of FILE (as written by calibrate, or a market's
+                        risk.grid) instead of the market's risk.grid (default none)
+  --history FILE        fhs only, required: price history, CSV date,underlying,price
+  --stress FILE         named stress scenarios (JSON stress block), for any method (default: the
+                        market's risk.stress, if any). Adds stress_loss,stress_scenario; with
+                        "floor": true the initial margin is at least cover x the worst stress loss
+  --allocation          each position's share of the initial margin (Euler allocation), as an
+                        "allocation" list on each NDJSON line (default off; needs NDJSON output)
+${'${OUTPUT_OPTIONS}'}
+  --threads N           worker threads, 1 to 4 x the number of cores (default: the number of cores;
+                        1 runs in-process). Runs with fhs, stress or allocation run in-process`;
 
-Exit status: 0 the run completed (even with error rows), 2 unusable market file or arguments,
-130 interrupted (SIGINT: the rows computed are written, standard error says where it stopped),
-1 anything else. Progress (when standard error is a terminal) and diagnostics go to standard error.
-`;
+/** The output options every command that writes rows shares. */
+const OUTPUT_OPTIONS_TEXT = `  --out FILE            output file (default: standard output; - too). Written to a temporary file
+                        in the same folder and renamed into place when the command ends well; an
+                        interrupted run leaves FILE.partial; an output that is an input is refused
+  --format F            csv or ndjson (default: from the --out extension, .csv CSV, .ndjson/.jsonl
+                        NDJSON; another extension is an error; standard output or a device: CSV)
+  --csv-raw             write CSV text fields as they are (default off: an id, message or name
+                        beginning with =, +, -, @, a tab or a CR gets a leading ' and is quoted,
+                        so that a spreadsheet does not run it as a formula)`;
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
+const VALUE_HELP = `Usage:
+  margin-engine value --market FILE [--out FILE] [--format csv|ndjson] [--csv-raw]
+
+Values every instrument of --market: instrument,value,delta,gamma,vega,theta per contract.
+
+Options:
+  --market FILE         market snapshot (JSON); - reads standard input. Required
+${OUTPUT_OPTIONS_TEXT}`;
+
+const DEMO_HELP = `Usage:
+  margin-engine demo [--portfolios N] [--out-dir DIR] [--csv-raw]
+
+The bundled example: a realistic market and a generated book of N portfolios, margined with the
+grid; prints a summary and writes DIR/book.csv and DIR/results.csv.
+
+Options:
+  --portfolios N        portfolios to generate (default 10000)
+  --out-dir DIR         where book.csv and results.csv go (default out)
+  --csv-raw             results.csv without the spreadsheet formula guard (default off; see run)`;
+
+const GENERAL = `  -h, --help            help (margin-engine COMMAND --help: that command's options only)
+  -V, -v, --version     the version
+
+Exit status: 0 the command completed (even with error rows); 2 unusable market (or history, stress,
+grid) file or arguments, including an output that cannot be written or is one of the inputs
+(checked before any work); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP (the rows computed are
+written, to FILE.partial for --out FILE; standard error says where it stopped); 1 anything else
+(an unusable portfolio file; an output that failed while being written, such as a full disk).
+A closed standard output (| head) ends the command quietly, exit 0. Progress (when standard error
+is a terminal) and diagnostics go to standard error.`;
+
+const COMMANDS = ['run', 'value', 'demo', 'calibrate', 'accounts', 'replay'] as const;
+
+function sections(): Record<string, string> {
+  return {
+    run: RUN_HELP.replace('${OUTPUT_OPTIONS}', OUTPUT_OPTIONS_TEXT),
+    value: VALUE_HELP, demo: DEMO_HELP, calibrate: CALIBRATE_HELP, accounts: ACCOUNTS_COMMAND_HELP, replay: REPLAY_COMMAND_HELP,
+  };
 }
 
-function help(): string {
+/** The whole help, or one command's (`margin-engine run --help`). */
+function help(command?: string): string {
   let names = '';
   let es = '', fhs = '';
   try {
@@ -105,7 +131,20 @@ function help(): string {
     es = methodPresetNames('es').join(', ');
     fhs = methodPresetNames('fhs').join(', ');
   } catch { names = 'none found'; }
-  return HELP.replace('${presets}', names).replace('${es-presets}', es || 'none').replace('${fhs-presets}', fhs || 'none');
+  const fill = (t: string) => t.replace('${presets}', names).replace('${es-presets}', es || 'none').replace('${fhs-presets}', fhs || 'none');
+  const all = sections();
+  if (command !== undefined && all[command] !== undefined) {
+    return fill(`margin-engine ${command} (margin-engine ${VERSION})\n\n${all[command]}\n\nGeneral:\n${GENERAL}\n`);
+  }
+  return fill(`margin-engine ${VERSION}: risk-based margin for portfolios of derivatives
+
+Commands: ${COMMANDS.join(', ')}. margin-engine COMMAND --help shows one command's options only.
+
+${COMMANDS.map((c) => `== ${c} ==\n${all[c]}`).join('\n\n')}
+
+General:
+${GENERAL}
+`);
 }
 
 function readInput(path: string, what: string): string {
@@ -116,16 +155,29 @@ function readInput(path: string, what: string): string {
   }
 }
 
-/** Opens the output before any work, so an unwritable path fails at once. */
-function openOutput(path: string | undefined): { write(s: string): void; close(): void; fd?: number } {
-  if (!path || path === '-') return { write: (s) => { process.stdout.write(s); }, close: () => {} };
-  let fd: number;
+/** True for an existing path that is not a regular file (a device, a FIFO): written directly, CSV by default. */
+function isDevice(path: string): boolean {
+  try { return !statSync(path).isFile(); } catch { return false; }
+}
+
+/** The output format of a command (see chooseFormat); a bad one is a UsageError. */
+function outputFormat(out: string | undefined, format: string | undefined, allowed?: readonly OutputFormat[]): OutputFormat {
   try {
-    fd = openSync(path, 'w');
+    return chooseFormat(out, format, isDevice, allowed);
   } catch (e) {
-    throw new UsageError(`--out ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError((e as Error).message);
   }
-  return { write: (s) => { writeSync(fd, s); }, close: () => closeSync(fd), fd };
+}
+
+/**
+ * Ends a command that got a signal while it worked: the rows written are kept (FILE.partial) and
+ * standard error says so; returns the exit status (128 + the signal's number).
+ */
+function interrupted(outs: OutputTarget[], what: string): number {
+  const kept = outs.map((o) => o.keepPartial()).filter((p): p is string => p !== undefined);
+  process.stderr.write(`margin-engine: interrupted (${interrupts.received ?? 'SIGINT'}): ${what}`
+    + (kept.length ? `; the rows written are in ${kept.join(', ')}` : '') + '\n');
+  return interrupts.exitCode;
 }
 
 function loadMarket(path: string): ResolvedMarket {
@@ -135,7 +187,17 @@ function loadMarket(path: string): ResolvedMarket {
 function parseThreads(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`--threads: expected a whole number >= 1, got ${JSON.stringify(v)}`);
-  return Number(v);
+  const n = Number(v);
+  if (n > maxThreads()) {
+    throw new UsageError(`--threads: at most ${maxThreads()} (${MAX_THREADS_PER_CORE} per core; this machine has ${availableParallelism()}), got ${v}`);
+  }
+  return n;
+}
+
+function inputFormat(v: string | undefined): 'csv' | 'ndjson' | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'csv' && v !== 'ndjson') throw new UsageError(`--input-format: expected csv or ndjson, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function makeModel(market: ResolvedMarket, method: Method, preset: string | undefined, gridFile?: string,
@@ -163,13 +225,17 @@ function loadStress(path: string, market: ResolvedMarket): StressSpec {
   return validateStress(readJson(readInput(path, '--stress'), source), source, '', market);
 }
 
+/** The output options of run and value. */
+const OUT_OPTIONS = { out: { type: 'string' }, format: { type: 'string' }, 'csv-raw': { type: 'boolean' } } as const;
+
 async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
     options: {
       market: { type: 'string' }, portfolios: { type: 'string' }, method: { type: 'string', default: 'grid' },
-      preset: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, grid: { type: 'string' },
-      history: { type: 'string' }, stress: { type: 'string' }, allocation: { type: 'boolean' },
+      preset: { type: 'string' }, threads: { type: 'string' }, grid: { type: 'string' },
+      history: { type: 'string' }, stress: { type: 'string' }, allocation: { type: 'boolean' }, 'input-format': { type: 'string' },
+      ...OUT_OPTIONS,
     },
   });
   if (!values.market) throw new UsageError('run: --market FILE is required');
@@ -182,15 +248,21 @@ async function run(argv: string[]): Promise<number> {
   }
   if (method === 'fhs' && !values.history) throw new UsageError('--method fhs needs --history FILE (CSV date,underlying,price)');
   if (values.history && method !== 'fhs') throw new UsageError('--history: a price history applies to --method fhs');
-  if (values.allocation && formatFor(values.out) !== 'ndjson') {
-    throw new UsageError('--allocation: the per-position breakdown is written in NDJSON; use --out FILE.ndjson');
-  }
+  const inFormat = inputFormat(values['input-format']);
   const stdin = [values.market, values.portfolios, values.history, values.stress].filter((v) => v === '-').length;
   if (stdin > 1 && (values.history === '-' || values.stress === '-')) throw new UsageError('only one of --market, --portfolios, --history and --stress can read standard input');
-  parseThreads(values.threads);
+  const threads = parseThreads(values.threads);
   if (values.market === '-' && values.portfolios === '-') throw new UsageError('--market and --portfolios cannot both read standard input');
-  const out = openOutput(values.out);
+  const out = OutputTarget.open('--out', values.out, [
+    { flag: '--market', path: values.market }, { flag: '--portfolios', path: values.portfolios }, { flag: '--history', path: values.history },
+    { flag: '--stress', path: values.stress }, { flag: '--grid', path: values.grid },
+  ]);
+  const raw = values['csv-raw'] === true;
   try {
+    const format = outputFormat(values.out, values.format);
+    if (values.allocation && format !== 'ndjson') {
+      throw new UsageError('--allocation: the per-position breakdown is written in NDJSON; use --out FILE.ndjson or --format ndjson');
+    }
     const market = loadMarket(values.market);
     const stress = values.stress ? loadStress(values.stress, market) : market.risk.stress;
     if (stress === undefined && !values.allocation && (method === 'grid' || method === 'es')) {
@@ -198,10 +270,10 @@ async function run(argv: string[]): Promise<number> {
       const spec = values.grid ? loadGridFile(values.grid, market) : values.preset ? loadMethodPreset(method, values.preset, market) : undefined;
       return await runStreaming({
         market, method, grid: method === 'grid' ? spec as GridSpec | undefined : undefined, es: method === 'es' ? spec as EsSpec | undefined : undefined,
-        portfolios: values.portfolios, outFd: out.fd, format: formatFor(values.out), threads: parseThreads(values.threads),
+        portfolios: values.portfolios, inputFormat: inFormat, output: out, format, csvRaw: raw, threads, interrupts,
       });
     }
-    if ((parseThreads(values.threads) ?? 1) > 1) {
+    if ((threads ?? 1) > 1) {
       const why = method === 'fhs' ? '--method fhs' : stress !== undefined ? 'stress scenarios' : '--allocation';
       process.stderr.write(`margin-engine: warning: --threads ${values.threads} is ignored: runs with ${why} are margined in-process, on one thread\n`);
     }
@@ -210,63 +282,99 @@ async function run(argv: string[]): Promise<number> {
     let text: string;
     try { text = readInput(values.portfolios, '--portfolios'); } catch (e) { throw Object.assign(e as Error, { exit: 1 }); }
     let portfolios;
+    const source = values.portfolios === '-' ? 'stdin' : values.portfolios;
     try {
-      portfolios = parsePortfolios(text, values.portfolios === '-' ? 'stdin' : values.portfolios);
+      const nd = inFormat === undefined ? isNdjsonName(source) : inFormat === 'ndjson';
+      portfolios = nd ? parsePortfoliosNdjson(text, source) : parsePortfoliosCsv(text, source);
     } catch (e) {
       throw Object.assign(e as Error, { exit: 1 });
     }
-    const results = model.marginAll(portfolios);
-    out.write(formatResults(results, method, formatFor(values.out), { stress: stress !== undefined }));
+    // In chunks, yielding to the event loop between them, so that a signal stops the run with the
+    // rows of the portfolios margined so far (the results are those of one marginAll call).
+    const { results, stopped } = await chunkedMap(portfolios, (chunk) => model.marginAll(chunk), interrupts.signal);
+    const opts = { stress: stress !== undefined, currency: market.currency, raw };
+    out.write(formatResults(results, method, format, opts));
+    if (stopped || interrupts.received) {
+      const next = portfolios[results.length]?.id;
+      return interrupted([out], `wrote ${results.length} portfolios` + (results.length ? ` (the last ${JSON.stringify(results[results.length - 1].portfolio)})` : '')
+        + (next !== undefined ? `; ${JSON.stringify(next)} and the portfolios after it were not margined` : ''));
+    }
+    await out.commit();
     const errors = results.filter((r) => !r.ok).length;
     if (errors > 0) process.stderr.write(`margin-engine: ${results.length} portfolios, ${errors} with errors\n`);
+    return 0;
+  } catch (e) {
+    throw out.failed ?? e;
   } finally {
-    out.close();
+    out.discard();
   }
-  return 0;
 }
 
 async function value(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { market: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { market: { type: 'string' }, ...OUT_OPTIONS } });
   if (!values.market) throw new UsageError('value: --market FILE is required');
-  const out = openOutput(values.out);
+  const out = OutputTarget.open('--out', values.out, [{ flag: '--market', path: values.market }]);
   try {
+    const format = outputFormat(values.out, values.format);
     const market = loadMarket(values.market);
-    out.write(formatValuations(valueMarket(market), formatFor(values.out)));
+    out.write(formatValuations(valueMarket(market), format, { raw: values['csv-raw'] === true }));
+    if (interrupts.received) return interrupted([out], `valued ${market.instruments.ids.length} instruments`);
+    await out.commit();
+    return 0;
+  } catch (e) {
+    throw out.failed ?? e;
   } finally {
-    out.close();
+    out.discard();
   }
-  return 0;
 }
 
 async function demo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { portfolios: { type: 'string', default: '10000' }, 'out-dir': { type: 'string', default: 'out' } } });
+  const { values } = parseArgs({
+    args: argv, strict: true, allowPositionals: false,
+    options: { portfolios: { type: 'string', default: '10000' }, 'out-dir': { type: 'string', default: 'out' }, 'csv-raw': { type: 'boolean' } },
+  });
   const count = Number(values.portfolios);
   if (!Number.isInteger(count) || count < 1) throw new UsageError(`--portfolios: expected a whole number >= 1, got ${JSON.stringify(values.portfolios)}`);
   const { generateBook } = await import('./demo/book.js');
   const dir = values['out-dir']!;
-  mkdirSync(dir, { recursive: true });
-  const marketPath = packageFile('examples', 'market.json');
-  const t0 = performance.now();
-  const marketText = readFileSync(marketPath, 'utf8');
-  const market = parseMarket(marketText, 'examples/market.json');
-  const bookText = generateBook(JSON.parse(marketText), { portfolios: count, seed: 1 });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out-dir ${dir}: cannot be made (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const bookPath = join(dir, 'book.csv');
   const outPath = join(dir, 'results.csv');
-  mkdirSync(dirname(bookPath), { recursive: true });
-  const bookOut = openOutput(bookPath); bookOut.write(bookText); bookOut.close();
-  const t1 = performance.now();
-  const model = createGridModel(market);
-  const t2 = performance.now();
-  const portfolios = parsePortfolios(bookText, bookPath);
-  const t3 = performance.now();
-  const results = model.marginAll(portfolios);
-  const t4 = performance.now();
-  const out = openOutput(outPath); out.write(formatResults(results, 'grid', 'csv')); out.close();
-  const t5 = performance.now();
-  printSummary(market, results, { positions: portfolios.reduce((n: number, p) => n + (p.positions?.length ?? 0), 0), bookPath, outPath,
-    times: { generate: t1 - t0, cube: t2 - t1, parse: t3 - t2, margin: t4 - t3, write: t5 - t4, total: t5 - t0 },
-    cube: `${model.cube.nInstruments} instruments x ${model.cube.nScen} scenarios` });
-  return 0;
+  const bookOut = OutputTarget.open('--out-dir', bookPath);
+  const out = OutputTarget.open('--out-dir', outPath);
+  try {
+    const marketPath = packageFile('examples', 'market.json');
+    const t0 = performance.now();
+    const marketText = readFileSync(marketPath, 'utf8');
+    const market = parseMarket(marketText, 'examples/market.json');
+    const bookText = generateBook(JSON.parse(marketText), { portfolios: count, seed: 1 });
+    bookOut.write(bookText);
+    await bookOut.commit();
+    const t1 = performance.now();
+    const model = createGridModel(market);
+    const t2 = performance.now();
+    const portfolios = parsePortfolios(bookText, bookPath);
+    const t3 = performance.now();
+    const { results, stopped } = await chunkedMap(portfolios, (chunk) => model.marginAll(chunk), interrupts.signal, 256);
+    const t4 = performance.now();
+    out.write(formatResults(results, 'grid', 'csv', { currency: market.currency, raw: values['csv-raw'] === true }));
+    if (stopped || interrupts.received) return interrupted([out], `margined ${results.length} of ${portfolios.length} portfolios`);
+    await out.commit();
+    const t5 = performance.now();
+    printSummary(market, results, { positions: portfolios.reduce((n: number, p) => n + (p.positions?.length ?? 0), 0), bookPath, outPath,
+      times: { generate: t1 - t0, cube: t2 - t1, parse: t3 - t2, margin: t4 - t3, write: t5 - t4, total: t5 - t0 },
+      cube: `${model.cube.nInstruments} instruments x ${model.cube.nScen} scenarios` });
+    return 0;
+  } catch (e) {
+    throw bookOut.failed ?? out.failed ?? e;
+  } finally {
+    bookOut.discard();
+    out.discard();
+  }
 }
 
 function printSummary(market: ResolvedMarket, results: MarginResult[], info: {
@@ -289,36 +397,58 @@ function printSummary(market: ResolvedMarket, results: MarginResult[], info: {
     `  book            ${info.bookPath}`,
     `  results         ${info.outPath}`,
   ];
-  process.stdout.write(lines.join('\n') + '\n');
+  const stdout = OutputTarget.stdout();
+  stdout.write(lines.join('\n') + '\n');
 }
+
+/** The signals that stop the command running (installed by main). */
+const interrupts = new Interrupts();
+
+const PARSE_ERRORS = new Set(['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL']);
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const stdout = OutputTarget.stdout();
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-      process.stdout.write(help());
+      const about = command === 'help' && rest[0] !== undefined ? rest[0] : undefined;
+      stdout.write(help(about));
+      await stdout.commit();
       return command === undefined ? 2 : 0;
     }
-    if (command === '-v' || command === '--version') { process.stdout.write(`${VERSION}\n`); return 0; }
-    if (rest.includes('-h') || rest.includes('--help')) { process.stdout.write(help()); return 0; }
-    switch (command) {
-      case 'run': return await run(rest);
-      case 'value': return await value(rest);
-      case 'demo': return await demo(rest);
-      case 'calibrate': return await calibrateCommand(rest);
-      case 'accounts': return await accountsCommand(rest);
-      case 'replay': return await replayCommand(rest);
-      default: throw new UsageError(`unknown command ${JSON.stringify(command)}; expected run, value, demo, calibrate, accounts or replay (see --help)`);
+    if (command === '-v' || command === '-V' || command === '--version') { stdout.write(`${VERSION}\n`); await stdout.commit(); return 0; }
+    const known = (COMMANDS as readonly string[]).includes(command);
+    if (known && (rest.includes('-h') || rest.includes('--help'))) { stdout.write(help(command)); await stdout.commit(); return 0; }
+    interrupts.install();
+    const commands: Record<string, (a: string[]) => Promise<number>> = {
+      run, value, demo, accounts: (a) => accountsCommand(a, interrupts), replay: (a) => replayCommand(a, interrupts),
+      calibrate: (a) => calibrateCommand(a, interrupts),
+    };
+    if (!known) {
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected run, value, demo, calibrate, accounts or replay (see --help)`);
     }
+    const code = await commands[command](rest);
+    await stdout.commit();
+    return code;
   } catch (e) {
+    if (e instanceof OutputError && e.quiet) return e.exit;
     const err = e as Error & { code?: string; exit?: number };
-    process.stderr.write(`margin-engine: ${err.message}\n`);
-    if (err.exit) return err.exit;
-    if (err instanceof UsageError || err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-      || err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return 2;
+    let message = oneLine(err.message);
+    if (typeof err.code === 'string' && PARSE_ERRORS.has(err.code)) {
+      message = `${message.replace(/\.$/, '')} (see margin-engine ${command !== undefined && (COMMANDS as readonly string[]).includes(command) ? `${command} ` : ''}--help)`;
+    }
+    process.stderr.write(`margin-engine: ${message}\n`);
+    if (err.exit !== undefined) return err.exit;
+    if (err instanceof UsageError || (typeof err.code === 'string' && PARSE_ERRORS.has(err.code))) return 2;
     if (isInputError(e)) return 2;
     return 1;
+  } finally {
+    interrupts.uninstall();
   }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').trim();
 }
 
 function isEntryPoint(): boolean {

@@ -34,8 +34,9 @@ export function valueMarket(market: ResolvedMarket, kernels: KernelExports = ins
   }));
 }
 
-export function formatValuations(rows: readonly Valuation[], format: 'csv' | 'ndjson'): string {
+/** The `value` output; in CSV an instrument id a spreadsheet would run as a formula is guarded unless `raw` (io/output.ts csvField). */
+export function formatValuations(rows: readonly Valuation[], format: 'csv' | 'ndjson', opts: { raw?: boolean } = {}): string {
   if (format === 'ndjson') return rows.map((r) => JSON.stringify(r) + '\n').join('');
   return 'instrument,value,delta,gamma,vega,theta\n' +
-    rows.map((r) => `${csvField(r.instrument)},${r.value},${r.delta},${r.gamma},${r.vega},${r.theta}\n`).join('');
+    rows.map((r) => `${csvField(r.instrument, opts.raw)},${r.value},${r.delta},${r.gamma},${r.vega},${r.theta}\n`).join('');
 }

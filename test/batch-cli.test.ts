@@ -71,7 +71,7 @@ describe('margin-engine run on the batch engine', () => {
   it('error rows are counted on standard error (exit 0)', () => {
     const r = cli(['run', '--market', marketPath, '--portfolios', '-', '--threads', '2'], 'portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,NOPE,1\n');
     expect(r.code).toBe(0);
-    expect(r.out.split('\n')[2]).toBe('P2,grid,,,error,"unknown instrument ""NOPE""",');
+    expect(r.out.split('\n')[2]).toBe('P2,grid,,,error,"unknown instrument ""NOPE""",,USD');
     expect(r.err).toBe('margin-engine: 2 portfolios, 1 with errors\n');
   });
 
@@ -96,6 +96,6 @@ describe('margin-engine run on the batch engine', () => {
     expect(n).toBeGreaterThan(0);
     expect(n).toBeLessThan(4000); // the last portfolio is still open: its end was not read
     expect(rows.slice(0, n + 1)).toEqual(full.slice(0, n + 1));
-    expect(err).toMatch(new RegExp(`^margin-engine: interrupted: wrote ${n} portfolios \\(the last "${full[n].split(',')[0]}"\\)`));
+    expect(err).toMatch(new RegExp(`^margin-engine: interrupted \\(SIGINT\\): wrote ${n} portfolios \\(the last "${full[n].split(',')[0]}"\\)`));
   });
 });

@@ -550,12 +550,13 @@ describe('batch engine: the API says what is wrong', () => {
     await expect(e.marginAll([])).rejects.toThrow('batch engine: closed');
   });
 
-  it('the progress line: portfolios, rate, share and time left', async () => {
+  it('the progress line: portfolios margined (not rows written, not bytes read), rate, share done and time left', async () => {
     const { progressLine } = await import('../src/batch/cli-run.js');
-    expect(progressLine({ portfolios: 123456, positions: 2_500_000, bytes: 250, totalBytes: 1000, elapsedMs: 1000, etaMs: 3000 }))
-      .toBe('margin-engine: 123,456 portfolios, 2.50 M positions/s, 25%, ETA 3s');
-    expect(progressLine({ portfolios: 5, positions: 1500, bytes: 10, elapsedMs: 1000 })).toBe('margin-engine: 5 portfolios, 1.5 k positions/s');
-    expect(progressLine({ portfolios: 5, positions: 1500, bytes: 10, totalBytes: 100, elapsedMs: 1000, etaMs: 125_000 }))
-      .toBe('margin-engine: 5 portfolios, 1.5 k positions/s, 10%, ETA 2m05s');
+    const base = { portfolios: 0, positions: 0, read: 200_000, bytes: 250 };
+    expect(progressLine({ ...base, margined: 123456, marginedPositions: 2_500_000, totalBytes: 1000, elapsedMs: 1000, fraction: 0.25, etaMs: 3000 }))
+      .toBe('margin-engine: 123,456 portfolios done, 2.50 M positions/s, 25%, ETA 3s');
+    expect(progressLine({ ...base, margined: 5, marginedPositions: 1500, elapsedMs: 1000 })).toBe('margin-engine: 5 portfolios done, 1.5 k positions/s');
+    expect(progressLine({ ...base, margined: 5, marginedPositions: 1500, totalBytes: 100, elapsedMs: 1000, fraction: 0.1, etaMs: 125_000 }))
+      .toBe('margin-engine: 5 portfolios done, 1.5 k positions/s, 10%, ETA 2m05s');
   });
 });

@@ -50,11 +50,11 @@ describe('margin-engine CLI', () => {
     const r = cli(['run', '--market', marketPath, '--portfolios', csvPath]);
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,worst_point');
+    expect(lines[0]).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,worst_point,currency');
     expect(lines.length).toBe(4);
-    expect(lines[1]).toMatch(/^P1,grid,[0-9.e+-]+,[0-9.e+-]+,ok,,\d+$/);
-    expect(lines[2]).toBe('P2,grid,,,error,"unknown instrument ""BTC-27DEC26-X""",');
-    expect(lines[3]).toMatch(/^P3,grid,[0-9.e+-]+,[0-9.e+-]+,ok,,\d+$/);
+    expect(lines[1]).toMatch(/^P1,grid,[0-9.e+-]+,[0-9.e+-]+,ok,,\d+,USD$/);
+    expect(lines[2]).toBe('P2,grid,,,error,"unknown instrument ""BTC-27DEC26-X""",,USD');
+    expect(lines[3]).toMatch(/^P3,grid,[0-9.e+-]+,[0-9.e+-]+,ok,,\d+,USD$/);
     const [, , im, mm] = lines[1].split(',');
     expect(Number(mm)).toBeCloseTo(0.8 * Number(im), 9);
     expect(r.err).toMatch(/1 with errors/);
@@ -75,7 +75,7 @@ describe('margin-engine CLI', () => {
     const r = cli(['run', '--market', marketPath, '--portfolios', csvPath, '--method', 'es']);
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,var,es');
+    expect(lines[0]).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,var,es,currency');
     const [, method, im, , status, , v, es] = lines[1].split(',');
     expect([method, status]).toEqual(['es', 'ok']);
     expect(Number(im)).toBe(Math.max(Number(es), 0));

@@ -421,14 +421,14 @@ describe('fhs: the command line (built dist/src/cli.js)', () => {
     const r = cli(['run', '--method', 'fhs', '--market', marketPath, '--portfolios', bookPath, '--history', historyPath]);
     expect(r.code, r.err).toBe(0);
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,var,es');
+    expect(lines[0]).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,var,es,currency');
     expect(lines.length).toBe(4);
     const [id, method, im, mm, status, , v, es] = lines[1].split(',');
     expect([id, method, status]).toEqual(['A', 'fhs', 'ok']);
     expect(Number(im)).toBe(Math.max(Number(es), 0));
     expect(Number(mm)).toBe(Number(im));
     expect(Number(es)).toBeGreaterThanOrEqual(Number(v));
-    expect(lines[2]).toBe('B,fhs,,,error,"unknown instrument ""NOPE""",,');
+    expect(lines[2]).toBe('B,fhs,,,error,"unknown instrument ""NOPE""",,,USD');
     // The same number as the in-process model.
     const model = createFhsModel(market({ confidence: 0.975, horizonDays: 2, seedReturns: 10 }), { history: readFileSync(historyPath, 'utf8') });
     expect(Number(es)).toBe(ok(model.margin({ id: 'A', positions: [{ instrument: 'BTC-PERP', quantity: 1 }] })).es);

@@ -247,14 +247,15 @@ describe('stress: the command line (built dist/src/cli.js)', () => {
       expect(r.code, r.err).toBe(0);
       const lines = r.out.trimEnd().split('\n');
       const extra = method === 'grid' ? 'worst_point' : 'var,es';
-      expect(lines[0]).toBe(`portfolio,method,initial_margin,maintenance_margin,status,error,${extra},stress_loss,stress_scenario`);
+      expect(lines[0]).toBe(`portfolio,method,initial_margin,maintenance_margin,status,error,${extra},stress_loss,stress_scenario,currency`);
       const a = lines[1].split(',');
       expect(a[0]).toBe('A');
-      expect(a[a.length - 1]).toBe('Crash');
-      const loss = Number(a[a.length - 2]);
+      expect(a[a.length - 1]).toBe('USD');
+      expect(a[a.length - 2]).toBe('Crash');
+      const loss = Number(a[a.length - 3]);
       expect(Math.abs(loss - 97100 * 0.3)).toBeLessThanOrEqual(1e-9 * 97100);
       expect(Number(a[2])).toBe(loss); // floored at cover 1 x the worst loss
-      expect(lines[2]).toBe(`B,${method},,,error,"unknown instrument ""NOPE""",${method === 'grid' ? '' : ','},,`);
+      expect(lines[2]).toBe(`B,${method},,,error,"unknown instrument ""NOPE""",${method === 'grid' ? '' : ','},,,USD`);
     }
   });
 
@@ -286,7 +287,7 @@ describe('stress: the command line (built dist/src/cli.js)', () => {
   it('exits 2 for --allocation without NDJSON output, and for a bad stress file naming it', () => {
     const a = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--allocation']);
     expect(a.code).toBe(2);
-    expect(a.err).toBe('margin-engine: --allocation: the per-position breakdown is written in NDJSON; use --out FILE.ndjson\n');
+    expect(a.err).toBe('margin-engine: --allocation: the per-position breakdown is written in NDJSON; use --out FILE.ndjson or --format ndjson\n');
     const bad = join(dir, 'bad-stress.json');
     writeFileSync(bad, JSON.stringify({ scenarios: [{ name: 'A', spot: { DOGE: -0.5 } }] }));
     const b = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--stress', bad]);

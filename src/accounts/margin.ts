@@ -19,9 +19,14 @@ export interface AccountMarginOptions {
 
 /** Margins every account of a file: one result per account, in file order (errors as data). */
 export function marginAccounts(market: AccountMarket, file: AccountsFile, options: AccountMarginOptions = {}): AccountMargin[] {
+  return [...marginAccountsEach(market, file, options)];
+}
+
+/** The same, one account at a time (a caller may stop, or yield to the event loop, between them). */
+export function* marginAccountsEach(market: AccountMarket, file: AccountsFile, options: AccountMarginOptions = {}): Generator<AccountMargin> {
   const method = options.method ?? 'grid';
   const engine = new ScenarioEngine(market, file.assets.values(), { ...options, method });
-  return file.accounts.map((entry): AccountMargin => {
+  for (const entry of file.accounts) yield ((): AccountMargin => {
     if (isAccountError(entry)) return { ok: false, account: entry.id, method, code: 'E_INPUT', message: entry.error };
     const a = createAccount(engine, entry);
     const r = evaluate(engine, a, true);
@@ -29,5 +34,5 @@ export function marginAccounts(market: AccountMarket, file: AccountsFile, option
       .some((x) => !Number.isFinite(x));
     if (bad) return { ok: false, account: entry.id, mode: entry.mode, method, code: 'E_INTERNAL', message: 'a margin or the equity is not finite' };
     return r;
-  });
+  })();
 }

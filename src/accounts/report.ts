@@ -14,15 +14,16 @@ export const ACCOUNT_COLUMNS = [
 const num = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : String(x));
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
 
-export function accountCsvRow(r: AccountMargin): string {
+/** One CSV row; text fields a spreadsheet would run as a formula are guarded unless `raw` (io/output.ts csvField). */
+export function accountCsvRow(r: AccountMargin, raw = false): string {
   if (!r.ok) {
-    const cells = [csvField(r.account), r.mode ?? '', r.method, '', 'error', '', '', '', '', csvField(oneLine(r.message))];
+    const cells = [csvField(r.account, raw), r.mode ?? '', r.method, '', 'error', '', '', '', '', csvField(oneLine(r.message), raw)];
     while (cells.length < ACCOUNT_COLUMNS.length) cells.push('');
     return cells.join(',') + '\n';
   }
   const m = r.modes;
   return [
-    csvField(r.account), r.mode, r.method, csvField(r.numeraire), r.status, num(r.equity), num(r.initialMargin), num(r.maintenanceMargin),
+    csvField(r.account, raw), r.mode, r.method, csvField(r.numeraire, raw), r.status, num(r.equity), num(r.initialMargin), num(r.maintenanceMargin),
     num(r.excess), '', num(m.isolated.initialMargin), num(m.cross.initialMargin), num(m.portfolio.initialMargin), m.isolated.status,
     m.cross.status, m.portfolio.status, num(m.cross.initialMargin - m.portfolio.initialMargin), num(r.collateralValue),
     num(r.collateralAfterHaircut), num(r.cash), num(r.unrealisedPnl), num(r.optionValue), num(r.spotValue),
@@ -49,7 +50,7 @@ export function accountNdjsonRow(r: AccountMargin): string {
   }) + '\n';
 }
 
-export function formatAccounts(rows: readonly AccountMargin[], format: 'csv' | 'ndjson'): string {
+export function formatAccounts(rows: readonly AccountMargin[], format: 'csv' | 'ndjson', opts: { raw?: boolean } = {}): string {
   if (format === 'ndjson') return rows.map(accountNdjsonRow).join('');
-  return ACCOUNT_COLUMNS.join(',') + '\n' + rows.map(accountCsvRow).join('');
+  return ACCOUNT_COLUMNS.join(',') + '\n' + rows.map((r) => accountCsvRow(r, opts.raw)).join('');
 }

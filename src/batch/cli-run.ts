@@ -2,20 +2,22 @@
  * `margin-engine run` for the grid and ES methods: the batch engine over a stream. The input is read
  * and the output written as streams (memory flat whatever the file size), on `--threads N` workers
  * (1: in-process, same results), with progress on standard error when it is a terminal and nothing
- * there otherwise but warnings and the error summary. SIGINT stops the run cleanly: rows already
- * computed are written, standard error says where the run stopped, and the exit status is 130
- * (128 + SIGINT; a second SIGINT exits at once).
+ * there otherwise but warnings and the error summary. SIGINT, SIGTERM and SIGHUP stop the run
+ * cleanly (io/signals.ts): rows already computed are written (a file output is kept as
+ * NAME.partial), standard error says where the run stopped, and the exit status is 128 + the
+ * signal's number (130, 143, 129; a second signal exits at once).
  */
-import { createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
-import { finished } from 'node:stream/promises';
-import type { Readable, Writable } from 'node:stream';
+import { createReadStream, fstatSync, openSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
 import { isNdjsonName } from '../portfolio/parse.js';
 import type { OutputFormat } from '../io/output.js';
+import type { OutputTarget } from '../io/target.js';
+import { SIGNAL_EXITS, type Interrupts } from '../io/signals.js';
 import { createBatchEngine, type BatchMethod, type BatchProgress } from './engine.js';
 
 /** Exit status of a run stopped by SIGINT. */
-export const EXIT_INTERRUPTED = 130;
+export const EXIT_INTERRUPTED = SIGNAL_EXITS.SIGINT;
 
 export interface StreamingRunOptions {
   market: ResolvedMarket;
@@ -24,10 +26,16 @@ export interface StreamingRunOptions {
   es?: EsSpec;
   /** The --portfolios argument ("-": standard input). */
   portfolios: string;
-  /** The output's file descriptor (opened before any work), or undefined for standard output. */
-  outFd: number | undefined;
+  /** Input format of the portfolios (default: from the name, .ndjson/.jsonl NDJSON, else CSV). */
+  inputFormat?: 'csv' | 'ndjson';
+  /** The output, opened before any work; committed here when the run ends well. */
+  output: OutputTarget;
   format: OutputFormat;
+  /** Write CSV text fields without the formula guard. */
+  csvRaw?: boolean;
   threads?: number;
+  /** The signals that stop the run. */
+  interrupts: Interrupts;
   /** Where progress and diagnostics go (standard error). */
   stderr?: NodeJS.WriteStream;
 }
@@ -49,55 +57,51 @@ export function openPortfolios(path: string): { stream: Readable; size?: number;
 export async function runStreaming(o: StreamingRunOptions): Promise<number> {
   const stderr = o.stderr ?? process.stderr;
   const input = openPortfolios(o.portfolios);
-  const output: Writable = o.outFd === undefined ? process.stdout : createWriteStream('', { fd: o.outFd, autoClose: false, highWaterMark: 1 << 20 });
   const engine = await createBatchEngine({ market: o.market, method: o.method, grid: o.grid, es: o.es, threads: o.threads });
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    if (++interrupts > 1) process.exit(EXIT_INTERRUPTED);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
   const tty = stderr.isTTY === true;
   let shown = false;
   try {
-    const summary = await engine.run(input.stream, output, {
-      format: o.format, source: input.source, totalBytes: input.size, signal: controller.signal,
-      inputFormat: isNdjsonName(input.source) ? 'ndjson' : 'csv',
+    const summary = await engine.run(input.stream, o.output.stream(), {
+      format: o.format, source: input.source, totalBytes: input.size, signal: o.interrupts.signal, csvRaw: o.csvRaw, currency: true,
+      inputFormat: o.inputFormat ?? (isNdjsonName(input.source) ? 'ndjson' : 'csv'),
       onProgress: tty ? (p) => { stderr.write(`\r\x1b[K${progressLine(p)}`); shown = true; } : undefined,
       onWarning: (w) => { stderr.write(`${shown ? '\r\x1b[K' : ''}margin-engine: warning: ${w}\n`); },
     });
     if (shown) stderr.write('\r\x1b[K');
-    if (output !== process.stdout) { output.end(); await finished(output); }
     if (summary.stoppedAt) {
       const at = summary.stoppedAt;
-      stderr.write(`margin-engine: interrupted: wrote ${at.portfolios} portfolios` +
+      const partial = o.output.keepPartial();
+      stderr.write(`margin-engine: interrupted (${o.interrupts.received ?? 'SIGINT'}): wrote ${at.portfolios} portfolios` +
         (at.lastPortfolio !== undefined ? ` (the last ${JSON.stringify(at.lastPortfolio)})` : '') +
         (at.nextPortfolio !== undefined ? `; ${JSON.stringify(at.nextPortfolio)} and the portfolios after it were not margined` : '; the rest was not margined') +
-        ` (stopped after ${at.bytes} bytes of input)\n`);
-      return EXIT_INTERRUPTED;
+        ` (stopped after ${at.bytes} bytes of input)` + (partial ? `; the rows written are in ${partial}` : '') + '\n');
+      return o.interrupts.exitCode;
     }
+    await o.output.commit();
     if (summary.errors > 0) stderr.write(`margin-engine: ${summary.portfolios} portfolios, ${summary.errors} with errors\n`);
     return 0;
   } catch (e) {
     if (shown) stderr.write('\r\x1b[K');
+    if (o.output.failed) throw o.output.failed;
     const written = (e as { written?: number }).written;
     if (written !== undefined) {
-      throw Object.assign(e as Error, { exit: 1, message: `${(e as Error).message} (the rows of the ${written} portfolios before it are written)` });
+      throw Object.assign(e as Error, { exit: 1, message: `${(e as Error).message} (the rows of the ${written} portfolios before it were margined; ${o.output.path === undefined ? 'they are written' : 'the output is not written'})` });
     }
     throw Object.assign(e as Error, { exit: (e as { exit?: number }).exit ?? 1 });
   } finally {
-    process.off('SIGINT', onSigint);
     await engine.close();
   }
 }
 
-/** One progress line: portfolios done, rate, share of the input read and the time left. */
+/**
+ * One progress line: portfolios margined, their rate (positions/s), the share of the run done and
+ * the time left, both from the work done (BatchProgress.fraction, etaMs).
+ */
 export function progressLine(p: BatchProgress): string {
   const s = p.elapsedMs / 1000;
-  const rate = s > 0 ? p.positions / s : 0;
-  let line = `margin-engine: ${p.portfolios.toLocaleString('en-US')} portfolios, ${fmtRate(rate)} positions/s`;
-  if (p.totalBytes) line += `, ${Math.min(100, (100 * p.bytes) / p.totalBytes).toFixed(0)}%`;
+  const rate = s > 0 ? p.marginedPositions / s : 0;
+  let line = `margin-engine: ${p.margined.toLocaleString('en-US')} portfolios done, ${fmtRate(rate)} positions/s`;
+  if (p.fraction !== undefined) line += `, ${Math.floor(100 * p.fraction)}%`;
   if (p.etaMs !== undefined) line += `, ETA ${fmtTime(p.etaMs / 1000)}`;
   return line;
 }

@@ -41,6 +41,7 @@ import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName, type CsvSink }
 import { LineFeeder } from '../portfolio/stream.js';
 import type { PortfolioEmit } from '../portfolio/types.js';
 import { csvHeader, type OutputFormat } from '../io/output.js';
+import { estimateProgress } from '../io/progress.js';
 import { formatRow, joinIds, okResult } from './rows.js';
 import { packageFile } from '../paths.js';
 import { forgetEngine, handle } from './worker.js';
@@ -50,6 +51,14 @@ import {
 } from './protocol.js';
 
 export type { BatchMethod, MarginTaskResult, PackedGroups } from './protocol.js';
+
+/** Worker threads allowed per core (createBatchEngine's `threads`, the CLI's --threads). */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** The largest `threads` accepted: MAX_THREADS_PER_CORE x the number of cores. */
+export function maxThreads(): number {
+  return MAX_THREADS_PER_CORE * availableParallelism();
+}
 
 /** The worker file Piscina loads (the built one: tasks cross threads as JavaScript). */
 export function workerFile(): string {
@@ -76,6 +85,7 @@ export interface BatchEngineOptions {
   /**
    * Worker threads of the engine's own pool; default the number of cores (os.availableParallelism).
    * 1 runs everything in this thread, with the same code and the same results. Ignored with `pool`.
+   * At most 4 per core (maxThreads()): more is a RangeError.
    */
   threads?: number;
   /**
@@ -123,10 +133,20 @@ export interface BatchRunOptions {
   totalBytes?: number;
   /** Stops the run: no more input is read, tasks in flight finish and their rows are written. */
   signal?: AbortSignal;
-  /** Called at most every `progressMs` and once at the end. */
+  /**
+   * Called every `progressMs` while the run goes on (from its start, whether or not rows are written
+   * yet) and once at the end.
+   */
   onProgress?: (p: BatchProgress) => void;
   /** Interval of onProgress calls, ms (default 200). */
   progressMs?: number;
+  /**
+   * Write CSV text fields as they are: no leading single quote on ids and messages that begin with
+   * =, +, -, @, a tab or a CR (the spreadsheet formula guard; see io/output.ts). Default false.
+   */
+  csvRaw?: boolean;
+  /** Add the market's currency as the last column `currency` (and NDJSON field), as the CLI writes. Default false. */
+  currency?: boolean;
   /** Non-fatal events (a task retried, a portfolio id that reappeared too late to amend its row). */
   onWarning?: (message: string) => void;
 }
@@ -136,12 +156,23 @@ export interface BatchProgress {
   portfolios: number;
   /** Input positions of those portfolios. */
   positions: number;
+  /** Portfolios margined (their task is done; their rows may still wait to be written), and their input positions. */
+  margined: number;
+  marginedPositions: number;
+  /** Portfolios read from the input so far (margined or not). */
+  read: number;
   /** Bytes of input read (byte streams). */
   bytes: number;
   totalBytes?: number;
   elapsedMs: number;
-  /** Estimated time to the end, from the share of input read (when totalBytes is known). */
+  /**
+   * Estimated time to the end, from the work done (when totalBytes is known): the portfolios
+   * margined against the portfolios the input holds (estimated from the bytes per portfolio read
+   * so far); see estimateProgress.
+   */
   etaMs?: number;
+  /** The share of the run done, 0..1, on the same estimate (when totalBytes is known). */
+  fraction?: number;
 }
 
 /**
@@ -315,6 +346,9 @@ export class BatchEngine {
     }
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads: expected a whole number >= 1, got ${threads}`);
+    if (threads > maxThreads()) {
+      throw new RangeError(`threads: at most ${maxThreads()} (${MAX_THREADS_PER_CORE} per core on this machine's ${availableParallelism()}), got ${threads}`);
+    }
 
     // The shared memory, its heap, and the cube laid out by this thread.
     const module = compiledModule();
@@ -371,33 +405,52 @@ export class BatchEngine {
    */
   async run(input: BatchInput, output: Writable, options: BatchRunOptions = {}): Promise<BatchSummary> {
     const format = options.format ?? 'csv';
+    const rowOptions = { currency: options.currency ? this.market.currency : undefined, raw: options.csvRaw === true };
     let text = '';
+    // A failing output (disk full, a closed pipe) rejects the run: rows not written are never
+    // counted as written. The listener also keeps the stream's 'error' from being unhandled.
+    let outputError: Error | undefined;
+    const onOutputError = (e: Error) => { outputError ??= e; };
+    output.on('error', onOutputError);
     const flush = async () => {
+      if (outputError) throw outputError;
+      if (output.destroyed || output.writableEnded) throw new Error('the output was closed before the run ended');
       if (text.length === 0) return;
       const t = text;
       text = '';
       if (!output.write(t)) await drained(output);
+      if (outputError) throw outputError;
     };
-    if (format === 'csv') {
-      text = csvHeader(this.method);
-      await flush();
-    }
-    const summary = await this.pipeline(input, options, async (task, outcome, specials) => {
-      // The workers formatted their rows; here only the rows decided on this thread are made.
-      const r = outcome.ok ? outcome.result : undefined;
-      if (r?.text !== undefined && specials === undefined) text += r.text;
-      else {
-        for (let k = 0; k < task.ids.length; k++) {
-          const e = specials?.get(k);
-          if (e !== undefined) { text += formatRow(format, e); continue; }
-          const j = task.slots[k];
-          text += r!.text!.slice(j === 0 ? 0 : r!.rowEnds![j - 1], r!.rowEnds![j]);
-        }
+    try {
+      if (format === 'csv') {
+        text = csvHeader(this.method, rowOptions);
+        await flush();
       }
+      const summary = await this.pipeline(input, options, async (task, outcome, specials) => {
+        // The workers formatted their rows; here only the rows decided on this thread are made.
+        const r = outcome.ok ? outcome.result : undefined;
+        if (r?.text !== undefined && specials === undefined) text += r.text;
+        else {
+          for (let k = 0; k < task.ids.length; k++) {
+            const e = specials?.get(k);
+            if (e !== undefined) { text += formatRow(format, e, rowOptions); continue; }
+            const j = task.slots[k];
+            text += r!.text!.slice(j === 0 ? 0 : r!.rowEnds![j - 1], r!.rowEnds![j]);
+          }
+        }
+        await flush();
+      }, { detail: false, rows: format });
       await flush();
-    }, { detail: false, rows: format });
-    await flush();
-    return summary;
+      // Every row handed to the output has been written (or the output failed): a write's callback
+      // runs after the writes before it.
+      await new Promise<void>((resolve, reject) => {
+        output.write('', (e) => { if (e ?? outputError) reject(e ?? outputError); else resolve(); });
+      });
+      if (outputError) throw outputError;
+      return summary;
+    } finally {
+      output.off('error', onOutputError);
+    }
   }
 
   /** Margins portfolios (objects or a byte stream): one result per portfolio, in order. */
@@ -475,8 +528,20 @@ export class BatchEngine {
       lastProgress = now;
       const elapsedMs = now - t0;
       const total = options.totalBytes;
-      const etaMs = total && bytes > 0 && !force ? elapsedMs * Math.max(0, total - bytes) / bytes : undefined;
-      options.onProgress({ portfolios: s.portfolios, positions: s.positions, bytes, totalBytes: total, elapsedMs, etaMs });
+      const read = packer.lastSeq + 1;
+      const est = estimateProgress({ margined, read, bytes, totalBytes: total, elapsedMs });
+      options.onProgress({
+        portfolios: s.portfolios, positions: s.positions, margined, marginedPositions, read, bytes, totalBytes: total, elapsedMs,
+        etaMs: force ? undefined : est.etaMs, fraction: force ? 1 : est.fraction,
+      });
+    };
+    let margined = 0, marginedPositions = 0;
+    const ticker = options.onProgress ? setInterval(() => progress(false), progressMs) : undefined;
+    ticker?.unref();
+    /** Ends the progress ticker; rethrows its argument when given one (a failed pump). */
+    const stopTicker = (e?: unknown): void => {
+      if (ticker) clearInterval(ticker);
+      if (e !== undefined) throw e;
     };
 
     const dispatch = (task: PackedTask) => {
@@ -484,6 +549,8 @@ export class BatchEngine {
       timings.tasks++;
       if (task.n === 0) {
         entry.outcome = { ok: true, result: emptyResult() };
+        margined += task.ids.length;
+        marginedPositions += task.positions;
       } else {
         const t: MarginTask = {
           kind: 'margin', engine: this.id, memory: this.memory, module: this.module, context: this.context,
@@ -492,7 +559,7 @@ export class BatchEngine {
         if (want.rows) {
           const ids = task.preErrors.size === 0 ? task.ids : task.ids.filter((_, k) => task.slots[k] >= 0);
           const joined = joinIds(ids);
-          t.rows = { format: want.rows, ids: joined.text, idLengths: joined.lengths };
+          t.rows = { format: want.rows, ids: joined.text, idLengths: joined.lengths, raw: options.csvRaw === true, currency: options.currency === true };
         }
         const plan = this.options.faults?.find((f) => f.task === task.index);
         const fault = (attempt: number) => (plan && attempt < plan.failures ? plan.kind ?? 'exit' : undefined);
@@ -503,6 +570,8 @@ export class BatchEngine {
         }).then((o) => {
           entry.outcome = o as Outcome;
           running--;
+          margined += task.ids.length;
+          marginedPositions += task.positions;
           // The positions are not needed any more (the rows may wait a while): let them go.
           task.offsets = task.instr = EMPTY_I32;
           task.qty = EMPTY_F64;
@@ -665,25 +734,27 @@ export class BatchEngine {
       if (isInputError(failure)) {
         const last = packer.take();
         if (last) ready.push(last);
-        await pump(true);
+        await pump(true).catch(stopTicker);
         Object.assign(failure as object, { written: s.portfolios });
       } else {
         ready.length = 0;
         await pump(true).catch(() => {});
       }
+      stopTicker();
       throw failure;
     }
     if (stopped) {
       // Write what is in flight (its rows are computed or about to be); drop the rest.
       const next = ready[0]?.ids[0] ?? packer.firstPending;
       ready.length = 0;
-      await pump(true);
+      await pump(true).catch(stopTicker);
       s.stoppedAt = { reason: 'aborted', portfolios: s.portfolios, lastPortfolio: lastId, nextPortfolio: next, bytes };
     } else {
       const last = packer.take();
       if (last) ready.push(last);
-      await pump(true);
+      await pump(true).catch(stopTicker);
     }
+    stopTicker();
     timings.total = performance.now() - t0;
     progress(true);
     return s;

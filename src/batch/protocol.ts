@@ -64,7 +64,7 @@ export interface MarginTask extends TaskBase {
    * Also format the rows (run()): the portfolios' ids (joined, with their lengths) and the output
    * format. The result then carries the rows' text and where each ends.
    */
-  rows?: { format: 'csv' | 'ndjson'; ids: string; idLengths: Int32Array };
+  rows?: { format: 'csv' | 'ndjson'; ids: string; idLengths: Int32Array; raw?: boolean; currency?: boolean };
 }
 
 export type Task = CubeTask | MarginTask;

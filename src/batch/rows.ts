@@ -7,7 +7,7 @@
 import type { ResolvedMarket } from '../market/types.js';
 import type { GroupCharge, MarginOk } from '../results.js';
 import { groupCharges } from '../grid/model.js';
-import { csvRow, ndjsonRow, type OutputFormat } from '../io/output.js';
+import { csvRow, ndjsonRow, type OutputFormat, type OutputOptions } from '../io/output.js';
 import type { BatchMethod, MarginTaskResult } from './protocol.js';
 
 /** The result of the worker's portfolio j (not a failed one) under the id `id`. */
@@ -24,9 +24,9 @@ export function okResult(market: ResolvedMarket, method: BatchMethod, id: string
   return { ok: true, portfolio: id, method, initialMargin: r.im[j], maintenanceMargin: r.mm[j], var: r.a[j], es: r.b[j] };
 }
 
-/** One row of the output format. */
-export function formatRow(format: OutputFormat, r: Parameters<typeof csvRow>[0]): string {
-  return format === 'csv' ? csvRow(r) : ndjsonRow(r);
+/** One row of the output format (with the market's currency last, and the CSV guard unless `raw`). */
+export function formatRow(format: OutputFormat, r: Parameters<typeof csvRow>[0], opts: OutputOptions = {}): string {
+  return format === 'csv' ? csvRow(r, opts) : ndjsonRow(r, opts);
 }
 
 /** Ids as one string and their lengths (cheaper to send than an array of strings). */

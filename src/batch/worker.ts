@@ -170,7 +170,10 @@ function withRows(task: MarginTask, c: WorkerContext, r: Omit<MarginTaskResult, 
     const rowEnds = new Int32Array(task.n);
     let text = '';
     for (let j = 0; j < task.n; j++) {
-      if (!failed.has(j)) text += formatRow(task.rows.format, okResult(c.market, c.method, ids[j], res, j));
+      if (!failed.has(j)) {
+        const opts = { currency: task.rows.currency ? c.market.currency : undefined, raw: task.rows.raw };
+        text += formatRow(task.rows.format, okResult(c.market, c.method, ids[j], res, j), opts);
+      }
       rowEnds[j] = text.length;
     }
     res.text = text;

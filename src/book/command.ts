@@ -4,33 +4,59 @@
  * arguments, 1 for anything else (an unreadable or invalid account or event file).
  */
 import { parseArgs } from 'node:util';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../errors.js';
 import { parseAccountMarket } from '../accounts/market.js';
 import { parseAccounts } from '../accounts/parse.js';
-import { marginAccounts } from '../accounts/margin.js';
+import { marginAccountsEach } from '../accounts/margin.js';
 import { formatAccounts } from '../accounts/report.js';
 import type { AccountMethod } from '../accounts/types.js';
 import { MarginBook } from './book.js';
-import { replay } from './replay.js';
+import { replaySteps } from './replay.js';
+import { chooseFormat, type OutputFormat } from '../io/output.js';
+import { OutputTarget } from '../io/target.js';
+import { yieldToEventLoop, type Interrupts } from '../io/signals.js';
+import type { AccountMargin } from '../accounts/types.js';
 
-/** Usage lines of the commands, for the CLI's help text. */
-export const ACCOUNTS_USAGE = `  margin-engine accounts --market FILE --accounts FILE [--method grid|es] [--out FILE]
-  margin-engine replay   --market FILE --accounts FILE --events FILE [--method grid|es] [--out FILE]`;
+/** The commands' help sections (usage, what they do, every option with its default), for the CLI. */
+export const ACCOUNTS_COMMAND_HELP = `Usage:
+  margin-engine accounts --market FILE --accounts FILE [--method grid|es] [--out FILE] [--format csv|ndjson] [--csv-raw]
 
-/** What the commands do, for the CLI's help text. */
-export const ACCOUNTS_HELP = `  accounts  Margin every account of --accounts (JSON, or NDJSON when the name ends in .ndjson):
-          equity (collateral after haircuts, none on the account's own numeraire; cash, unrealised
-          P&L, option value), requirement and status under the account's mode, and the isolated,
-          cross and portfolio requirements side by side. CSV, or NDJSON (with every mode and the standalone items) when --out ends in .ndjson.
-  replay  Load the accounts into a continuous margin book, apply the events of --events (NDJSON:
-          price, vol, trade, transfer, whatif), and write the status changes, margin calls,
-          what-if answers and rejected events as NDJSON.`;
+Margins every account of --accounts: equity (collateral after haircuts, none on the account's own
+numeraire; cash, unrealised P&L, option value), requirement and status under the account's mode,
+and the isolated, cross and portfolio requirements side by side. CSV, or NDJSON with every mode
+and the standalone items.
 
-/** Their options, for the CLI's help text. */
-export const ACCOUNTS_OPTIONS = `  --accounts FILE    accounts (JSON, or NDJSON when the name ends in .ndjson); - reads standard input
-  --events FILE      replay: events (NDJSON), one a line; - reads standard input`;
+Options:
+  --market FILE         market snapshot (JSON); - reads standard input. Required
+  --accounts FILE       accounts (JSON, or NDJSON when the name ends in .ndjson); - reads standard
+                        input. Required
+  --method M            grid or es (default grid)
+  --out FILE            output file (default: standard output; - too). Written to a temporary file
+                        in the same folder and renamed into place when the command ends well; an
+                        interrupted run leaves FILE.partial; an output that is an input is refused
+  --format F            csv or ndjson (default: from the --out extension, .csv CSV, .ndjson/.jsonl
+                        NDJSON; another extension is an error; standard output or a device: CSV)
+  --csv-raw             write CSV text fields as they are (default off: an id or message beginning
+                        with =, +, -, @, a tab or a CR gets a leading ' and is quoted)`;
+
+export const REPLAY_COMMAND_HELP = `Usage:
+  margin-engine replay --market FILE --accounts FILE --events FILE [--method grid|es] [--out FILE]
+
+Loads the accounts into a continuous margin book, applies the events of --events (NDJSON: price,
+vol, trade, transfer, whatif), and writes the status changes, margin calls, what-if answers and
+rejected events as NDJSON.
+
+Options:
+  --market FILE         market snapshot (JSON); - reads standard input. Required
+  --accounts FILE       accounts (JSON, or NDJSON when the name ends in .ndjson). Required
+  --events FILE         events (NDJSON), one a line; - reads standard input. Required
+  --method M            grid or es (default grid)
+  --out FILE            output file, NDJSON (.ndjson or .jsonl; default: standard output; - too).
+                        Written to a temporary file and renamed into place when the command ends
+                        well; an interrupted run leaves FILE.partial; an output that is an input is
+                        refused`;
 
 function usage(message: string): InputError {
   return new InputError(message);
@@ -45,26 +71,20 @@ function read(path: string, what: string, exit: number): string {
   }
 }
 
-/** Buffered output to a file or standard output, opened before any work. */
-function output(path: string | undefined): { write(s: string): void; close(): void } {
-  let buf = '';
-  let fd: number | undefined;
-  if (path && path !== '-') {
-    try {
-      fd = openSync(path, 'w');
-    } catch (e) {
-      throw usage(`--out ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+function outputFormat(out: string | undefined, format: string | undefined, allowed?: readonly OutputFormat[]): OutputFormat {
+  const isDevice = (p: string) => { try { return !statSync(p).isFile(); } catch { return false; } };
+  try {
+    return chooseFormat(out, format, isDevice, allowed);
+  } catch (e) {
+    throw usage((e as Error).message);
   }
-  const flush = () => {
-    if (buf === '') return;
-    if (fd === undefined) process.stdout.write(buf); else writeSync(fd, buf);
-    buf = '';
-  };
-  return {
-    write: (s) => { buf += s; if (buf.length > 1 << 16) flush(); },
-    close: () => { flush(); if (fd !== undefined) closeSync(fd); },
-  };
+}
+
+/** A command that got a signal while it worked: the rows written are kept as FILE.partial; the exit status. */
+function interrupted(out: OutputTarget, interrupts: Interrupts, what: string): number {
+  const kept = out.keepPartial();
+  process.stderr.write(`margin-engine: interrupted (${interrupts.received ?? 'SIGINT'}): ${what}${kept ? `; the rows written are in ${kept}` : ''}\n`);
+  return interrupts.exitCode;
 }
 
 function method(v: string | undefined): AccountMethod {
@@ -90,28 +110,47 @@ function loadInputs(values: { market?: string; accounts?: string }, cmd: string)
   return { am, file };
 }
 
-export async function accountsCommand(argv: string[]): Promise<number> {
+export async function accountsCommand(argv: string[], interrupts?: Interrupts): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
-    options: { market: { type: 'string' }, accounts: { type: 'string' }, method: { type: 'string', default: 'grid' }, out: { type: 'string' } },
+    options: {
+      market: { type: 'string' }, accounts: { type: 'string' }, method: { type: 'string', default: 'grid' }, out: { type: 'string' },
+      format: { type: 'string' }, 'csv-raw': { type: 'boolean' },
+    },
   });
   const m = method(values.method);
   if (values.market === '-' && values.accounts === '-') throw usage('--market and --accounts cannot both read standard input');
-  const out = output(values.out);
+  const out = OutputTarget.open('--out', values.out, [{ flag: '--market', path: values.market }, { flag: '--accounts', path: values.accounts }]);
   try {
+    const format = outputFormat(values.out, values.format);
     const { am, file } = loadInputs(values, 'accounts');
-    const rows = marginAccounts(am, file, { method: m });
-    out.write(formatAccounts(rows, values.out && /\.(ndjson|jsonl)$/i.test(values.out) ? 'ndjson' : 'csv'));
+    // In chunks, yielding to the event loop between them, so that a signal stops the run with the
+    // rows of the accounts margined so far.
+    const rows: AccountMargin[] = [];
+    for (const r of marginAccountsEach(am, file, { method: m })) {
+      rows.push(r);
+      if (rows.length % 64 === 0) {
+        await yieldToEventLoop();
+        if (interrupts?.received) break;
+      }
+    }
+    out.write(formatAccounts(rows, format, { raw: values['csv-raw'] === true }));
+    if (interrupts?.received) {
+      return interrupted(out, interrupts, `margined ${rows.length} of ${file.accounts.length} accounts; the rest were not margined`);
+    }
+    await out.commit();
     const errors = rows.filter((r) => !r.ok).length;
     const calls = rows.filter((r) => r.ok && r.status !== 'healthy').length;
     process.stderr.write(`margin-engine: ${rows.length} accounts, ${calls} not healthy${errors ? `, ${errors} with errors` : ''}\n`);
+  } catch (e) {
+    throw out.failed ?? e;
   } finally {
-    out.close();
+    out.discard();
   }
   return 0;
 }
 
-export async function replayCommand(argv: string[]): Promise<number> {
+export async function replayCommand(argv: string[], interrupts?: Interrupts): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
     options: {
@@ -124,20 +163,41 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if ([values.market, values.accounts, values.events].filter((v) => v === '-').length > 1) {
     throw usage('only one of --market, --accounts and --events can read standard input');
   }
-  const out = output(values.out);
+  const out = OutputTarget.open('--out', values.out, [
+    { flag: '--market', path: values.market }, { flag: '--accounts', path: values.accounts }, { flag: '--events', path: values.events },
+  ]);
   try {
+    outputFormat(values.out, undefined, ['ndjson']);
     const t0 = performance.now();
     const { am, file } = loadInputs(values, 'replay');
     const book = asFileError(() => new MarginBook(am, file, { method: m }));
     const events = read(values.events, '--events', 1);
     const t1 = performance.now();
-    const s = replay(book, events, values.events === '-' ? 'stdin' : values.events, out.write);
+    let buf = '';
+    const write = (line: string) => { buf += line; if (buf.length > 1 << 16) { out.write(buf); buf = ''; } };
+    // Every 256 lines the event loop runs, so that a signal stops the replay there.
+    const steps = replaySteps(book, events, values.events === '-' ? 'stdin' : values.events, write);
+    let step = steps.next();
+    while (!step.done) {
+      await yieldToEventLoop();
+      if (interrupts?.received) break;
+      step = steps.next();
+    }
+    out.write(buf);
     const t2 = performance.now();
+    if (step.done !== true) {
+      return interrupted(out, interrupts!, `replayed lines 1 to ${step.value} of ${values.events}; line ${step.value + 1} and the lines after it were not applied`);
+    }
+    const s = step.value;
+    if (interrupts?.received) return interrupted(out, interrupts, `replayed ${s.events} events`);
+    await out.commit();
     process.stderr.write(`margin-engine: ${book.size} accounts loaded in ${(t1 - t0).toFixed(1)} ms; ${s.events} events in `
       + `${(t2 - t1).toFixed(1)} ms: ${s.applied} applied, ${s.rejected} rejected, ${s.statusChanges} status changes, `
       + `${s.marginCalls} margin calls, ${s.whatIfs} what-ifs\n`);
+  } catch (e) {
+    throw out.failed ?? e;
   } finally {
-    out.close();
+    out.discard();
   }
   return 0;
 }

@@ -58,6 +58,18 @@ export function errorLine(message: string, event: number, t?: string): string {
  * newline) through `write`. Bad lines and rejected events give error lines; the replay goes on.
  */
 export function replay(book: MarginBook, text: string, source: string, write: (line: string) => void): ReplaySummary {
+  const steps = replaySteps(book, text, source, write);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same, yielding the line number every 256 input lines (a caller may stop, or yield to the
+ * event loop, there); returns the summary.
+ */
+export function* replaySteps(book: MarginBook, text: string, source: string, write: (line: string) => void): Generator<number, ReplaySummary> {
   const sum: ReplaySummary = { events: 0, applied: 0, rejected: 0, statusChanges: 0, marginCalls: 0, whatIfs: 0 };
   const emitChanges = (changes: readonly StatusChange[], n: number, t?: string) => {
     for (const c of changes) {
@@ -70,6 +82,7 @@ export function replay(book: MarginBook, text: string, source: string, write: (l
   emitChanges(book.initialStatuses(), 0);
   const lines = text.split(/\r\n|\n|\r/);
   for (let k = 0; k < lines.length; k++) {
+    if (k > 0 && k % 256 === 0) yield k;
     let line = lines[k];
     if (k === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (line.trim() === '') continue;

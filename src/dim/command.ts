@@ -5,7 +5,7 @@
  * Every bad argument or file is an InputError naming the flag or file and the field (exit 2).
  */
 import { parseArgs } from 'node:util';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { InputError, show } from '../errors.js';
 import { validateGrid } from '../market/grid-spec.js';
 import { resolveMarket } from '../market/load.js';
@@ -13,17 +13,55 @@ import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import { isObject, own, readJson } from '../market/validate.js';
 import { presetJson, presetNames } from '../presets.js';
 import { parseHistoryCsv } from '../history/parse.js';
+import { OutputTarget } from '../io/target.js';
+import type { Interrupts } from '../io/signals.js';
 import {
   APC_METHODS, calibrate, calibratedMarket, formatReport, type ApcMethod, type CalibrationOptions, type CalibrationResult,
   type GridSource,
 } from './calibrate.js';
 
-/** Usage lines of the command, for the CLI's help text. */
+/** Usage lines of the command. */
 export const CALIBRATE_USAGE = `  margin-engine calibrate --history FILE --market FILE [--base-grid PRESET|FILE] [--previous FILE]
                       [--lambda 0.94] [--k 3] [--mpor-days 2] [--apc none|buffer|stressed-weight|floor]
                       [--buffer-release 0.1] [--buffer-rebuild STEP] [--stressed-period FROM:TO]
                       [--stress-window 250] [--seed-returns 20] [--days-per-year N]
                       [--out FILE] [--report FILE] [--market-out FILE [--refresh-vol]]`;
+
+/** The command's help section (usage, what it does, every option with its default), for the CLI. */
+export const CALIBRATE_HELP = `Usage:
+${CALIBRATE_USAGE}
+
+Dynamic initial margin: scan ranges from --history, per underlying k x EWMA sigma x sqrt(mpor
+days), optionally with an EMIR anti-procyclicality option (--apc), set into the base grid. Writes
+the grid block (read it back with run --grid) and a report of what changed and why. See docs/dim.md.
+--apc buffer writes a margin multiplier (1.25) into the grid, released while the requirement rises
+by --buffer-release or more since --previous, rebuilt when it stops rising; --apc floor warns when
+the history is shorter than its 10-year look-back. --refresh-vol annualises the calibrated sigmas
+by calendar days, as the ES method scales them (sqrt(horizonDays / 365)): sigma x sqrt(observations
+a year), the series' own 365 x returns / calendar days, or --days-per-year N.
+
+Options:
+  --history FILE        price history, CSV date,underlying,price; - reads standard input. Required
+  --market FILE         market snapshot (JSON); - reads standard input. Required
+  --base-grid P|FILE    the grid to calibrate: a preset name or a grid/market file (default: the
+                        market's risk.grid)
+  --previous FILE       the grid of the previous calibration, for --apc (default none)
+  --lambda X            EWMA decay (default 0.94)
+  --k X                 scan range multiplier (default 3)
+  --mpor-days N         margin period of risk, days (default 2)
+  --apc M               none, buffer, stressed-weight or floor (default none)
+  --stressed-period FROM:TO  the stressed period, two days YYYY-MM-DD (default none)
+  --stress-window N     returns in the stressed window (default 250)
+  --seed-returns N      returns that seed the EWMA (default 20)
+  --days-per-year N     annualisation (default: from the history; see docs/dim.md)
+  --buffer-release X    --apc buffer: the rise since --previous that releases the buffer (default 0.1)
+  --buffer-rebuild X    --apc buffer: the most the multiplier rebuilds a calibration (default: all at once)
+  --out FILE            the grid block, JSON (default: standard output; - too)
+  --report FILE         the report: text, or JSON when FILE ends in .json (default: standard error)
+  --market-out FILE     also write the market with the new grid (default none)
+  --refresh-vol         with --market-out: the underlyings' vols from the calibrated sigmas (default off)
+  Files are written to a temporary file in the same folder and renamed into place when the
+  command ends well; an output that is one of the inputs is refused.`;
 
 /** Flag names of the calibration options, for messages. */
 const FLAGS: Record<string, string> = {
@@ -49,13 +87,6 @@ function readText(path: string, what: string): string {
   }
 }
 
-function writeText(path: string, what: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new InputError(`${what} ${path}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
-  }
-}
 
 /**
  * A grid block from a JSON file: the file is a grid block (it has `points`), or a market snapshot
@@ -102,7 +133,7 @@ function stressedPeriod(v: string | undefined): CalibrationOptions['stressedPeri
 }
 
 /** Runs the command; returns the exit status (errors are thrown, the CLI maps them to 2 or 1). */
-export async function calibrateCommand(argv: string[]): Promise<number> {
+export async function calibrateCommand(argv: string[], interrupts?: Interrupts): Promise<number> {
   const { values } = parseArgs({
     args: argv, strict: true, allowPositionals: false,
     options: {
@@ -123,6 +154,32 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   if (values.apc !== undefined && !APC_METHODS.includes(values.apc as ApcMethod)) {
     throw new InputError(`--apc: expected one of ${APC_METHODS.join(', ')}, got ${show(values.apc)}`, { path: '--apc' });
   }
+  // Every output is opened before any work (a temporary file beside it), refused when it is an input.
+  const inputs = [
+    { flag: '--history', path: values.history }, { flag: '--market', path: values.market }, { flag: '--previous', path: values.previous },
+    { flag: '--base-grid', path: values['base-grid'] },
+  ];
+  const outs: OutputTarget[] = [];
+  try {
+    outs.push(OutputTarget.open('--out', values.out, inputs));
+    if (values['market-out']) outs.push(OutputTarget.open('--market-out', values['market-out'], inputs));
+    if (values.report !== undefined) outs.push(OutputTarget.open('--report', values.report, inputs));
+    return await calibrateWith({ ...values, history: values.history, market: values.market }, outs, interrupts);
+  } catch (e) {
+    throw outs.find((o) => o.failed)?.failed ?? e;
+  } finally {
+    for (const o of outs) o.discard();
+  }
+}
+
+async function calibrateWith(values: {
+  history: string; market: string; 'base-grid'?: string; previous?: string; lambda?: string; k?: string; 'mpor-days'?: string;
+  apc?: string; 'stressed-period'?: string; 'stress-window'?: string; 'seed-returns'?: string; 'days-per-year'?: string;
+  report?: string; 'market-out'?: string; 'refresh-vol'?: boolean; 'buffer-release'?: string; 'buffer-rebuild'?: string;
+}, outs: OutputTarget[], interrupts: Interrupts | undefined): Promise<number> {
+  const [gridOut] = outs;
+  const marketOut = values['market-out'] ? outs[1] : undefined;
+  const reportOut = values.report !== undefined ? outs[outs.length - 1] : undefined;
   const options: CalibrationOptions = {
     lambda: numberFlag(values.lambda), k: numberFlag(values.k), mporDays: numberFlag(values['mpor-days']),
     apc: values.apc as ApcMethod | undefined, stressedPeriod: stressedPeriod(values['stressed-period']),
@@ -154,17 +211,19 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
 
   const result = calibrate({ history, market, base, previous }, options, flag);
 
-  const gridText = formatJson(result.grid) + '\n';
-  if (!values.out || values.out === '-') process.stdout.write(gridText);
-  else writeText(values.out, '--out', gridText);
-  if (values['market-out']) {
-    writeText(values['market-out'], '--market-out', formatJson(calibratedMarket(marketJson, result, !!values['refresh-vol'])) + '\n');
+  if (interrupts?.received) {
+    // Nothing is written: a calibration is one result, not rows.
+    process.stderr.write(`margin-engine: interrupted (${interrupts.received}): the calibration is not written\n`);
+    return interrupts.exitCode;
   }
+  gridOut.write(formatJson(result.grid) + '\n');
+  marketOut?.write(formatJson(calibratedMarket(marketJson, result, !!values['refresh-vol'])) + '\n');
   const report = values.report;
   // Warnings go to standard error whatever --report says (the text report repeats them).
   if (report !== undefined) for (const w of result.warnings) process.stderr.write(`margin-engine: WARNING: ${w}\n`);
   if (report === undefined) process.stderr.write(formatReport(result));
-  else writeText(report, '--report', report.endsWith('.json') ? JSON.stringify(reportJson(result), null, 2) + '\n' : formatReport(result));
+  else reportOut!.write(report.endsWith('.json') ? JSON.stringify(reportJson(result), null, 2) + '\n' : formatReport(result));
+  for (const o of outs) await o.commit();
   return 0;
 }
 

@@ -3,7 +3,13 @@
  * columns first, then the method's own (worst_point for the grid, var and es for simulations),
  * then, when stress scenarios apply, stress_loss and stress_scenario (the worst named scenario).
  * NDJSON lines also carry the details: the grid's groups, the stress losses by scenario
- * (`stress`), and the per-position Euler allocation (`allocation`) when it was computed.
+ * (`stress`), and the per-position Euler allocation (`allocation`) when it was computed. The last
+ * column (and NDJSON field) is `currency`, the market's currency, when the caller gives it.
+ * Every NDJSON field name is snake_case, as the CSV columns.
+ *
+ * CSV text fields (ids, error messages, scenario names) that a spreadsheet would run as a formula
+ * (they begin with =, +, -, @, a tab or a CR) are written with a leading single quote, and quoted
+ * (OWASP's advice on CSV injection), unless `raw` is set. Numbers are never changed.
  */
 import type { MarginResult, Method } from '../results.js';
 
@@ -13,16 +19,32 @@ export const BASE_COLUMNS = ['portfolio', 'method', 'initial_margin', 'maintenan
 export interface OutputOptions {
   /** Stress scenarios apply: add stress_loss and stress_scenario (default: when some result has stress). */
   stress?: boolean;
+  /** The market's currency: add it as the last column `currency` (and an NDJSON field), on every row. */
+  currency?: string;
+  /** Write CSV text fields as they are, without the formula-injection guard (for machine consumers). */
+  raw?: boolean;
 }
 
 /** The columns after the contract's six, by method (and stress columns when asked for). */
 export function extraColumns(method: Method, opts: OutputOptions = {}): string[] {
   const cols = method === 'grid' ? ['worst_point'] : ['var', 'es'];
-  return opts.stress ? [...cols, 'stress_loss', 'stress_scenario'] : cols;
+  if (opts.stress) cols.push('stress_loss', 'stress_scenario');
+  if (opts.currency !== undefined) cols.push('currency');
+  return cols;
 }
 
-/** Quotes a CSV field when it holds a comma, quote, CR or LF (RFC 4180). */
-export function csvField(s: string): string {
+/** A text field a spreadsheet would take for a formula: it begins with =, +, -, @, a tab or a CR. */
+export function isFormulaLike(s: string): boolean {
+  return /^[=+\-@\t\r]/.test(s);
+}
+
+/**
+ * A CSV text field: quoted when it holds a comma, quote, CR or LF (RFC 4180); and, unless `raw`,
+ * a field a spreadsheet would run as a formula gets a leading single quote and is quoted (OWASP).
+ * For text only: numbers are written as they are.
+ */
+export function csvField(s: string, raw = false): string {
+  if (!raw && isFormulaLike(s)) return `"'${s.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -40,39 +62,46 @@ export function csvHeader(method: Method, opts: OutputOptions = {}): string {
   return [...BASE_COLUMNS, ...extraColumns(method, opts)].join(',') + '\n';
 }
 
-function cell(r: MarginResult & { ok: true }, c: string): string {
+function cell(r: MarginResult & { ok: true }, c: string, opts: OutputOptions): string {
   switch (c) {
     case 'worst_point': return num(r.worstPoint);
     case 'var': return num(r.var);
     case 'es': return num(r.es);
     case 'stress_loss': return num(r.stress?.loss);
-    case 'stress_scenario': return r.stress ? csvField(oneLine(r.stress.scenario)) : '';
+    case 'stress_scenario': return r.stress ? csvField(oneLine(r.stress.scenario), opts.raw) : '';
+    case 'currency': return csvField(opts.currency ?? '', opts.raw);
     default: return '';
   }
 }
 
 export function csvRow(r: MarginResult, opts: OutputOptions = {}): string {
   const extra = extraColumns(r.method, opts);
-  const cells: string[] = [csvField(r.portfolio), r.method];
+  const cells: string[] = [csvField(r.portfolio, opts.raw), r.method];
   if (r.ok) {
     cells.push(num(r.initialMargin), num(r.maintenanceMargin), 'ok', '');
-    for (const c of extra) cells.push(cell(r, c));
+    for (const c of extra) cells.push(cell(r, c, opts));
   } else {
-    cells.push('', '', 'error', csvField(oneLine(r.message)));
-    for (let c = 0; c < extra.length; c++) cells.push('');
+    cells.push('', '', 'error', csvField(oneLine(r.message), opts.raw));
+    for (const c of extra) cells.push(c === 'currency' ? csvField(opts.currency ?? '', opts.raw) : '');
   }
   return cells.join(',') + '\n';
 }
 
-/** One NDJSON line: the contract's columns as fields, plus the method's details (grid: groups). */
-export function ndjsonRow(r: MarginResult): string {
+/** One NDJSON line: the contract's columns as fields, plus the method's details (grid: groups), snake_case. */
+export function ndjsonRow(r: MarginResult, opts: OutputOptions = {}): string {
   const o: Record<string, unknown> = { portfolio: r.portfolio, method: r.method };
   if (r.ok) {
     o.initial_margin = r.initialMargin;
     o.maintenance_margin = r.maintenanceMargin;
     o.status = 'ok';
     o.error = null;
-    if (r.method === 'grid') { o.worst_point = r.worstPoint ?? null; o.groups = r.groups ?? []; }
+    if (r.method === 'grid') {
+      o.worst_point = r.worstPoint ?? null;
+      o.groups = (r.groups ?? []).map((g) => ({
+        group: g.group, scan_risk: g.scanRisk, option_minimum: g.optionMinimum, charge: g.charge, worst_point: g.worstPoint,
+        underlyings: g.underlyings,
+      }));
+    }
     else { o.var = r.var ?? null; o.es = r.es ?? null; }
     if (r.stress) {
       const st = r.stress;
@@ -94,6 +123,7 @@ export function ndjsonRow(r: MarginResult): string {
     o.error = oneLine(r.message);
     o.code = r.code;
   }
+  if (opts.currency !== undefined) o.currency = opts.currency;
   return JSON.stringify(o) + '\n';
 }
 
@@ -105,7 +135,35 @@ export function formatFor(path: string | undefined): OutputFormat {
 
 /** All rows of a run as one text. */
 export function formatResults(results: readonly MarginResult[], method: Method, format: OutputFormat, opts: OutputOptions = {}): string {
-  if (format === 'ndjson') return results.map(ndjsonRow).join('');
-  const o: OutputOptions = { stress: opts.stress ?? results.some((r) => r.ok && r.stress !== undefined) };
+  if (format === 'ndjson') return results.map((r) => ndjsonRow(r, opts)).join('');
+  const o: OutputOptions = { ...opts, stress: opts.stress ?? results.some((r) => r.ok && r.stress !== undefined) };
   return csvHeader(method, o) + results.map((r) => csvRow(r, o)).join('');
+}
+
+/**
+ * The output format of a command (`--format`, `--out`): `--format` when given (csv or ndjson; an
+ * `--out` whose extension says the other one is an error); else from `--out`'s extension (.csv;
+ * .ndjson or .jsonl); standard output and a path that is not a regular file (a device, a FIFO) are
+ * CSV. Any other extension is an error: nothing is written in a format the name does not say.
+ * Throws an Error with `exit: 2` and a message naming the flag.
+ */
+export function chooseFormat(out: string | undefined, format: string | undefined, isDevice: (path: string) => boolean,
+  allowed: readonly OutputFormat[] = ['csv', 'ndjson']): OutputFormat {
+  const fail = (m: string) => Object.assign(new Error(m), { exit: 2 });
+  if (format !== undefined && !allowed.includes(format as OutputFormat)) {
+    throw fail(`--format: expected ${allowed.join(' or ')}, got ${JSON.stringify(format)}`);
+  }
+  const file = out !== undefined && out !== '-' ? out : undefined;
+  const ext = file === undefined ? undefined : /\.(csv)$/i.test(file) ? 'csv' : /\.(ndjson|jsonl)$/i.test(file) ? 'ndjson' : undefined;
+  if (format !== undefined) {
+    if (ext !== undefined && ext !== format) throw fail(`--out ${file}: the name says ${ext}, --format says ${format}; give one that agrees`);
+    return format as OutputFormat;
+  }
+  if (ext !== undefined) {
+    if (!allowed.includes(ext)) throw fail(`--out ${file}: this command writes ${allowed.join(' or ')}, not ${ext}`);
+    return ext;
+  }
+  if (file === undefined || isDevice(file)) return allowed[0];
+  throw fail(`--out ${file}: the extension is neither ${allowed.map((f) => (f === 'csv' ? '.csv' : '.ndjson or .jsonl')).join(' nor ')}; `
+    + `name the file so, or give --format ${allowed.join('|')}`);
 }
