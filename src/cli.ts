@@ -102,6 +102,15 @@ function help(): string {
   return HELP.replace('${presets}', names).replace('${es-presets}', es || 'none').replace('${fhs-presets}', fhs || 'none');
 }
 
+/** The bytes of a file (or of standard input): portfolio files are decoded by their reader, strictly. */
+function readInputBytes(path: string, what: string): Uint8Array {
+  try {
+    return path === '-' ? readFileSync(0) : readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 function readInput(path: string, what: string): string {
   try {
     return path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
@@ -201,11 +210,12 @@ async function run(argv: string[]): Promise<number> {
     }
     const model = makeModel(market, method, values.preset, values.grid,
       { historyPath: values.history, stress, allocation: values.allocation });
-    let text: string;
-    try { text = readInput(values.portfolios, '--portfolios'); } catch (e) { throw Object.assign(e as Error, { exit: 1 }); }
+    let text: Uint8Array;
+    try { text = readInputBytes(values.portfolios, '--portfolios'); } catch (e) { throw Object.assign(e as Error, { exit: 1 }); }
     let portfolios;
     try {
-      portfolios = parsePortfolios(text, values.portfolios === '-' ? 'stdin' : values.portfolios);
+      portfolios = parsePortfolios(text, values.portfolios === '-' ? 'stdin' : values.portfolios,
+        { onWarning: (w) => { process.stderr.write(`margin-engine: warning: ${w}\n`); } });
     } catch (e) {
       throw Object.assign(e as Error, { exit: 1 });
     }
