@@ -239,6 +239,7 @@ function quantityFastBytes(buf: Uint8Array, s: number, e: number): number {
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const utf8Lossy = new TextDecoder('utf-8');
+const encoder = new TextEncoder();
 const latin1Decoder = new TextDecoder('latin1');
 
 /** The text of bytes known to be ASCII. */
@@ -401,37 +402,68 @@ function ownString(s: string): string {
 
 /**
  * The ids met so far, each with its seq, whether its portfolio is an error, whether it was amended,
- * and (NDJSON) its line. Kept compact and fast, since a reader remembers every id of the file: an
- * open-addressing table of (hash, seq) in typed arrays, the id strings by seq (a hash match is
- * confirmed by comparing the strings), and the rest in typed arrays by seq.
+ * and (NDJSON) its line: the id index, the one part of a reader's memory that grows with the file.
+ * Kept compact, fast, and off the JavaScript heap (so that it does not make the garbage collector
+ * grow the heap with it): an open-addressing table of (hash, seq) in typed arrays, each id's UTF-8
+ * bytes in one byte arena (a hash match is confirmed by comparing the bytes), and the rest in typed
+ * arrays by seq. Per portfolio: 8 bytes a slot at a load factor of 1/4 to 1/2 (16 to 32 bytes),
+ * 8 bytes of arena offset and length, 1 byte of flags (NDJSON: 8 more for the line), and the
+ * id's own bytes: about 30 to 45 bytes plus the id's length.
  */
 class SeenIds {
   /** slot -> seq + 1 (0: empty), and the id's hash in the same slot. */
   private slots = new Int32Array(1 << 12);
   private hashes = new Int32Array(1 << 12);
   private count = 0;
-  private ids: (string | undefined)[] = [];
+  /** The ids' UTF-8 bytes, and where each seq's are. */
+  private arena = new Uint8Array(1 << 14);
+  private used = 0;
+  private starts = new Int32Array(1024);
+  private lens = new Int32Array(1024);
   private flags = new Uint8Array(1024);
   private lines: Float64Array | undefined;
+  /** The UTF-8 bytes of the id being looked up (key), and their hash. */
+  private key = new Uint8Array(256);
+  private keyLen = 0;
 
   constructor(trackLines: boolean) {
     if (trackLines) this.lines = new Float64Array(1024);
   }
 
-  private static hash(id: string): number {
-    let h = FNV_OFFSET;
-    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), FNV_PRIME);
+  /** Puts id's UTF-8 bytes in `key`; returns their hash (FNV-1a, 30 bits). */
+  private encode(id: string): number {
+    const n = id.length;
+    if (this.key.length < 3 * n) this.key = new Uint8Array(3 * n + 16);
+    const key = this.key;
+    let h = FNV_OFFSET, len = 0;
+    for (let i = 0; i < n; i++) {
+      const c = id.charCodeAt(i);
+      if (c >= 128) { len = encoder.encodeInto(id, key).written; h = ByteInterner.hash(key, 0, len); this.keyLen = len; return h; }
+      key[len++] = c;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    this.keyLen = len;
     return h & 0x3fffffff;
   }
 
   /** The seq of `id`, or -1 when it was not met. */
   seq(id: string): number {
-    const h = SeenIds.hash(id);
+    const h = this.encode(id);
+    return this.find(h);
+  }
+
+  /** The seq of the id in `key` (hash h), or -1. */
+  private find(h: number): number {
     const mask = this.slots.length - 1;
+    const n = this.keyLen, key = this.key, arena = this.arena;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const v = this.slots[slot];
       if (v === 0) return -1;
-      if (this.hashes[slot] === h && this.ids[v - 1] === id) return v - 1;
+      if (this.hashes[slot] !== h || this.lens[v - 1] !== n) continue;
+      const at = this.starts[v - 1];
+      let i = 0;
+      while (i < n && arena[at + i] === key[i]) i++;
+      if (i === n) return v - 1;
     }
   }
 
@@ -439,19 +471,32 @@ class SeenIds {
 
   add(id: string, seq: number, error: boolean, line: number): void {
     if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    this.place(SeenIds.hash(id), seq);
+    const h = this.encode(id);
+    this.place(h, seq);
     this.count++;
-    this.ids[seq] = ownString(id);
+    const n = this.keyLen;
+    if (this.used + n > this.arena.length) {
+      const a = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
+      a.set(this.arena.subarray(0, this.used));
+      this.arena = a;
+    }
+    this.arena.set(this.key.subarray(0, n), this.used);
     if (seq >= this.flags.length) {
-      const f = new Uint8Array(Math.max(seq + 1, this.flags.length * 2));
+      const size = Math.max(seq + 1, this.flags.length * 2);
+      const f = new Uint8Array(size);
       f.set(this.flags);
       this.flags = f;
+      this.starts = grow(this.starts, size);
+      this.lens = grow(this.lens, size);
       if (this.lines) {
-        const l = new Float64Array(f.length);
+        const l = new Float64Array(size);
         l.set(this.lines);
         this.lines = l;
       }
     }
+    this.starts[seq] = this.used;
+    this.lens[seq] = n;
+    this.used += n;
     this.flags[seq] = error ? ERROR : 0;
     if (this.lines) this.lines[seq] = line;
   }
