@@ -63,7 +63,7 @@ ${ACCOUNTS_HELP}
 
 Options:
   --market FILE      market snapshot (JSON); - reads standard input
-  --portfolios FILE  portfolios (CSV or NDJSON); - reads standard input
+  --portfolios FILE  portfolios (CSV or NDJSON, UTF-8; limits in the README); - reads standard input
 ${ACCOUNTS_OPTIONS}
   --method M         grid (default), es or fhs; the market's risk block for it (or --preset)
                      must exist

@@ -127,7 +127,7 @@ export interface BatchRunOptions {
   onProgress?: (p: BatchProgress) => void;
   /** Interval of onProgress calls, ms (default 200). */
   progressMs?: number;
-  /** Non-fatal events (a task retried, a portfolio id that reappeared too late to amend its row). */
+  /** Non-fatal events (a task retried, a portfolio id that reappeared too late to amend its row, a last line without a line end). */
   onWarning?: (message: string) => void;
 }
 
