@@ -448,6 +448,24 @@ async function main(): Promise<void> {
   log(`outputs identical across thread counts: ${identical} (sha256 ${digests[0].slice(0, 16)}...)`);
   if (!identical) process.exitCode = 1;
 
+  // Peak RSS against the size of the input: the same runs on a book of a tenth the size (1 M
+  // positions for the default 10 M). Memory should grow only with the id index (about 40 bytes a
+  // portfolio plus its id), not with the positions.
+  const smallTarget = Math.max(1, Math.round(target / 10));
+  const small = join(dir, `book-${smallTarget}.csv`);
+  const smallInfo = existsSync(small) && existsSync(small + '.json') ? JSON.parse(readFileSync(small + '.json', 'utf8')) : await writeBook(market, smallTarget, small);
+  if (!existsSync(small + '.json')) writeFileSync(small + '.json', JSON.stringify(smallInfo));
+  const rss: { threads: number; smallMB: number; fullMB: number }[] = [];
+  for (const [k, t] of threadCounts.entries()) {
+    const out = join(dir, `out-small-${t}.csv`);
+    const rep = await runChild(t, small, out);
+    rmSync(out);
+    rss.push({ threads: t, smallMB: rep.maxRssMB, fullMB: e2e[k].maxRssMB });
+    log(`peak RSS, ${t === 1 ? '1 thread' : `${t} worker threads`}: ${rep.maxRssMB.toFixed(0)} MB at ${smallInfo.positions} positions (${smallInfo.portfolios} portfolios), ` +
+      `${e2e[k].maxRssMB.toFixed(0)} MB at ${bookInfo.positions} (${bookInfo.portfolios} portfolios)`);
+  }
+  if (!values.keep) { rmSync(small); rmSync(small + '.json'); }
+
   // Kernel phases.
   const baseline = await machineScaling();
   log(`baseline: a pure arithmetic loop on 2 worker threads runs ${baseline.toFixed(2)}x as fast as on 1 (2.00 on two idle cores)`);
@@ -490,6 +508,7 @@ async function main(): Promise<void> {
     environment: env, loadAverage: load, quick, book: { ...bookInfo, bytes: bookBytes },
     machineScaling2v1: baseline, privateCubeScaling2v1: simd, privateEsScaling2v1: esPrivate,
     endToEnd: e2e.map((r) => ({ ...r, positionsPerSecond: r.summary.positions / (r.runMs / 1000) })), outputsIdentical: identical,
+    peakRssMB: { smallBook: { positions: smallInfo.positions, portfolios: smallInfo.portfolios }, runs: rss },
     cubeBuild: { esMs: { w1: cube.es1.ms, w2: cube.es2.ms, speedup: cube.es1.ms / cube.es2.ms }, gridMs: { w1: cube.grid1.ms, w2: cube.grid2.ms } },
     aggregation: {
       grid: { positions: agg1.positions, ms1: agg1.ms, ms2: agg2.ms, speedup: agg1.ms / agg2.ms },

@@ -52,8 +52,8 @@ grid, the per-group breakdown.
 
 Options:
   --market FILE         market snapshot (JSON); - reads standard input. Required
-  --portfolios FILE     portfolios: CSV "portfolio,instrument,quantity", or NDJSON; - reads standard
-                        input. Required
+  --portfolios FILE     portfolios: CSV "portfolio,instrument,quantity", or NDJSON, UTF-8 (limits in
+                        the README); - reads standard input. Required
   --input-format F      csv or ndjson (default: from the --portfolios name: .ndjson/.jsonl NDJSON,
                         else CSV; standard input CSV)
   --method M            grid, es or fhs (default grid); the market's risk block for it (or --preset)
@@ -145,6 +145,15 @@ ${COMMANDS.map((c) => `== ${c} ==\n${all[c]}`).join('\n\n')}
 General:
 ${GENERAL}
 `);
+}
+
+/** The bytes of a file (or of standard input): portfolio files are decoded by their reader, strictly. */
+function readInputBytes(path: string, what: string): Uint8Array {
+  try {
+    return path === '-' ? readFileSync(0) : readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 function readInput(path: string, what: string): string {
@@ -279,13 +288,14 @@ async function run(argv: string[]): Promise<number> {
     }
     const model = makeModel(market, method, values.preset, values.grid,
       { historyPath: values.history, stress, allocation: values.allocation });
-    let text: string;
-    try { text = readInput(values.portfolios, '--portfolios'); } catch (e) { throw Object.assign(e as Error, { exit: 1 }); }
+    let text: Uint8Array;
+    try { text = readInputBytes(values.portfolios, '--portfolios'); } catch (e) { throw Object.assign(e as Error, { exit: 1 }); }
     let portfolios;
     const source = values.portfolios === '-' ? 'stdin' : values.portfolios;
     try {
       const nd = inFormat === undefined ? isNdjsonName(source) : inFormat === 'ndjson';
-      portfolios = nd ? parsePortfoliosNdjson(text, source) : parsePortfoliosCsv(text, source);
+      const warn = { onWarning: (w: string) => { process.stderr.write(`margin-engine: warning: ${w}\n`); } };
+      portfolios = nd ? parsePortfoliosNdjson(text, source, warn) : parsePortfoliosCsv(text, source, warn);
     } catch (e) {
       throw Object.assign(e as Error, { exit: 1 });
     }

@@ -30,12 +30,29 @@ export function isInputError(e: unknown): e is InputError {
     && typeof (e as { code?: unknown }).code === 'string';
 }
 
-/** Formats a value for an error message: strings quoted, long values cut. */
+/** Characters of a long value that an error message shows (see show). */
+export const SHOW_CHARS = 60;
+
+/**
+ * Formats a value for an error message: strings quoted (JSON), other values as JSON. A value longer
+ * than SHOW_CHARS characters is cut: its first SHOW_CHARS characters (never half a surrogate pair),
+ * then `... (N characters)`, N the length of the whole value (a string's own length, not counting
+ * quotes or escapes): a message stays one short line whatever the input holds.
+ */
 export function show(value: unknown): string {
+  if (typeof value === 'string') {
+    if (value.length <= SHOW_CHARS) return JSON.stringify(value);
+    return `${JSON.stringify(head(value))}... (${value.length} characters)`;
+  }
   let s: string;
-  if (typeof value === 'string') s = JSON.stringify(value);
-  else if (value === undefined) s = 'nothing';
+  if (value === undefined) s = 'nothing';
   else if (typeof value === 'number' || typeof value === 'boolean' || value === null) s = String(value);
-  else { try { s = JSON.stringify(value); } catch { s = String(value); } }
-  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+  else { try { s = JSON.stringify(value) ?? String(value); } catch { s = String(value); } }
+  return s.length <= SHOW_CHARS ? s : `${head(s)}... (${s.length} characters)`;
+}
+
+/** The first SHOW_CHARS characters of s, one fewer when the last would be the first half of a surrogate pair. */
+function head(s: string): string {
+  const c = s.charCodeAt(SHOW_CHARS - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? SHOW_CHARS - 1 : SHOW_CHARS);
 }

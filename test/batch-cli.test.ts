@@ -98,4 +98,57 @@ describe('margin-engine run on the batch engine', () => {
     expect(rows.slice(0, n + 1)).toEqual(full.slice(0, n + 1));
     expect(err).toMatch(new RegExp(`^margin-engine: interrupted \\(SIGINT\\): wrote ${n} portfolios \\(the last "${full[n].split(',')[0]}"\\)`));
   });
+
+  describe('hostile input on every path of run: a file, standard input, streamed (--threads 1, 2) and in-process (--allocation)', () => {
+    /** Runs `run` on `input` by every path; the (portfolio, status, error) of each row and standard error. */
+    function everyPath(input: Buffer): { path: string; rows: [string, string, string | null][]; err: string }[] {
+      const file = join(dir, 'hostile.csv');
+      writeFileSync(file, input);
+      const out: { path: string; rows: [string, string, string | null][]; err: string }[] = [];
+      for (const [from, portfolios, stdin] of [['file', file, undefined], ['stdin', '-', input]] as const) {
+        for (const t of ['1', '2']) {
+          const r = cli(['run', '--market', marketPath, '--portfolios', portfolios, '--threads', t], stdin);
+          expect(r.code, r.err).toBe(0);
+          const rows = r.out.trimEnd().split('\n').slice(1).map((l) => {
+            const f = l.match(/^([^,]*),grid,[^,]*,[^,]*,(ok|error),("(?:[^"]|"")*"|[^,]*)/)!;
+            return [f[1], f[2], f[2] === 'ok' ? null : f[3].replace(/^"|"$/g, '').replace(/""/g, '"')] as [string, string, string | null];
+          });
+          out.push({ path: `${from}, --threads ${t}`, rows, err: r.err });
+        }
+        const nd = join(dir, 'hostile-alloc.ndjson');
+        const r = cli(['run', '--market', marketPath, '--portfolios', portfolios, '--allocation', '--out', nd], stdin);
+        expect(r.code, r.err).toBe(0);
+        const rows = readFileSync(nd, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { portfolio: string; status: string; error: string | null })
+          .map((o) => [o.portfolio, o.status, o.error] as [string, string, string | null]);
+        out.push({ path: `${from}, in-process`, rows, err: r.err });
+      }
+      return out;
+    }
+
+    it('Latin-1 ids Müller, Möller, Mäller: three error rows on every path, never one ok row', () => {
+      const input = Buffer.concat([
+        Buffer.from('portfolio,instrument,quantity\nP0,BTC-PERP,1\n'),
+        Buffer.from('M\xfcller,BTC-PERP,1\nM\xf6ller,BTC-PERP,2\nM\xe4ller,BTC-PERP,3\n', 'latin1'),
+      ]);
+      for (const r of everyPath(input)) {
+        expect(r.rows, r.path).toEqual([
+          ['P0', 'ok', null],
+          ...[3, 4, 5].map((n, k) => [`row ${n}`, 'error', `row ${n}: not valid UTF-8 (byte 0x${['FC', 'F6', 'E4'][k]} at column 2); portfolio files are UTF-8`]),
+        ]);
+      }
+    });
+
+    it('no final line end: read whole, with a warning on standard error; an unclosed quote on the last portfolio keeps the one before', () => {
+      const warning = 'margin-engine: warning: hostile.csv: the last line (line 3) has no line end; it was read as it is (if the file was cut short, its last row is incomplete)';
+      for (const r of everyPath(Buffer.from('portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,-25'))) {
+        expect(r.rows, r.path).toEqual([['P1', 'ok', null], ['P2', 'ok', null]]);
+        const source = r.path.startsWith('stdin') ? 'stdin' : join(dir, 'hostile.csv');
+        expect(r.err.split('\n')[0], r.path).toBe(warning.replace('hostile.csv', source));
+      }
+      for (const r of everyPath(Buffer.from('portfolio,instrument,quantity\nP0,BTC-PERP,1\nP1,"BTC-PERP,1'))) {
+        expect(r.rows, r.path).toEqual([['P0', 'ok', null],
+          ['P1', 'error', 'row 3: a quoted field opened on this row is never closed (the file ends inside it, 1 line on)']]);
+      }
+    });
+  });
 });

@@ -379,11 +379,13 @@ describe('batch engine: bad input at scale', () => {
     ]);
     const r = await runText(e, chunked(bytes, [5]));
     const rows = r.text.trimEnd().split('\n').slice(1);
-    expect(rows.length).toBe(4);
+    // An id that is not UTF-8 names no portfolio: each of its rows is an error entry of its own.
+    expect(rows.length).toBe(5);
     expect(rows[0]).toMatch(/^P1,grid,[0-9.e+-]+,/);
-    expect(rows[1]).toBe('P\uFFFD1,grid,,,error,row 3: not valid UTF-8 (byte 0xE9 at column 2); portfolio files are UTF-8 (and 1 more bad row),');
-    expect(rows[2]).toMatch(/^P3,grid,[0-9.e+-]+,/);
-    expect(rows[3]).toMatch(/^P4,grid,0,0,ok,,/); // netted to nothing
+    expect(rows[1]).toBe('row 3,grid,,,error,row 3: not valid UTF-8 (byte 0xE9 at column 2); portfolio files are UTF-8,');
+    expect(rows[2]).toBe('row 4,grid,,,error,row 4: not valid UTF-8 (byte 0xE9 at column 2); portfolio files are UTF-8,');
+    expect(rows[3]).toMatch(/^P3,grid,[0-9.e+-]+,/);
+    expect(rows[4]).toMatch(/^P4,grid,0,0,ok,,/); // netted to nothing
   });
 
   it('a UTF-16 file is a file-level error naming line 1, before any row', async () => {
@@ -395,15 +397,18 @@ describe('batch engine: bad input at scale', () => {
     expect(out.text()).toBe('portfolio,method,initial_margin,maintenance_margin,status,error,worst_point\n');
   });
 
-  it('a quoted field never closed: the portfolios finished before it are written, then a file-level error', async () => {
-    const e = await engine({ market, threads: 2 });
+  it('a quoted field never closed: an error of its row\'s portfolio (which took in the rest of the file); the portfolios before it are right', async () => {
     const text = 'portfolio,instrument,quantity\nP0,BTC-PERP,1\nP1,BTC-PERP,1\nP1,"ETH-PERP,1\nP3,BTC-PERP,1\n';
-    const out = collector();
-    const err = await e.run(chunked(Buffer.from(text)), out.stream, { source: 'book.csv' }).catch((x: unknown) => x);
-    expect((err as Error).message).toBe('book.csv: row 4: a quoted field opened on this row is never closed');
-    // P1 is open when its row 4 swallows the rest of the file: it is not known to be complete.
-    expect((err as { written?: number }).written).toBe(1);
-    expect(out.text().trimEnd().split('\n').map((l) => l.split(',')[0])).toEqual(['portfolio', 'P0']);
+    const want = reference(text, 'grid');
+    for (const threads of [1, 2]) {
+      const e = await engine({ market, threads });
+      const r = await runText(e, chunked(Buffer.from(text), [7]), { source: 'book.csv' });
+      expect(r.text).toBe(want);
+      const rows = r.text.trimEnd().split('\n');
+      expect(rows.length).toBe(3);
+      expect(rows[1]).toMatch(/^P0,grid,[0-9.e+-]+,[0-9.e+-]+,ok,,\d+$/);
+      expect(rows[2]).toBe('P1,grid,,,error,"row 4: a quoted field opened on this row is never closed (the file ends inside it, 2 lines on)",');
+    }
   });
 
   it('a stray quote in a large file fails at once (not after buffering the rest of the file)', async () => {
@@ -412,7 +417,8 @@ describe('batch engine: bad input at scale', () => {
     for (let i = 0; i < 20_000; i++) lines.push(`R${i},ETH-PERP,1`);
     const out = collector();
     const err = await e.run(chunked(Buffer.from(lines.join('\n') + '\n')), out.stream, { source: 'book.csv' }).catch((x: unknown) => x);
-    expect((err as Error).message).toBe('book.csv: row 3: a quoted field opened on this row is still open 10000 lines later');
+    // The quoted field passes the line limit (64 KiB) long before 10,000 lines.
+    expect((err as Error).message).toBe('book.csv: row 3: a quoted field opened on this row is longer than 65536 characters at line 3924');
   });
 
   it('an id that reappears within the window is amended (as in-process); further away it adds an error row; the same for 1 and 2 threads', async () => {
@@ -558,5 +564,81 @@ describe('batch engine: the API says what is wrong', () => {
     expect(progressLine({ ...base, margined: 5, marginedPositions: 1500, elapsedMs: 1000 })).toBe('margin-engine: 5 portfolios done, 1.5 k positions/s');
     expect(progressLine({ ...base, margined: 5, marginedPositions: 1500, totalBytes: 100, elapsedMs: 1000, fraction: 0.1, etaMs: 125_000 }))
       .toBe('margin-engine: 5 portfolios done, 1.5 k positions/s, 10%, ETA 2m05s');
+  });
+});
+
+describe('batch engine: hostile input on a stream, as in-process', () => {
+  /** The in-process rows of input bytes (parsePortfolios reads bytes as a stream would). */
+  const referenceBytes = (bytes: Buffer, source = 'book.csv') => formatResults(createGridModel(market).marginAll(parsePortfolios(bytes, source)), 'grid', 'csv');
+
+  it('Müller, Möller, Mäller in Latin-1: three error rows, never one portfolio; threads 1 and 2, any chunking', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('portfolio,instrument,quantity\nP0,BTC-PERP,1\n'),
+      Buffer.from('M\xfcller,BTC-PERP,1\nM\xf6ller,BTC-PERP,2\nM\xe4ller,BTC-PERP,3\n', 'latin1'),
+      Buffer.from('P4,ETH-PERP,1\n'),
+    ]);
+    const want = referenceBytes(bytes);
+    const rows = want.trimEnd().split('\n');
+    expect(rows.slice(2, 5)).toEqual([3, 4, 5].map((n, k) =>
+      `row ${n},grid,,,error,row ${n}: not valid UTF-8 (byte 0x${['FC', 'F6', 'E4'][k]} at column 2); portfolio files are UTF-8,`));
+    for (const threads of [1, 2]) {
+      const e = await engine({ market, threads });
+      for (const sizes of [[1 << 16], [3], [1, 5, 2]]) {
+        const r = await runText(e, chunked(bytes, sizes), { source: 'book.csv' });
+        expect(r.text, firstDifference(r.text, want)).toBe(want);
+      }
+    }
+  });
+
+  it('no final line end: the last row is read whole (-25, not -2) and a warning says so; an unclosed quote on the last portfolio keeps the one before', async () => {
+    const text = 'portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,-25';
+    const whole = `portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,-25\n`;
+    const quote = 'portfolio,instrument,quantity\nP0,BTC-PERP,1\nP1,"BTC-PERP,1';
+    for (const threads of [1, 2]) {
+      const e = await engine({ market, threads });
+      for (let cut = 1; cut < text.length; cut += 7) {
+        const warnings: string[] = [];
+        const b = Buffer.from(text);
+        const r = await runText(e, Readable.from([b.subarray(0, cut), b.subarray(cut)], { objectMode: false }),
+          { source: 'book.csv', onWarning: (w) => warnings.push(w) });
+        expect(r.text).toBe(reference(whole, 'grid'));
+        expect(warnings).toEqual(['book.csv: the last line (line 3) has no line end; it was read as it is (if the file was cut short, its last row is incomplete)']);
+      }
+      const warnings: string[] = [];
+      const r = await runText(e, chunked(Buffer.from(quote), [5]), { source: 'book.csv', onWarning: (w) => warnings.push(w) });
+      expect(r.text).toBe(reference(quote, 'grid'));
+      expect(r.text.trimEnd().split('\n').slice(1)).toEqual([
+        expect.stringMatching(/^P0,grid,[0-9.e+-]+,[0-9.e+-]+,ok,,\d+$/),
+        'P1,grid,,,error,"row 3: a quoted field opened on this row is never closed (the file ends inside it, 1 line on)",',
+      ]);
+      expect(warnings.length).toBe(1);
+    }
+  });
+
+  it('an 8 MiB line (no commas) and a 60,000-digit quantity: error rows naming the row and the limit, in well under a second', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('portfolio,instrument,quantity\nP0,BTC-PERP,1\n'),
+      Buffer.alloc(8 << 20, 'z'),
+      Buffer.from(`\nP2,BTC-PERP,${'1'.repeat(60_000)}x\nP3,ETH-PERP,2\n`),
+    ]);
+    const want = referenceBytes(bytes);
+    expect(want.trimEnd().split('\n').slice(2, 4)).toEqual([
+      'row 3,grid,,,error,row 3: the line is 8388608 bytes long; the limit is 65536 bytes,',
+      `P2,grid,,,error,"row 4: quantity ""${'1'.repeat(60)}""... (60001 characters) is longer than the limit of 1024 bytes",`,
+    ]);
+    const e = await engine({ market, threads: 2 });
+    const t0 = performance.now();
+    const r = await runText(e, chunked(bytes, [1 << 16]), { source: 'book.csv' });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(r.text, firstDifference(r.text, want)).toBe(want);
+  });
+
+  it('an unknown 1 MiB instrument id is echoed cut, with its length (objects); a long one in a file too', async () => {
+    const e = await engine({ market, threads: 1 });
+    const long = 'X'.repeat(1 << 20);
+    const [res] = await e.marginAll([{ id: 'P1', positions: [{ instrument: long, quantity: 1 }] }]);
+    expect(res).toMatchObject({ ok: false, code: 'E_UNKNOWN_INSTRUMENT', message: `unknown instrument "${'X'.repeat(60)}"... (1048576 characters)` });
+    const r = await runText(e, chunked(Buffer.from(`portfolio,instrument,quantity\nP1,${'Y'.repeat(1000)},1\n`)));
+    expect(r.text.split('\n')[1]).toBe(`P1,grid,,,error,"unknown instrument ""${'Y'.repeat(60)}""... (1000 characters)",`);
   });
 });

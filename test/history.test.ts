@@ -65,6 +65,31 @@ describe('parseHistoryCsv', () => {
   }
 });
 
+describe('parseHistoryCsv on hostile input: linear time, bounded fields and lines', () => {
+  const hd = 'date,underlying,price\n';
+  function timedMessage(text: string): { msg: string; ms: number } {
+    const t0 = performance.now();
+    const msg = message(() => parseHistoryCsv(text, H));
+    return { msg, ms: performance.now() - t0 };
+  }
+
+  it('a price of 1,000 digits then x is rejected at once, as not a decimal number', () => {
+    const r = timedMessage(`${hd}2025-01-02,BTC,${'1'.repeat(1000)}x\n`);
+    expect(r.msg).toBe(`${H}: row 2: price: expected a decimal number, got "${'1'.repeat(60)}"... (1001 characters)`);
+    expect(r.ms).toBeLessThan(100);
+  });
+
+  it('a price of 160,000 digits then x, and a 1 MiB field: errors naming the row and the limit, in well under a second', () => {
+    const a = timedMessage(`${hd}2025-01-02,BTC,${'1'.repeat(160_000)}x\n`);
+    expect(a.msg).toBe(`${H}: row 2: the line is 160016 bytes long; the limit is 65536 bytes`);
+    const b = timedMessage(`${hd}2025-01-02,BTC,${'1'.repeat(60_000)}x\n`);
+    expect(b.msg).toBe(`${H}: row 2: price: "${'1'.repeat(60)}"... (60001 characters) is longer than the limit of 1024 bytes`);
+    const c = timedMessage(`${hd}2025-01-02,${'U'.repeat(1 << 20)},1\n`);
+    expect(c.msg).toBe(`${H}: row 2: the line is 1048589 bytes long; the limit is 65536 bytes`);
+    expect(a.ms + b.ms + c.ms).toBeLessThan(500);
+  });
+});
+
 describe('alignHistory', () => {
   const text = 'date,underlying,price\n2025-01-02,BTC,100\n2025-01-02,ETH,10\n2025-01-03,BTC,101\n2025-01-03,ETH,11\n'
     + '2025-01-06,BTC,102\n2025-01-06,SOL,5\n';

@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import { Piscina } from 'piscina';
-import { InputError } from '../errors.js';
+import { InputError, show } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
 import type { MarginError, MarginResult } from '../results.js';
@@ -147,7 +147,7 @@ export interface BatchRunOptions {
   csvRaw?: boolean;
   /** Add the market's currency as the last column `currency` (and NDJSON field), as the CLI writes. Default false. */
   currency?: boolean;
-  /** Non-fatal events (a task retried, a portfolio id that reappeared too late to amend its row). */
+  /** Non-fatal events (a task retried, a portfolio id that reappeared too late to amend its row, a last line without a line end). */
   onWarning?: (message: string) => void;
 }
 
@@ -566,7 +566,7 @@ export class BatchEngine {
         running++;
         entry.promise = runTwice(this.executor, t, fault, (cause) => {
           s.retried++;
-          warn(`task ${task.index} (${task.ids.length} portfolios from ${task.ids[0]}) failed: ${cause}; running it again`);
+          warn(`task ${task.index} (${task.ids.length} portfolios from ${show(task.ids[0])}) failed: ${cause}; running it again`);
         }).then((o) => {
           entry.outcome = o as Outcome;
           running--;
@@ -588,7 +588,7 @@ export class BatchEngine {
       if (outcome!.ok) timings.kernel += outcome!.result.ms;
       else {
         s.failedTasks++;
-        warn(`task ${task.index} (${task.ids.length} portfolios from ${task.ids[0]}) failed twice: ${outcome!.cause}; its portfolios are error rows`);
+        warn(`task ${task.index} (${task.ids.length} portfolios from ${show(task.ids[0])}) failed twice: ${outcome!.cause}; its portfolios are error rows`);
       }
       const specials = this.specials(task, outcome!, amended);
       s.errors += specials?.size ?? 0;
@@ -700,7 +700,7 @@ export class BatchEngine {
           }
           if (!stopped) {
             const p0 = performance.now();
-            feeder.end(onEmits);
+            feeder.end(onEmits, warn);
             timings.parse += performance.now() - p0;
           }
         }

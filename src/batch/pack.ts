@@ -10,6 +10,7 @@ import type { MarginError, Method } from '../results.js';
 import type { ParsedPortfolio } from '../portfolio/types.js';
 import type { PortfolioLike } from '../model.js';
 import { resolvePositions } from '../portfolio/resolve.js';
+import { show } from '../errors.js';
 
 /** A task's portfolios on the main thread, and what goes to the worker. */
 export interface PackedTask {
@@ -124,7 +125,7 @@ export class TaskPacker {
     }
     for (let k = start; k < end; k++) slotOf[instr[k]] = -1;
     if (unknown !== undefined) {
-      this.error(seq, id, 'E_UNKNOWN_INSTRUMENT', `unknown instrument ${JSON.stringify(unknown)}`);
+      this.error(seq, id, 'E_UNKNOWN_INSTRUMENT', `unknown instrument ${show(unknown)}`);
       return;
     }
     this.commit(seq, id, end, n);
@@ -148,7 +149,7 @@ export class TaskPacker {
     }
     for (let k = start; k < end; k++) slotOf[instr[k]] = -1;
     if (unknown >= 0) {
-      this.error(seq, id, 'E_UNKNOWN_INSTRUMENT', `unknown instrument ${JSON.stringify(instruments[unknown])}`);
+      this.error(seq, id, 'E_UNKNOWN_INSTRUMENT', `unknown instrument ${show(instruments[unknown])}`);
       return;
     }
     this.commit(seq, id, end, n);

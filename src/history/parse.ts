@@ -9,6 +9,8 @@
  * - `date` is `YYYY-MM-DD`, a day that exists. `underlying` is a non-empty id. `price` is a
  *   decimal number (`97000`, `0.25`, `1e3`) that must be > 0: a zero or negative close has no
  *   log return.
+ * - Limits, as for portfolio files: a line of at most MAX_CSV_LINE_BYTES (64 KiB) and fields of at
+ *   most MAX_FIELD_BYTES (1 KiB) in UTF-8; parsing is linear in the size of the text.
  * - Rows may come in any order; the same (date, underlying) twice is an error naming both rows.
  * - A file with a header and no rows has no prices: an error.
  *
@@ -20,10 +22,10 @@
  */
 import { InputError, show } from '../errors.js';
 import { someIds } from '../market/validate.js';
+import { MAX_CSV_LINE_BYTES, MAX_FIELD_BYTES, isDecimal, longerThan } from '../portfolio/parse.js';
 
 export const HISTORY_HEADER = 'date,underlying,price';
 const HEADER_FIELDS = ['date', 'underlying', 'price'];
-const PRICE_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 const DAY_RE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 const MS_PER_DAY = 86400000;
 
@@ -107,6 +109,9 @@ export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHist
     let line = lines[k];
     if (k === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (longerThan(line, MAX_CSV_LINE_BYTES)) {
+      rowError(source, row, `the line is ${Buffer.byteLength(line, 'utf8')} bytes long; the limit is ${MAX_CSV_LINE_BYTES} bytes`);
+    }
     if (line.trim() === '') continue;
     const f = splitLine(line);
     if (!header) {
@@ -120,12 +125,15 @@ export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHist
     if (typeof f === 'string') rowError(source, row, f);
     if (f.length !== 3) rowError(source, row, `expected 3 fields (${HISTORY_HEADER}), got ${f.length}`);
     const [ds, id, ps] = f;
+    for (let i = 0; i < 3; i++) {
+      if (longerThan(f[i], MAX_FIELD_BYTES)) rowError(source, row, `${HEADER_FIELDS[i]}: ${show(f[i])} is longer than the limit of ${MAX_FIELD_BYTES} bytes`);
+    }
     const day = dayNumber(ds);
     if (Number.isNaN(day)) {
       rowError(source, row, `date: expected a day YYYY-MM-DD such as "2026-11-20", got ${show(ds)}${DAY_RE.test(ds) ? ' (no such day)' : ''}`);
     }
     if (id === '') rowError(source, row, 'underlying: expected a non-empty underlying id, got ""');
-    const price = PRICE_RE.test(ps) ? Number(ps) : NaN;
+    const price = isDecimal(ps) ? Number(ps) : NaN;
     if (!Number.isFinite(price)) rowError(source, row, `price: expected a decimal number, got ${show(ps)}`);
     if (!(price > 0)) {
       rowError(source, row, `price: ${id} closes at ${ps} on ${ds}; a price must be > 0 (its log return is undefined)`);

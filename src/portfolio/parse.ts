@@ -3,10 +3,25 @@
  * with one portfolio a line. Both readers are incremental, line-based state machines (a big file
  * can be streamed through them line by line); the whole-text functions are built on them.
  *
- * File-level problems (CSV: empty file, missing or wrong header, a quoted field never closed, or
- * still open MAX_RECORD_LINES lines later; a line that is not UTF-8 before the header)
- * throw InputError naming the file. Row-level problems make only their portfolio an error, with a
- * one-line reason naming the row (the 1-based line number in the file) and the field.
+ * File-level problems (CSV: empty file, missing or wrong header, a quoted field still open
+ * MAX_RECORD_LINES lines later or longer than MAX_CSV_LINE_BYTES; a line that is not UTF-8, or too
+ * long, before the header) throw InputError naming the file. Row-level problems make only their
+ * portfolio an error, with a one-line reason naming the row (the 1-based line number in the file)
+ * and the field; echoed values are cut (errors.ts show).
+ *
+ * Limits (every reader, text or bytes): a field (id, instrument, quantity) of at most
+ * MAX_FIELD_BYTES, a CSV line of at most MAX_CSV_LINE_BYTES, an NDJSON line of at most
+ * MAX_NDJSON_LINE_BYTES, in UTF-8 bytes; past them, an error of the row naming the limit. Parsing
+ * is linear in the input (no backtracking regular expression).
+ *
+ * Ids that are not text: a portfolio id holding a byte that is not UTF-8, U+FFFD (the mark such
+ * bytes leave once decoded) or a lone surrogate, or longer than the field limit, names no
+ * portfolio: its row is an error entry of its own (`row N`; NDJSON `line N`), so ids that differ
+ * only in such bytes are never merged. Such an instrument is an error of its portfolio.
+ *
+ * The end of the file: a last line without a line end is read whole (the whole-text and stream
+ * readers report it through onWarning); a quoted field the file ends inside is an error of its
+ * row's portfolio, and the portfolios before it are complete.
  *
  * CSV:
  * - RFC 4180: fields separated by commas, optionally quoted with "..." ("" is a quote inside a
@@ -44,6 +59,7 @@
 import { InputError, show } from '../errors.js';
 import { JsonSyntaxError, parseJsonText } from '../market/validate.js';
 import type { ParsedPortfolio, ParsedPosition, PortfolioEmit, PortfolioLineReader } from './types.js';
+import { LineFeeder, noFinalNewline } from './stream.js';
 
 export type { ParsedPortfolio, ParsedPosition, PortfolioEmit, PortfolioLineReader } from './types.js';
 
@@ -51,7 +67,18 @@ export const CSV_HEADER = 'portfolio,instrument,quantity';
 /** Lines a quoted field may span before the reader calls it unclosed (a file-level error). */
 export const MAX_RECORD_LINES = 10_000;
 const HEADER_FIELDS = ['portfolio', 'instrument', 'quantity'];
-const QUANTITY_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+/**
+ * The longest field (portfolio id, instrument, quantity) accepted, in UTF-8 bytes: a longer one is
+ * an error of its row (a portfolio id that long makes its row an entry of its own, `row N`).
+ */
+export const MAX_FIELD_BYTES = 1024;
+/**
+ * The longest CSV line accepted, in UTF-8 bytes (three fields at the field limit, quoted, fit many
+ * times over): a longer line is an error of its row, read without keeping more than its first bytes.
+ */
+export const MAX_CSV_LINE_BYTES = 64 * 1024;
+/** The longest NDJSON line (one portfolio with all its positions) accepted, in UTF-8 bytes. */
+export const MAX_NDJSON_LINE_BYTES = 64 * 1024 * 1024;
 const NONE: readonly PortfolioEmit[] = Object.freeze([]);
 const NO_POSITIONS: ParsedPosition[] = Object.freeze([]) as unknown as ParsedPosition[];
 const NO_STRINGS: string[] = Object.freeze([]) as unknown as string[];
@@ -94,9 +121,59 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 export function parseQuantity(s: string): number {
   const fast = quantityFast(s);
   if (fast === fast) return fast; // not NaN
-  if (!QUANTITY_RE.test(s)) return NaN;
+  if (!isDecimal(s)) return NaN;
   const q = Number(s);
   return Number.isFinite(q) ? q + 0 : NaN; // + 0 turns -0 into 0
+}
+
+/**
+ * Whether s is a decimal number `[+-](digits[.digits] | .digits)[(e|E)[+-]digits]`: one pass over
+ * its characters (a regular expression for this grammar backtracks quadratically on a long run of
+ * digits followed by a bad character).
+ */
+export function isDecimal(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 43 || c === 45) c = s.charCodeAt(++i);
+  let digits = 0;
+  while (c >= 48 && c <= 57) { digits++; c = s.charCodeAt(++i); }
+  if (c === 46) {
+    c = s.charCodeAt(++i);
+    while (c >= 48 && c <= 57) { digits++; c = s.charCodeAt(++i); }
+  }
+  if (digits === 0) return false;
+  if (c === 101 || c === 69) {
+    c = s.charCodeAt(++i);
+    if (c === 43 || c === 45) c = s.charCodeAt(++i);
+    let e = 0;
+    while (c >= 48 && c <= 57) { e++; c = s.charCodeAt(++i); }
+    if (e === 0) return false;
+  }
+  return i === n;
+}
+
+/** Whether s is longer than `limit` bytes in UTF-8 (linear; no encoding made for short strings). */
+export function longerThan(s: string, limit: number): boolean {
+  return s.length > limit || (s.length * 3 > limit && Buffer.byteLength(s, 'utf8') > limit);
+}
+
+/**
+ * Why a portfolio id or instrument cannot be used as text, or undefined: a lone surrogate (no
+ * UTF-8 spelling) or U+FFFD, the mark left where bytes that were not UTF-8 were decoded (by this
+ * reader or by whoever made the string): two ids that differ only in such bytes would read the same,
+ * so such an id is never merged with another.
+ */
+function unreadableText(s: string): string | undefined {
+  if (s.indexOf('\uFFFD') >= 0) return 'holds U+FFFD (bytes that were not UTF-8, decoded as text)';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const d = s.charCodeAt(i + 1);
+    if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) return 'holds a lone UTF-16 surrogate (not text)';
+    i++;
+  }
+  return undefined;
 }
 
 /**
@@ -162,6 +239,7 @@ function quantityFastBytes(buf: Uint8Array, s: number, e: number): number {
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const utf8Lossy = new TextDecoder('utf-8');
+const encoder = new TextEncoder();
 const latin1Decoder = new TextDecoder('latin1');
 
 /** The text of bytes known to be ASCII. */
@@ -324,37 +402,68 @@ function ownString(s: string): string {
 
 /**
  * The ids met so far, each with its seq, whether its portfolio is an error, whether it was amended,
- * and (NDJSON) its line. Kept compact and fast, since a reader remembers every id of the file: an
- * open-addressing table of (hash, seq) in typed arrays, the id strings by seq (a hash match is
- * confirmed by comparing the strings), and the rest in typed arrays by seq.
+ * and (NDJSON) its line: the id index, the one part of a reader's memory that grows with the file.
+ * Kept compact, fast, and off the JavaScript heap (so that it does not make the garbage collector
+ * grow the heap with it): an open-addressing table of (hash, seq) in typed arrays, each id's UTF-8
+ * bytes in one byte arena (a hash match is confirmed by comparing the bytes), and the rest in typed
+ * arrays by seq. Per portfolio: 8 bytes a slot at a load factor of 1/4 to 1/2 (16 to 32 bytes),
+ * 8 bytes of arena offset and length, 1 byte of flags (NDJSON: 8 more for the line), and the
+ * id's own bytes: about 30 to 45 bytes plus the id's length.
  */
 class SeenIds {
   /** slot -> seq + 1 (0: empty), and the id's hash in the same slot. */
   private slots = new Int32Array(1 << 12);
   private hashes = new Int32Array(1 << 12);
   private count = 0;
-  private ids: (string | undefined)[] = [];
+  /** The ids' UTF-8 bytes, and where each seq's are. */
+  private arena = new Uint8Array(1 << 14);
+  private used = 0;
+  private starts = new Int32Array(1024);
+  private lens = new Int32Array(1024);
   private flags = new Uint8Array(1024);
   private lines: Float64Array | undefined;
+  /** The UTF-8 bytes of the id being looked up (key), and their hash. */
+  private key = new Uint8Array(256);
+  private keyLen = 0;
 
   constructor(trackLines: boolean) {
     if (trackLines) this.lines = new Float64Array(1024);
   }
 
-  private static hash(id: string): number {
-    let h = FNV_OFFSET;
-    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), FNV_PRIME);
+  /** Puts id's UTF-8 bytes in `key`; returns their hash (FNV-1a, 30 bits). */
+  private encode(id: string): number {
+    const n = id.length;
+    if (this.key.length < 3 * n) this.key = new Uint8Array(3 * n + 16);
+    const key = this.key;
+    let h = FNV_OFFSET, len = 0;
+    for (let i = 0; i < n; i++) {
+      const c = id.charCodeAt(i);
+      if (c >= 128) { len = encoder.encodeInto(id, key).written; h = ByteInterner.hash(key, 0, len); this.keyLen = len; return h; }
+      key[len++] = c;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    this.keyLen = len;
     return h & 0x3fffffff;
   }
 
   /** The seq of `id`, or -1 when it was not met. */
   seq(id: string): number {
-    const h = SeenIds.hash(id);
+    const h = this.encode(id);
+    return this.find(h);
+  }
+
+  /** The seq of the id in `key` (hash h), or -1. */
+  private find(h: number): number {
     const mask = this.slots.length - 1;
+    const n = this.keyLen, key = this.key, arena = this.arena;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const v = this.slots[slot];
       if (v === 0) return -1;
-      if (this.hashes[slot] === h && this.ids[v - 1] === id) return v - 1;
+      if (this.hashes[slot] !== h || this.lens[v - 1] !== n) continue;
+      const at = this.starts[v - 1];
+      let i = 0;
+      while (i < n && arena[at + i] === key[i]) i++;
+      if (i === n) return v - 1;
     }
   }
 
@@ -362,19 +471,32 @@ class SeenIds {
 
   add(id: string, seq: number, error: boolean, line: number): void {
     if ((this.count + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    this.place(SeenIds.hash(id), seq);
+    const h = this.encode(id);
+    this.place(h, seq);
     this.count++;
-    this.ids[seq] = ownString(id);
+    const n = this.keyLen;
+    if (this.used + n > this.arena.length) {
+      const a = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
+      a.set(this.arena.subarray(0, this.used));
+      this.arena = a;
+    }
+    this.arena.set(this.key.subarray(0, n), this.used);
     if (seq >= this.flags.length) {
-      const f = new Uint8Array(Math.max(seq + 1, this.flags.length * 2));
+      const size = Math.max(seq + 1, this.flags.length * 2);
+      const f = new Uint8Array(size);
       f.set(this.flags);
       this.flags = f;
+      this.starts = grow(this.starts, size);
+      this.lens = grow(this.lens, size);
       if (this.lines) {
-        const l = new Float64Array(f.length);
+        const l = new Float64Array(size);
         l.set(this.lines);
         this.lines = l;
       }
     }
+    this.starts[seq] = this.used;
+    this.lens[seq] = n;
+    this.used += n;
     this.flags[seq] = error ? ERROR : 0;
     if (this.lines) this.lines[seq] = line;
   }
@@ -532,6 +654,8 @@ class CsvRecord {
  * followed by the `row N` error entries met inside it; amendments as soon as an id reappears.
  */
 export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
+  /** The longest line read (a longer one is an error of its row; see pushOverlong). */
+  readonly maxLineBytes = MAX_CSV_LINE_BYTES;
   private header = false;
   private record: CsvRecord | undefined;
   private open: Open | undefined;
@@ -585,6 +709,7 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
   private code = UNRESOLVED;
 
   push(rawLine: string): readonly PortfolioEmit[] {
+    if (longerThan(rawLine, MAX_CSV_LINE_BYTES)) return this.overlong(rawLine.slice(0, MAX_FIELD_BYTES + 2), Buffer.byteLength(rawLine, 'utf8'));
     this.line++;
     let line = rawLine;
     if (this.line === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
@@ -622,6 +747,7 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
    * U+FFFD for the bad bytes); before the header it is a file-level error.
    */
   pushBytes(buf: Uint8Array, start: number, end: number): readonly PortfolioEmit[] {
+    if (end - start > MAX_CSV_LINE_BYTES) return this.pushOverlong(buf, start, Math.min(end, start + MAX_FIELD_BYTES + 2), end - start);
     if (this.header && this.record === undefined) {
       let e = end;
       if (e > start && buf[e - 1] === 13) e--;
@@ -667,7 +793,7 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
           while (PLAIN[buf[i]] === 1) i++;
         }
       }
-      if (c2 >= 0 && buf[i] === 10 && this.header && this.record === undefined) {
+      if (c2 >= 0 && buf[i] === 10 && this.header && this.record === undefined && i - pos <= MAX_CSV_LINE_BYTES) {
         this.plainRow(buf, pos, c1, c2, i, h & 0x3fffffff);
         pos = i + 1;
         continue;
@@ -692,7 +818,9 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
     const id = c1 === start ? '' : this.idText(buf, start, c1);
     let instrument = '';
     this.code = UNRESOLVED;
-    if (c2 > c1 + 1) {
+    if (c2 - c1 - 1 > MAX_FIELD_BYTES) {
+      instrument = asciiText(buf, c1 + 1, c2); // an error (fields3), not remembered
+    } else if (c2 > c1 + 1) {
       const k = this.interner.entry(buf, c1 + 1, c2, hash);
       if (k >= 0) {
         instrument = this.interner.strings[k];
@@ -730,6 +858,39 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
         `${this.source}: row ${rec.startLine}: a quoted field opened on this row is still open ${MAX_RECORD_LINES} lines later`,
         { file: this.source, path: `row ${rec.startLine}` });
     }
+    if (rec.field.length > MAX_CSV_LINE_BYTES) {
+      throw new InputError(
+        `${this.source}: row ${rec.startLine}: a quoted field opened on this row is longer than ${MAX_CSV_LINE_BYTES} characters at line ${this.line}`,
+        { file: this.source, path: `row ${rec.startLine}` });
+    }
+  }
+
+  /**
+   * A line longer than MAX_CSV_LINE_BYTES (`bytes` long, of which buf[start, end) are the first):
+   * an error of its row, charged to the portfolio its first field names when that field is plain and
+   * within its first bytes (else an entry of its own). Before the header, or inside a quoted field,
+   * a file-level error.
+   */
+  pushOverlong(buf: Uint8Array, start: number, end: number, bytes: number): readonly PortfolioEmit[] {
+    return this.overlong(utf8Lossy.decode(buf.subarray(start, end)), bytes);
+  }
+
+  private overlong(head: string, bytes: number): readonly PortfolioEmit[] {
+    this.line++;
+    const n = this.line;
+    const what = `is ${bytes} bytes long; the limit is ${MAX_CSV_LINE_BYTES} bytes`;
+    if (!this.header) {
+      throw new InputError(`${this.source}: line ${n} ${what}; expected the header "${CSV_HEADER}"`, { file: this.source, path: `line ${n}` });
+    }
+    const rec = this.record;
+    if (rec) {
+      throw new InputError(`${this.source}: row ${rec.startLine}: a quoted field opened on this row is still open at line ${n}, which ${what}`,
+        { file: this.source, path: `row ${rec.startLine}` });
+    }
+    const c = head.indexOf(',');
+    const id = c > 0 && head.lastIndexOf('"', c) < 0 ? head.slice(0, c) : '';
+    this.charge(n, id, '', NaN, `row ${n}: the line ${what}`);
+    return this.flush();
   }
 
   /** A line that could not be read as text (`reason`): its row is malformed. */
@@ -778,9 +939,19 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
   }
 
   end(): readonly PortfolioEmit[] {
-    if (this.record) {
-      throw new InputError(`${this.source}: row ${this.record.startLine}: a quoted field opened on this row is never closed`,
-        { file: this.source, path: `row ${this.record.startLine}` });
+    const rec = this.record;
+    if (rec && !this.header) {
+      throw new InputError(`${this.source}: row ${rec.startLine}: a quoted field opened on this row is never closed`,
+        { file: this.source, path: `row ${rec.startLine}` });
+    }
+    if (rec) {
+      // The file ends inside a quoted field: that row (which took in the lines after it) is an error
+      // of the portfolio its first field names (an entry of its own when the quote opened there);
+      // the portfolios before it are complete.
+      this.record = undefined;
+      const lines = this.line - rec.startLine + 1;
+      rec.error = `a quoted field opened on this row is never closed (the file ends inside it, ${lines} line${lines > 1 ? 's' : ''} on)`;
+      this.onRecord(rec);
     }
     if (!this.header) {
       throw new InputError(`${this.source}: empty file: expected the header "${CSV_HEADER}" on the first line`,
@@ -814,9 +985,15 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
   private fields3(row: number, id: string, instrument: string, quantity: string | number, code = UNRESOLVED): void {
     let error: string | undefined;
     let q = NaN;
+    let why: string | undefined;
     if (id === '') error = `row ${row}: empty portfolio id`;
+    else if (this.open?.id !== id && (error = idProblem(`row ${row}`, id)) !== undefined) id = ''; // an entry of its own
     else if (instrument === '') error = `row ${row}: empty instrument`;
-    else {
+    else if (longerThan(instrument, MAX_FIELD_BYTES)) error = `row ${row}: instrument ${show(instrument)} is longer than the limit of ${MAX_FIELD_BYTES} bytes`;
+    else if ((why = unreadableText(instrument)) !== undefined) error = `row ${row}: instrument ${show(instrument)} ${why}; portfolio files are UTF-8`;
+    else if (typeof quantity === 'string' && longerThan(quantity, MAX_FIELD_BYTES)) {
+      error = `row ${row}: quantity ${show(quantity)} is longer than the limit of ${MAX_FIELD_BYTES} bytes`;
+    } else {
       q = typeof quantity === 'number' ? quantity : parseQuantity(quantity);
       if (Number.isNaN(q)) error = `row ${row}: quantity ${show(quantity)} is not a finite number`;
     }
@@ -825,9 +1002,11 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
 
   /** Charges a row (its position, or its error) to its portfolio. */
   private charge(row: number, id: string, instrument: string, quantity: number, error: string | undefined, code = UNRESOLVED): void {
-    if (id === '') {
-      // No portfolio to charge the row to: an error entry of its own.
-      const entry = { seq: this.nextSeq++, portfolio: { id: `row ${row}`, error: error ?? `row ${row}: empty portfolio id` } };
+    const bad = id === '' ? `row ${row}: empty portfolio id` : this.open?.id === id ? undefined : idProblem(`row ${row}`, id);
+    if (bad !== undefined) {
+      // No portfolio to charge the row to (no id, or one that cannot be trusted to name one): an
+      // error entry of its own.
+      const entry = { seq: this.nextSeq++, portfolio: { id: `row ${row}`, error: error ?? bad } };
       if (this.open && !this.open.sink) this.queued.push(entry);
       else this.emit(entry.seq, entry.portfolio);
       return;
@@ -899,18 +1078,30 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
   }
 }
 
+/**
+ * Why a portfolio id cannot name a portfolio (at `where`, a row or line), or undefined: longer than the field
+ * limit, or not text (see unreadableText). Such a row is an error entry of its own.
+ */
+function idProblem(where: string, id: string): string | undefined {
+  if (longerThan(id, MAX_FIELD_BYTES)) return `${where}: portfolio id ${show(id)} is longer than the limit of ${MAX_FIELD_BYTES} bytes`;
+  const why = unreadableText(id);
+  return why === undefined ? undefined : `${where}: portfolio id ${show(id)} ${why}; portfolio files are UTF-8`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // NDJSON
 
 const PORTFOLIO_FIELDS = ['portfolio', 'positions'];
 const POSITION_FIELDS = ['instrument', 'quantity'];
-const ID_IN_LINE = /"portfolio"\s*:\s*("(?:[^"\\]|\\.)*")/;
 
 /** Reads NDJSON portfolios line by line; each line's portfolio is emitted at once. */
 export class NdjsonPortfolioReader extends Reader implements PortfolioLineReader {
+  /** The longest line read (a longer one is an entry of its own; see pushOverlong). */
+  readonly maxLineBytes = MAX_NDJSON_LINE_BYTES;
   constructor(readonly source = 'portfolios.ndjson') { super(true); }
 
   push(rawLine: string): readonly PortfolioEmit[] {
+    if (longerThan(rawLine, MAX_NDJSON_LINE_BYTES)) return this.overlong(Buffer.byteLength(rawLine, 'utf8'));
     this.line++;
     let line = rawLine;
     if (this.line === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
@@ -923,6 +1114,12 @@ export class NdjsonPortfolioReader extends Reader implements PortfolioLineReader
 
   /** Line n's portfolio: its positions, or the reason it is unusable. */
   private entry(n: number, id: string | undefined, positions: ParsedPosition[] | undefined, error: string | undefined): readonly PortfolioEmit[] {
+    const bad = id === undefined ? undefined : idProblem(`line ${n}`, id);
+    if (bad !== undefined) {
+      // An id that cannot name a portfolio: the line is an entry of its own.
+      error = error ?? bad;
+      id = undefined;
+    }
     if (id === undefined) {
       this.emit(this.nextSeq++, { id: `line ${n}`, error: error! });
       return this.flush();
@@ -944,11 +1141,23 @@ export class NdjsonPortfolioReader extends Reader implements PortfolioLineReader
    * "portfolio" when that can still be read, else `line N`).
    */
   pushBytes(buf: Uint8Array, start: number, end: number): readonly PortfolioEmit[] {
+    if (end - start > MAX_NDJSON_LINE_BYTES) return this.overlong(end - start);
     const d = decodeLine(buf, start, end);
     if (d.invalid === undefined) return this.push(d.text);
     this.line++;
     const n = this.line;
     return this.entry(n, idFromBrokenLine(d.text), undefined, `line ${n}: ${d.invalid}`);
+  }
+
+  /** A line longer than MAX_NDJSON_LINE_BYTES (`bytes` long): an entry of its own, `line N`. */
+  pushOverlong(_buf: Uint8Array, _start: number, _end: number, bytes: number): readonly PortfolioEmit[] {
+    return this.overlong(bytes);
+  }
+
+  private overlong(bytes: number): readonly PortfolioEmit[] {
+    this.line++;
+    const n = this.line;
+    return this.entry(n, undefined, undefined, `line ${n}: the line is ${bytes} bytes long; the limit is ${MAX_NDJSON_LINE_BYTES} bytes`);
   }
 
   end(): readonly PortfolioEmit[] {
@@ -995,6 +1204,9 @@ function readLine(line: string, n: number): { id?: string; positions?: ParsedPos
     if (typeof instrument !== 'string' || instrument === '') {
       return bad(`${at}.instrument: expected a non-empty string, got ${show(instrument)}`);
     }
+    if (longerThan(instrument, MAX_FIELD_BYTES)) return bad(`${at}.instrument: ${show(instrument)} is longer than the limit of ${MAX_FIELD_BYTES} bytes`);
+    const why = unreadableText(instrument);
+    if (why !== undefined) return bad(`${at}.instrument: ${show(instrument)} ${why}; portfolio files are UTF-8`);
     const quantity = Object.prototype.hasOwnProperty.call(po, 'quantity') ? po.quantity : undefined;
     if (typeof quantity !== 'number' || !Number.isFinite(quantity)) {
       return bad(`${at}.quantity: expected a finite number, got ${show(quantity)}`);
@@ -1004,16 +1216,34 @@ function readLine(line: string, n: number): { id?: string; positions?: ParsedPos
   return { id, positions };
 }
 
-/** The "portfolio" string of a line that is not valid JSON, when it can still be read. */
+/**
+ * The "portfolio" string of a line that is not valid JSON, when it can still be read: after the
+ * first `"portfolio"` key, within the field limit. One pass (no backtracking search).
+ */
 function idFromBrokenLine(line: string): string | undefined {
-  const m = ID_IN_LINE.exec(line);
-  if (!m) return undefined;
-  try {
-    const id: unknown = JSON.parse(m[1]);
-    return typeof id === 'string' && id !== '' ? id : undefined;
-  } catch {
-    return undefined;
+  const key = line.indexOf('"portfolio"');
+  if (key < 0) return undefined;
+  let i = key + 11;
+  const ws = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+  while (ws(line.charCodeAt(i))) i++;
+  if (line.charCodeAt(i) !== 58 /* : */) return undefined;
+  i++;
+  while (ws(line.charCodeAt(i))) i++;
+  if (line.charCodeAt(i) !== 34) return undefined;
+  const start = i;
+  const stop = Math.min(line.length, start + 6 * MAX_FIELD_BYTES + 2);
+  for (i = start + 1; i < stop; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 92 /* \ */) { i++; continue; }
+    if (c !== 34) continue;
+    try {
+      const id: unknown = JSON.parse(line.slice(start, i + 1));
+      return typeof id === 'string' && id !== '' ? id : undefined;
+    } catch {
+      return undefined;
+    }
   }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1024,23 +1254,43 @@ function lines(text: string): string[] {
   return text.split(/\r\n|\n|\r/);
 }
 
-/** Runs a whole text through a reader: one portfolio per distinct id, in order of first appearance. */
-export function readAll(reader: PortfolioLineReader, text: string): ParsedPortfolio[] {
+export interface ParseOptions {
+  /** Non-fatal findings (the last line has no line end). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Runs a whole input through a reader: one portfolio per distinct id, in order of first appearance.
+ * A text is cut into lines here; bytes (UTF-8) go through the stream's line feeder, exactly as a
+ * stream of them would (a byte that is not UTF-8 is an error of its row, never a U+FFFD in an id).
+ */
+export function readAll(reader: PortfolioLineReader, text: string | Uint8Array, options: ParseOptions = {}): ParsedPortfolio[] {
   const out: ParsedPortfolio[] = [];
   const take = (emits: readonly PortfolioEmit[]) => { for (const e of emits) out[e.seq] = e.portfolio; };
-  for (const line of lines(text)) take(reader.push(line));
+  const source = (reader as { source?: string }).source ?? 'portfolios';
+  if (typeof text !== 'string') {
+    const feeder = new LineFeeder(reader, source);
+    feeder.push(text, take);
+    feeder.end(take, options.onWarning);
+    return out;
+  }
+  const all = lines(text);
+  // After a final line end there is no line (a stream has none there either).
+  const last = all[all.length - 1] === '' ? all.length - 1 : all.length;
+  for (let k = 0; k < last; k++) take(reader.push(all[k]));
+  if (last === all.length && text !== '') options.onWarning?.(noFinalNewline(source, reader.lineNumber));
   take(reader.end());
   return out;
 }
 
-/** Parses CSV portfolios (`portfolio,instrument,quantity`). */
-export function parsePortfoliosCsv(text: string, source = 'portfolios.csv'): ParsedPortfolio[] {
-  return readAll(new CsvPortfolioReader(source), text);
+/** Parses CSV portfolios (`portfolio,instrument,quantity`), from a text or UTF-8 bytes. */
+export function parsePortfoliosCsv(text: string | Uint8Array, source = 'portfolios.csv', options?: ParseOptions): ParsedPortfolio[] {
+  return readAll(new CsvPortfolioReader(source), text, options);
 }
 
-/** Parses NDJSON portfolios (one `{"portfolio": ..., "positions": [...]}` a line). */
-export function parsePortfoliosNdjson(text: string, source = 'portfolios.ndjson'): ParsedPortfolio[] {
-  return readAll(new NdjsonPortfolioReader(source), text);
+/** Parses NDJSON portfolios (one `{"portfolio": ..., "positions": [...]}` a line), from a text or UTF-8 bytes. */
+export function parsePortfoliosNdjson(text: string | Uint8Array, source = 'portfolios.ndjson', options?: ParseOptions): ParsedPortfolio[] {
+  return readAll(new NdjsonPortfolioReader(source), text, options);
 }
 
 /** True when `source` names an NDJSON file (.ndjson or .jsonl); anything else is read as CSV. */
@@ -1053,7 +1303,10 @@ export function portfolioReader(source: string): PortfolioLineReader {
   return isNdjsonName(source) ? new NdjsonPortfolioReader(source) : new CsvPortfolioReader(source);
 }
 
-/** Parses portfolios, as NDJSON when `source` ends in .ndjson or .jsonl, else as CSV. */
-export function parsePortfolios(text: string, source = 'portfolios.csv'): ParsedPortfolio[] {
-  return readAll(portfolioReader(source), text);
+/**
+ * Parses portfolios, as NDJSON when `source` ends in .ndjson or .jsonl, else as CSV: a text, or
+ * the file's bytes (UTF-8; then bytes that are not UTF-8 are errors of their rows, as on a stream).
+ */
+export function parsePortfolios(text: string | Uint8Array, source = 'portfolios.csv', options?: ParseOptions): ParsedPortfolio[] {
+  return readAll(portfolioReader(source), text, options);
 }

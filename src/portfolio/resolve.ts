@@ -33,7 +33,7 @@ export function resolvePositions(market: ResolvedMarket, positions: readonly Pos
     const id = pos?.instrument;
     if (typeof id !== 'string') return `position ${p + 1}: instrument ${show(id)} is not a string`;
     const i = index.get(id);
-    if (i === undefined) return `unknown instrument ${JSON.stringify(id)}`;
+    if (i === undefined) return `unknown instrument ${show(id)}`;
     const q = pos.quantity;
     if (typeof q !== 'number' || !Number.isFinite(q)) {
       return `position ${p + 1} (${JSON.stringify(id)}): quantity ${show(q)} is not a finite number`;
