@@ -267,7 +267,9 @@ const cases: Case[] = [
   { name: 'longOptionMinimum not a number', edit: (m) => { m.risk.grid.longOptionMinimum = null; }, schema: true,
     message: `${M}risk.grid.longOptionMinimum: expected a number >= 0, got null` },
   { name: 'grid maintenanceRatio zero', edit: (m) => { m.risk.grid.maintenanceRatio = 0; }, schema: true,
-    message: `${M}risk.grid.maintenanceRatio: expected a number > 0, got 0` },
+    message: `${M}risk.grid.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 0` },
+  { name: 'grid maintenanceRatio above 1', edit: (m) => { m.risk.grid.maintenanceRatio = 1.5; }, schema: true,
+    message: `${M}risk.grid.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 1.5` },
 
   // --- risk.es
   { name: 'es not an object', edit: (m) => { m.risk.es = true; }, schema: true,
@@ -280,6 +282,8 @@ const cases: Case[] = [
     message: `${M}risk.es.confidence: expected a number strictly between 0 and 1, got 0` },
   { name: 'confidence as a percentage', edit: (m) => { m.risk.es.confidence = 97.5; }, schema: true,
     message: `${M}risk.es.confidence: expected a number strictly between 0 and 1, got 97.5` },
+  { name: 'es maintenanceRatio above 1', edit: (m) => { m.risk.es.maintenanceRatio = 1.01; }, schema: true,
+    message: `${M}risk.es.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 1.01` },
   { name: 'es horizonDays zero', edit: (m) => { m.risk.es.horizonDays = 0; }, schema: true,
     message: `${M}risk.es.horizonDays: expected a number > 0, got 0` },
   { name: 'scenarios missing', edit: (m) => { delete m.risk.es.scenarios; }, schema: true,
@@ -319,7 +323,7 @@ const cases: Case[] = [
   { name: 'pair given twice with different values', edit: (m) => { m.risk.es.correlations = [['BTC', 'ETH', 0.8], ['SPX', 'BTC', 0.1], ['ETH', 'BTC', 0.7]]; }, schema: false,
     message: `${M}risk.es.correlations[2]: the pair ETH/BTC is given again with 0.7; risk.es.correlations[0] gives 0.8` },
   { name: 'es maintenanceRatio zero', edit: (m) => { m.risk.es.maintenanceRatio = 0; }, schema: true,
-    message: `${M}risk.es.maintenanceRatio: expected a number > 0, got 0` },
+    message: `${M}risk.es.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 0` },
 ];
 
 function applyEdit(edit: Edit): unknown {

@@ -150,6 +150,10 @@ describe('span-16: the 16 standard SPAN risk scenarios', () => {
     });
   });
 
+  test('maintenance = initial / 1.1 (CME: a speculator\'s initial margin is 110 % of maintenance)', () => {
+    expect(Math.abs(g.maintenanceRatio! * 1.1 - 1)).toBeLessThanOrEqual(1e-15);
+  });
+
   test('one day of time decay, no minimums or offsets', () => {
     expect(g.horizonDays).toBe(1);
     expect(g.shortOptionMinimum ?? 0).toBe(0);
@@ -180,6 +184,10 @@ describe('crypto: Deribit-style +-16 % in 9 buckets with tenor-scaled vol shocks
       expect(Math.abs(p.move) * p.cover!, `move ${p.move}`).toBeLessThan(0.16);
     }
     expect(scenarios(g).length).toBe(9 * 3 + 2);
+  });
+
+  test('maintenance margin 80 % of initial (Deribit), so there is a margin-call band before liquidation', () => {
+    expect(g.maintenanceRatio).toBe(0.8);
   });
 
   test('the largest vol-down shock keeps every vol positive (weight at the 1-day floor)', () => {

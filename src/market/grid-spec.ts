@@ -11,7 +11,7 @@
  *   `moves`, one number > -1 per point; not both (moves replace the scaled moves).
  * - `groups[g].offset` in [0, 1] (default 0).
  * - `horizonDays`, `shortOptionMinimum`, `longOptionMinimum` >= 0 (default 0);
- *   `maintenanceRatio` > 0 (default 1). `$schema` and `description` strings are allowed.
+ *   `maintenanceRatio` in (0, 1] (default 1). `$schema` and `description` strings are allowed.
  * - With a market: every underlying and group named must exist in it (groups: named product
  *   groups only), and every shocked option vol `vol * (1 + volMove * w)` must stay > 0.
  */
@@ -20,7 +20,7 @@ import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from './types.js';
 import {
   ABOVE_MINUS_ONE, checkKeys, expected, fail, FINITE, fieldPath, indexPath, keysOf, list, NON_NEGATIVE, num,
-  numberList, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
+  MAINTENANCE_RATIO, numberList, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
 } from './validate.js';
 
 const GRID_KEYS = ['$schema', 'description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
@@ -141,7 +141,7 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
     horizonDays: optNum(src, path, g, 'horizonDays', NON_NEGATIVE, 0),
     shortOptionMinimum: optNum(src, path, g, 'shortOptionMinimum', NON_NEGATIVE, 0),
     longOptionMinimum: optNum(src, path, g, 'longOptionMinimum', NON_NEGATIVE, 0),
-    maintenanceRatio: optNum(src, path, g, 'maintenanceRatio', POSITIVE, 1),
+    maintenanceRatio: optNum(src, path, g, 'maintenanceRatio', MAINTENANCE_RATIO, 1),
   };
   if (volTerm === undefined) delete spec.volTerm;
   if (market) checkShockedVols(src, path, spec, fromGrid, market);

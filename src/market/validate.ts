@@ -118,6 +118,10 @@ export const UNIT_CLOSED: NumberRule = { text: 'a number in [0, 1]', ok: (x) => 
 export const UNIT_OPEN: NumberRule = { text: 'a number strictly between 0 and 1', ok: (x) => x > 0 && x < 1 };
 export const CORRELATION: NumberRule = { text: 'a number in [-1, 1]', ok: (x) => x >= -1 && x <= 1 };
 export const ABOVE_TWO: NumberRule = { text: 'a number > 2', ok: (x) => x > 2 };
+/** A maintenance ratio: maintenance = ratio x initial, so the maintenance margin never exceeds the initial margin. */
+export const MAINTENANCE_RATIO: NumberRule = {
+  text: 'a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin)', ok: (x) => x > 0 && x <= 1,
+};
 
 /** An integer rule: whole numbers within [min, max]. */
 export function integerIn(min: number, max: number): NumberRule {
