@@ -17,6 +17,8 @@ import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
 import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { valueTable } from '../kernels/valuation.js';
+import { OUT_VALUE } from '../layout.js';
 
 export interface GridModelOptions {
   /** The grid; default the market's `risk.grid`. */
@@ -118,7 +120,14 @@ export class GridModel implements MarginModel {
   private readonly rowU: Int32Array;
   private readonly slotG: Int32Array;
   private readonly shortUnits: Float64Array;
-  private readonly longUnits: Float64Array;
+  /** Per group slot: the long option minimum of the portfolio's long options (each capped at its value). */
+  private readonly longMinimum: Float64Array;
+  /**
+   * Per instrument: the long option minimum of one contract, min(longOptionMinimum x contractSize,
+   * the contract's market value) for an option (FINRA Rule 4210(g): the minimum on a long option
+   * never exceeds its market value), 0 otherwise.
+   */
+  readonly longMinimumPerContract: Float64Array;
   /** What margin() reads marginResolved's numbers from. */
   private readonly breakdown: GridBreakdown;
   /**
@@ -151,7 +160,8 @@ export class GridModel implements MarginModel {
     this.rowU = new Int32Array(nU);
     this.slotG = new Int32Array(nG);
     this.shortUnits = new Float64Array(nG);
-    this.longUnits = new Float64Array(nG);
+    this.longMinimum = new Float64Array(nG);
+    this.longMinimumPerContract = longMinimumPerContract(market, spec, this.arena);
     this.breakdown = new GridBreakdown(nG, nU);
     this.slotOfInstr = new Int32Array(market.instruments.ids.length).fill(-1);
     this.allocScratch(64, Math.min(8, Math.max(1, nU)));
@@ -224,14 +234,16 @@ export class GridModel implements MarginModel {
       const Lbase = 2 * nGroups + nGroups * nP;
 
       // Option minimums per group slot.
-      const shortUnits = this.shortUnits, longUnits = this.longUnits;
-      for (let g = 0; g < nGroups; g++) { shortUnits[g] = 0; longUnits[g] = 0; }
+      // Short options: shortOptionMinimum per unit; long options: longOptionMinimum per unit, each
+      // position's term capped at its market value.
+      const shortUnits = this.shortUnits, longMinimum = this.longMinimum, longPer = this.longMinimumPerContract;
+      for (let g = 0; g < nGroups; g++) { shortUnits[g] = 0; longMinimum[g] = 0; }
       for (let p = 0; p < nPos; p++) {
         const i = instr[from + p];
         if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
         const g = rowGroup[s.vRow[p]];
-        const units = qty[from + p] * ins.contractSize[i];
-        if (units < 0) shortUnits[g] -= units; else longUnits[g] += units;
+        const q = qty[from + p];
+        if (q < 0) shortUnits[g] -= q * ins.contractSize[i]; else longMinimum[g] += q * longPer[i];
       }
       const spec = this.spec;
       const G = out.groups;
@@ -239,7 +251,7 @@ export class GridModel implements MarginModel {
       for (let g = 0; g < nGroups; g++) {
         const scanRisk = o[g];
         const wp = o[nGroups + g];
-        const optionMinimum = spec.shortOptionMinimum * shortUnits[g] + spec.longOptionMinimum * longUnits[g];
+        const optionMinimum = spec.shortOptionMinimum * shortUnits[g] + longMinimum[g];
         const charge = Math.max(scanRisk, optionMinimum);
         G.group[g] = slotG[g];
         G.scanRisk[g] = scanRisk;
@@ -265,6 +277,16 @@ export class GridModel implements MarginModel {
       for (let r = 0; r < nRows; r++) rowOf[rowU[r]] = -1;
       for (let g = 0; g < nGroups; g++) slotOfGroup[slotG[g]] = -1;
     }
+  }
+
+  /**
+   * The option minimum of one netted position of `qty` contracts of instrument `i`: shortOptionMinimum
+   * x |qty| x contractSize when short, qty x longMinimumPerContract[i] when long, 0 for a non-option.
+   */
+  optionMinimumOf(i: number, qty: number): number {
+    const kind = this.market.instruments.kind[i];
+    if (kind !== KIND_CALL && kind !== KIND_PUT) return 0;
+    return qty < 0 ? -qty * this.market.instruments.contractSize[i] * this.spec.shortOptionMinimum : qty * this.longMinimumPerContract[i];
   }
 
   /** A breakdown sized for this market (for callers of marginResolved). */
@@ -325,6 +347,22 @@ export class GridModel implements MarginModel {
     for (const p of portfolios) results.push(this.margin(p));
     return results;
   }
+}
+
+/**
+ * Per instrument, the long option minimum of one contract: min(longOptionMinimum x contractSize,
+ * value of one contract) for an option, 0 for other kinds (values from the valuation kernel).
+ */
+function longMinimumPerContract(market: ResolvedMarket, spec: GridSpec, arena: Arena): Float64Array {
+  const ins = market.instruments, n = ins.ids.length;
+  const out = new Float64Array(n);
+  if (spec.longOptionMinimum === 0 || n === 0) return out;
+  const values = valueTable(arena, market.table, n);
+  for (let i = 0; i < n; i++) {
+    if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
+    out[i] = Math.min(spec.longOptionMinimum * ins.contractSize[i], Math.max(0, values[OUT_VALUE * n + i]));
+  }
+  return out;
 }
 
 /** Builds a grid model: scenarios and cube for `market`, ready for `margin(portfolio)`. */

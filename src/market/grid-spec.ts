@@ -10,7 +10,8 @@
  * - `underlyings[u]`: `moveScale` > 0 (default 1) with move * moveScale > -1 at every point, or
  *   `moves`, one number > -1 per point; not both (moves replace the scaled moves).
  * - `groups[g].offset` in [0, 1] (default 0).
- * - `horizonDays`, `shortOptionMinimum`, `longOptionMinimum` >= 0 (default 0);
+ * - `horizonDays`, `shortOptionMinimum`, `longOptionMinimum` >= 0 (default 0; the grid model caps each long
+ *   option position's minimum at its market value);
  *   `maintenanceRatio` in (0, 1] (default 1). `$schema` and `description` strings are allowed.
  * - With a market: every underlying and group named must exist in it (groups: named product
  *   groups only), and every shocked option vol `vol * (1 + volMove * w)` must stay > 0.
