@@ -8,7 +8,7 @@
  * result object; the batch engine's workers call the same method over a cube they share.
  */
 import { InputError } from '../errors.js';
-import { KIND_CALL, KIND_PUT, STATUS_OK } from '../layout.js';
+import { KIND_CALL, KIND_PUT, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
@@ -16,9 +16,15 @@ import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
+import type { ErrorCode } from '../errors.js';
 import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
 import { valueTable } from '../kernels/valuation.js';
 import { OUT_VALUE } from '../layout.js';
+
+/** Why a portfolio's P&L can be NaN or infinite when every cube cell is finite. */
+export const NOT_FINITE_WHY = 'a quantity times a contract\'s P&L overflows a float64 (a quantity too large?)';
+/** The reason marginResolved (and the tail models) give for a NaN or infinite portfolio P&L. */
+export const NOT_FINITE_PNL = `the portfolio's P&L is not finite (NaN or infinite) in some scenario: ${NOT_FINITE_WHY}`;
 
 export interface GridModelOptions {
   /** The grid; default the market's `risk.grid`. */
@@ -229,7 +235,8 @@ export class GridModel implements MarginModel {
         status = k.gridReduce(s.pnl, sc.stride, nRows, s.rowGroup, nGroups, s.offsets, this.scenPointPtr, sc.nScen,
           this.coverPtr, nP, s.out);
       }
-      if (status !== STATUS_OK) return `grid kernel returned status ${status}`;
+      if (status === STATUS_NOT_FINITE) { this.lastErrorCode = 'E_PORTFOLIO'; return NOT_FINITE_PNL; }
+      if (status !== STATUS_OK) { this.lastErrorCode = 'E_INTERNAL'; return `grid kernel returned status ${status}`; }
       const o = s.vOut;
       const Lbase = 2 * nGroups + nGroups * nP;
 
@@ -266,7 +273,7 @@ export class GridModel implements MarginModel {
         if (charge > worstCharge) { worstCharge = charge; worstPoint = wp; }
       }
       G.uStart[nGroups] = nU;
-      if (!Number.isFinite(initial)) return `margin is not finite (${initial})`;
+      if (!Number.isFinite(initial)) { this.lastErrorCode = 'E_PORTFOLIO'; return `the margin is not finite (${initial}): ${NOT_FINITE_WHY}`; }
       out.nGroups = nGroups;
       out.nUnderlyings = nU;
       out.worstPoint = worstPoint;
@@ -288,6 +295,9 @@ export class GridModel implements MarginModel {
     if (kind !== KIND_CALL && kind !== KIND_PUT) return 0;
     return qty < 0 ? -qty * this.market.instruments.contractSize[i] * this.spec.shortOptionMinimum : qty * this.longMinimumPerContract[i];
   }
+
+  /** The code of the reason marginResolved last returned: E_PORTFOLIO for a non-finite P&L, else E_INTERNAL. */
+  lastErrorCode: ErrorCode = 'E_INTERNAL';
 
   /** A breakdown sized for this market (for callers of marginResolved). */
   newBreakdown(): GridBreakdown {
@@ -335,7 +345,7 @@ export class GridModel implements MarginModel {
     }
     const b = this.breakdown;
     const error = this.marginResolved(instr, qty, 0, nPos, b);
-    if (error !== undefined) return { ok: false, portfolio: id, method: 'grid', code: 'E_INTERNAL', message: error };
+    if (error !== undefined) return { ok: false, portfolio: id, method: 'grid', code: this.lastErrorCode, message: error };
     return {
       ok: true, portfolio: id, method: 'grid', initialMargin: b.initialMargin, maintenanceMargin: b.maintenanceMargin,
       worstPoint: b.worstPoint < 0 ? undefined : b.worstPoint, groups: groupCharges(this.market, b.groups, 0, b.nGroups),
