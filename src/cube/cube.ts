@@ -5,7 +5,7 @@
  */
 import type { Arena } from '../wasm/arena.js';
 import type { ResolvedMarket } from '../market/types.js';
-import type { ScenarioSet } from '../scenarios/types.js';
+import { checkCubeSize, type ScenarioSet } from '../scenarios/types.js';
 import { KIND_CALL, KIND_PUT, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { KernelExports } from '../wasm/module.js';
 import { InputError, show } from '../errors.js';
@@ -51,6 +51,7 @@ export interface CubeLayout {
  * after it. Nothing is computed yet: fillCubeRows builds rows, in any split, in any thread.
  */
 export function layoutCube(arena: Arena, market: ResolvedMarket, scen: ScenarioSet): CubeLayout {
+  checkCubeSize(market, scen.nScen, 'scenarios');
   checkShockedVols(market, scen);
   const n = market.instruments.ids.length;
   const ptr = arena.allocF64(Math.max(1, n * scen.stride));

@@ -190,7 +190,7 @@ export class EsModel extends TailModel {
       throw new Error('EsModel: give both cube and scenarios (the set the cube was built from), or neither');
     }
     const arena = options.arena ?? new Arena(options.kernels ?? instantiateKernels());
-    const scenarios = options.scenarios ?? buildMonteCarloScenarios(arena, market, spec);
+    const scenarios = options.scenarios ?? buildMonteCarloScenarios(arena, market, spec, options.es ? 'es' : 'risk.es');
     super('es', market, arena, scenarios, spec.confidence, spec.maintenanceRatio, options.cube);
     this.spec = spec;
   }
