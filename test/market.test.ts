@@ -181,11 +181,10 @@ const cases: Case[] = [
     message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got -0.5` },
   { name: 'option style american', edit: (m) => { m.instruments['BTC-C'].style = 'american'; }, schema: true,
     message: `${M}instruments.BTC-C.style: only "european" is supported in v1, got "american"` },
-  { name: 'inverse settlement', edit: (m) => { m.instruments['BTC-PERP'].settlement = 'inverse'; }, schema: true,
-    message: `${M}instruments.BTC-PERP.settlement: inverse settlement comes with the collateral model, after v1 (contract section 2); `
-      + 'v1 values every instrument in USD: use "linear" or leave the field out, got "inverse"' },
   { name: 'settlement unknown', edit: (m) => { m.instruments['BTC-C'].settlement = 'physical'; }, schema: true,
-    message: `${M}instruments.BTC-C.settlement: expected "linear" (the only settlement in v1), got "physical"` },
+    message: `${M}instruments.BTC-C.settlement: expected "linear" or "inverse", got "physical"` },
+  { name: 'settlement on a spot instrument', edit: (m) => { m.instruments.BTC.settlement = 'inverse'; }, schema: true,
+    message: `${M}instruments.BTC.settlement: unknown field for a spot (expected one of: kind, underlying, contractSize)` },
 
   // --- risk
   { name: 'risk not an object', edit: (m) => { m.risk = 'grid'; }, schema: true,

@@ -9,7 +9,7 @@
 import { InputError } from '../errors.js';
 import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { ErrorCode } from '../errors.js';
-import { NOT_FINITE_PNL, NOT_FINITE_WHY } from '../grid/model.js';
+import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from '../grid/model.js';
 import type { EsSpec, ResolvedMarket } from '../market/types.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import type { ScenarioSet } from '../scenarios/types.js';
@@ -121,6 +121,8 @@ export class TailModel implements MarginModel {
    */
   tailResolved(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number, out: TailNumbers): string | undefined {
     const method = this.method;
+    const inv = firstInverse(this.market, instr, from, to);
+    if (inv >= 0) { this.lastErrorCode = 'E_PORTFOLIO'; return inverseMessage(this.market, inv, method); }
     const losses = this.lossVectorOf(instr, qty, from, to);
     const status = losses < 0 ? -1 - losses : this.arena.kernels.esTail(losses, this.scenarios.nScen, this.confidence, this.out);
     if (status === STATUS_NOT_FINITE) { this.lastErrorCode = 'E_PORTFOLIO'; return NOT_FINITE_PNL; }

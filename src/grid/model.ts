@@ -16,7 +16,7 @@ import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
-import type { ErrorCode } from '../errors.js';
+import { show, type ErrorCode } from '../errors.js';
 import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
 import { valueTable } from '../kernels/valuation.js';
 import { OUT_VALUE } from '../layout.js';
@@ -25,6 +25,23 @@ import { OUT_VALUE } from '../layout.js';
 export const NOT_FINITE_WHY = 'a quantity times a contract\'s P&L overflows a float64 (a quantity too large?)';
 /** The reason marginResolved (and the tail models) give for a NaN or infinite portfolio P&L. */
 export const NOT_FINITE_PNL = `the portfolio's P&L is not finite (NaN or infinite) in some scenario: ${NOT_FINITE_WHY}`;
+
+/**
+ * The first of positions instr[from..to) that settles inverse, or -1: the run methods (grid, es,
+ * fhs) margin in the market's currency and cannot margin a coin-settled contract.
+ */
+export function firstInverse(market: ResolvedMarket, instr: ArrayLike<number>, from: number, to: number): number {
+  const inverse = market.instruments.inverse;
+  if (!inverse) return -1;
+  for (let p = from; p < to; p++) if (inverse[instr[p]] === 1) return instr[p];
+  return -1;
+}
+
+/** The reason of the error row of a portfolio holding inverse instrument i under `method`. */
+export function inverseMessage(market: ResolvedMarket, i: number, method: string): string {
+  return `instrument ${show(market.instruments.ids[i])} settles inverse (in its coin): the ${method} method margins every position `
+    + `in ${market.currency} and cannot margin an inverse contract; margin it with \`margin-engine accounts\`, in a coin-margined account`;
+}
 
 export interface GridModelOptions {
   /** The grid; default the market's `risk.grid`. */
@@ -202,6 +219,8 @@ export class GridModel implements MarginModel {
   marginResolved(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number, out: GridBreakdown): string | undefined {
     const nPos = to - from;
     const ins = this.market.instruments;
+    const inv = firstInverse(this.market, instr, from, to);
+    if (inv >= 0) { this.lastErrorCode = 'E_PORTFOLIO'; return inverseMessage(this.market, inv, 'grid'); }
     const und = this.market.underlyings;
     const nUMarket = this.rowU.length;
     if (nPos > this.scratch.capPositions || Math.min(nPos, nUMarket) > this.scratch.capRows) {

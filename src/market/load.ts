@@ -29,6 +29,11 @@
  *   is derived it is the spot (F = S e^{(r-q) max(T, 0)}), since a future at or after expiry is
  *   worth its underlying. An option whose expiry is before asOf has T < 0 and is worth its
  *   intrinsic value (contract section 2).
+ * - `settlement` is "linear" (the default) or "inverse" (settled in the coin, as Deribit's BTC
+ *   contracts): one rule for the whole engine. The snapshot accepts both; `instruments.inverse`
+ *   marks the inverse ones. The run methods (grid, es, fhs) margin in `currency` and give a
+ *   portfolio holding an inverse contract an error row naming it; `margin-engine accounts` margins
+ *   it in a coin-margined account.
  * - Date-times are `YYYY-MM-DDTHH:MM[:SS[.fraction]]` with `Z` or `+00:00`; a date without a time
  *   is rejected (expiries are often at 08:00 UTC and the engine will not guess midnight).
  */
@@ -82,7 +87,7 @@ export function resolveMarket(json: unknown, source = 'market'): ResolvedMarket 
   const currency = nonEmptyString(src, 'currency', own(root, 'currency'));
 
   const { underlyings, groups } = resolveUnderlyings(src, own(root, 'underlyings'));
-  const { instruments, table } = resolveInstruments(src, own(root, 'instruments'), asOfMs, underlyings, currency);
+  const { instruments, table } = resolveInstruments(src, own(root, 'instruments'), asOfMs, underlyings);
 
   const market: ResolvedMarket = {
     asOf: asOf as string, asOfMs, currency, underlyings, groups, instruments, table, risk: {}, source: src,
@@ -144,7 +149,7 @@ function resolveUnderlyings(src: string, json: unknown): {
   };
 }
 
-function resolveInstruments(src: string, json: unknown, asOfMs: number, und: ResolvedUnderlyings, currency: string): {
+function resolveInstruments(src: string, json: unknown, asOfMs: number, und: ResolvedUnderlyings): {
   instruments: ResolvedInstruments; table: Float64Array;
 } {
   const path = 'instruments';
@@ -157,6 +162,7 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
   const contractSize = new Float64Array(n), strike = new Float64Array(n), T = new Float64Array(n);
   const vol = new Float64Array(n), refPrice = new Float64Array(n);
   const table = new Float64Array(NCOLS * n);
+  let inverse: Uint8Array | undefined;
   const col = (c: number, i: number, v: number) => { table[c * n + i] = v; };
   // Expiries repeat across instruments: read each distinct string once.
   const years = new Map<unknown, number>();
@@ -200,13 +206,9 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
     notional(p, contractSize[i], `spot of ${show(uid)}`, und.spot[u]);
 
     const settlement = own(e, 'settlement');
-    if (settlement !== undefined && settlement !== 'linear') {
-      const sp = fieldPath(p, 'settlement');
-      if (settlement === 'inverse') {
-        fail(src, sp, 'inverse settlement comes with the collateral model, after v1 (contract section 2); v1 values '
-          + `every instrument in ${currency}: use "linear" or leave the field out, got "inverse"`);
-      }
-      expected(src, sp, '"linear" (the only settlement in v1)', settlement);
+    if (settlement === 'inverse') (inverse ??= new Uint8Array(n))[i] = 1;
+    else if (settlement !== undefined && settlement !== 'linear') {
+      expected(src, fieldPath(p, 'settlement'), '"linear" or "inverse"', settlement);
     }
 
     const S = und.spot[u];
@@ -256,10 +258,9 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
     col(COL_F, i, refPrice[i]);
     col(COL_U, i, u);
   }
-  return {
-    instruments: { ids, index, kind, inputKind, underlying, contractSize, strike, T, vol, refPrice },
-    table,
-  };
+  const instruments: ResolvedInstruments = { ids, index, kind, inputKind, underlying, contractSize, strike, T, vol, refPrice };
+  if (inverse) instruments.inverse = inverse;
+  return { instruments, table };
 }
 
 /** A number for a message: 6 significant digits. */
