@@ -1,5 +1,5 @@
 // The scenario-grid reduction kernel (contract section 4).
-import { STATUS_OK, STATUS_BAD_ARGUMENT } from './layout';
+import { STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, finite } from './layout';
 
 /**
  * Reduces per-underlying scenario P&L to grid requirements.
@@ -15,7 +15,8 @@ import { STATUS_OK, STATUS_BAD_ARGUMENT } from './layout';
  * - `N[g, j] = sum_{r in g} max(L[r,j], 0) - offset_g * sum_{r in g} max(-L[r,j], 0)`,
  * - `R[g] = max(0, max_j N[g, j])` and `worst[g]` the first j attaining `max_j N[g, j]`.
  * A point with no scenario gets `L = 0` (the host never builds one). Returns STATUS_BAD_ARGUMENT
- * for negative counts or an index out of range.
+ * for negative counts or an index out of range, and STATUS_NOT_FINITE (outputs unspecified) when a
+ * P&L read is NaN or infinite or a sum overflows: a NaN never drops out of a maximum.
  */
 export function gridReduce(
   pnl: usize, stride: i32, nRows: i32, rowGroup: usize, nGroups: i32, offsets: usize,
@@ -35,13 +36,16 @@ export function gridReduce(
       const j = load<i32>(scenPoint + (<usize>s << 2));
       if (j < 0 || j >= nPoints) return STATUS_BAD_ARGUMENT;
       const loss = -load<f64>(row + (<usize>s << 3));
+      if (!finite(loss)) return STATUS_NOT_FINITE;
       const at = Lr + (<usize>j << 3);
       if (loss > load<f64>(at)) store<f64>(at, loss);
     }
     for (let j = 0; j < nPoints; j++) {
       const at = Lr + (<usize>j << 3);
       const l = load<f64>(at);
-      store<f64>(at, l == -Infinity ? 0.0 : l * load<f64>(cover + (<usize>j << 3)));
+      const c = l == -Infinity ? 0.0 : l * load<f64>(cover + (<usize>j << 3));
+      if (!finite(c)) return STATUS_NOT_FINITE;
+      store<f64>(at, c);
     }
   }
   for (let g = 0; g < nGroups * nPoints; g++) store<f64>(N + (<usize>g << 3), 0.0);
@@ -61,8 +65,10 @@ export function gridReduce(
     const Ng = N + <usize>g * pointBytes;
     let best = load<f64>(Ng);
     let bestJ = 0;
+    if (!finite(best)) return STATUS_NOT_FINITE;
     for (let j = 1; j < nPoints; j++) {
       const v = load<f64>(Ng + (<usize>j << 3));
+      if (!finite(v)) return STATUS_NOT_FINITE; // a sum of finite losses that overflowed
       if (v > best) { best = v; bestJ = j; }
     }
     store<f64>(R + (<usize>g << 3), best > 0 ? best : 0.0);

@@ -36,6 +36,33 @@ export const NGREEKS: i32 = 5;
 /** Status codes every kernel returns. Kernels never throw. */
 export const STATUS_OK: i32 = 0;
 export const STATUS_BAD_ARGUMENT: i32 = 1;
+/**
+ * A number the kernel read or computed is NaN or infinite (an input too large, or an overflow):
+ * the kernel finished its work (outputs written) and reports it; it never turns the value into a
+ * number. The host finds the value and reports it as an input error.
+ */
+export const STATUS_NOT_FINITE: i32 = 2;
+
+/** True when x is neither NaN nor infinite. */
+// @ts-ignore: decorator
+@inline export function finite(x: f64): bool { return x - x == 0.0; }
+
+/**
+ * True when the `count` f64 at `p` are all finite (neither NaN nor infinite): (x - x) is 0 for a
+ * finite x and NaN otherwise, so the sum of those terms is 0 exactly when every value is finite.
+ * Reads only; no alignment needed.
+ */
+export function allFinite(p: usize, count: i32): bool {
+  let acc = f64x2.splat(0.0);
+  let i = 0;
+  for (; i + 2 <= count; i += 2) {
+    const v = v128.load(p + (<usize>i << 3));
+    acc = f64x2.add(acc, f64x2.sub(v, v));
+  }
+  let a = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (i < count) { const x = load<f64>(p + (<usize>i << 3)); a += x - x; }
+  return a == 0.0;
+}
 
 /** Address of column `c` of a table of `n` rows. */
 // @ts-ignore: decorator

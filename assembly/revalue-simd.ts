@@ -9,7 +9,7 @@
 // the kernel needs no memory of its own. Rows of other kinds are written directly.
 import {
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, col,
-  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT,
+  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, allFinite,
 } from './layout';
 import { bsmPrice2, bsmPriceCore2, bsmPriceCorePair, discount2, carry2 } from './bsm';
 import { vlog } from './vmath';
@@ -154,7 +154,8 @@ function optionRow(
  * output rows serve as scratch (see the file comment).
  * The host guarantees `vol' > 0` and `m > 0`. Returns STATUS_BAD_ARGUMENT, writing nothing, when
  * a count is negative, the row range is not inside [0, n), an underlying index is outside [0, nU)
- * or `stride < nScen`; STATUS_OK otherwise.
+ * or `stride < nScen`; STATUS_NOT_FINITE when every row is written but a cell is NaN or infinite
+ * (an input too large: the host finds the cell and reports it); STATUS_OK otherwise.
  */
 export function revalueSimd(
   table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize,
@@ -209,5 +210,6 @@ export function revalueSimd(
     const row = cube + <usize>i * rowBytes;
     for (let s = nScen; s < stride; s++) store<f64>(row + (<usize>s << 3), 0.0);
   }
+  if (count > 0 && !allFinite(cube + <usize>first * rowBytes, count * stride)) return STATUS_NOT_FINITE;
   return STATUS_OK;
 }

@@ -3,7 +3,7 @@
 // which the module exports as `revalue` and the host calls.
 import {
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, col,
-  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT,
+  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, allFinite,
 } from './layout';
 import { bsmPrice, bsmPriceRow } from './bsm';
 
@@ -24,7 +24,8 @@ import { bsmPrice, bsmPriceRow } from './bsm';
  *   reached (`T - h <= 0`) the intrinsic value at `S m`.
  * The host guarantees `vol' > 0` and `m > 0`. Returns STATUS_BAD_ARGUMENT when a count is
  * negative, the row range is not inside [0, n), an underlying index is outside [0, nU) or
- * `stride < nScen`; STATUS_OK otherwise.
+ * `stride < nScen`; STATUS_NOT_FINITE when every row is written but a cell is NaN or infinite (an
+ * input too large: the host finds the cell and reports it); STATUS_OK otherwise.
  */
 export function revalue(
   table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize,
@@ -78,5 +79,6 @@ export function revalue(
     }
     for (let s = nScen; s < stride; s++) store<f64>(row + (<usize>s << 3), 0.0);
   }
+  if (count > 0 && !allFinite(cube + <usize>first * rowBytes, count * stride)) return STATUS_NOT_FINITE;
   return STATUS_OK;
 }

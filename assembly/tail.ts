@@ -21,6 +21,8 @@
 //
 // The losses buffer is reordered in place (a permutation of its input).
 
+import { STATUS_NOT_FINITE } from './layout';
+
 /** Below this range size selection finishes with an insertion sort. */
 const SMALL: i32 = 16;
 /** Snapping tolerance for k, relative to max(1, k). */
@@ -180,14 +182,14 @@ function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f6
   if (!filtered) {
     for (let i = 0; i < n; i++) {
       const v = ld(losses, i);
-      if (!(v - v == 0.0)) return 1; // NaN or infinite
+      if (!(v - v == 0.0)) return STATUS_NOT_FINITE; // NaN or infinite
     }
   }
   if (withIdx) for (let i = 0; i < n; i++) store<i32>(index + (<usize>i << 2), i);
   let front = n;
   if (filtered) {
     front = prefilter(losses, index, withIdx, n, m);
-    if (front < 0) return 1;
+    if (front < 0) return STATUS_NOT_FINITE;
   }
   selectDesc(losses, index, withIdx, 0, (front >= m ? front : n) - 1, m - 1);
   const varValue = ld(losses, m - 1);
@@ -215,8 +217,9 @@ function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f6
  * out[0] = VaR = L(m), out[1] = ES, out[2] = k (after snapping), out[3] = m = ceil k (clamped to
  * 1..n). k < 1 gives m = 1: VaR = ES = the largest loss. Reorders the losses in place (after the
  * call positions 0..m-1 hold the m largest losses, L(m) at m - 1). Linear time, no allocation.
- * Returns 0; or 1, with out untouched (the losses may have been reordered), when n < 1,
- * confidence is not inside (0, 1), or a loss is NaN or infinite.
+ * Returns 0; or, with out untouched (the losses may have been reordered), 1 (STATUS_BAD_ARGUMENT)
+ * when n < 1 or confidence is not inside (0, 1), 2 (STATUS_NOT_FINITE) when a loss is NaN or
+ * infinite.
  */
 export function esTail(losses: usize, n: i32, confidence: f64, out: usize): i32 {
   return tail(losses, 0, false, n, confidence, out);

@@ -6,7 +6,7 @@ import {
   KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT,
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F,
   OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA,
-  STATUS_OK, STATUS_BAD_ARGUMENT, col,
+  STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, NGREEKS, allFinite, col,
 } from './layout';
 import { bsmStoreGreeks2 } from './bsm';
 
@@ -65,7 +65,8 @@ import { bsmStoreGreeks2 } from './bsm';
  * Options are valued two at a time by bsmStoreGreeks2 (an option's numbers do not depend on its
  * neighbour); its value is bit for bit CS times the module's `bsmPrice` and the price the `revalue`
  * kernel subtracts. Pointers need no alignment.
- * Returns STATUS_OK, or STATUS_BAD_ARGUMENT (writing nothing) when n < 0 or a KIND is not one of
+ * Returns STATUS_OK; STATUS_NOT_FINITE when every output is written but one is NaN or infinite;
+ * or STATUS_BAD_ARGUMENT (writing nothing) when n < 0 or a KIND is not one of
  * KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT.
  */
 export function valueInstrumentsSimd(table: usize, n: i32, out: usize): i32 {
@@ -86,5 +87,5 @@ export function valueInstrumentsSimd(table: usize, n: i32, out: usize): i32 {
       i += 1;
     }
   }
-  return STATUS_OK;
+  return allFinite(out, NGREEKS * n) ? STATUS_OK : STATUS_NOT_FINITE;
 }

@@ -6,7 +6,7 @@ import {
   KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT,
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F,
   OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA,
-  STATUS_OK, STATUS_BAD_ARGUMENT, col,
+  STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, NGREEKS, allFinite, col,
 } from './layout';
 import { bsmStoreGreeks } from './bsm';
 
@@ -21,7 +21,8 @@ import { bsmStoreGreeks } from './bsm';
  *   calendar time passing: 0 for spot and linear; CS times the BSM sensitivity for an option.
  * Options with T <= 0 are worth their intrinsic value at S; other degenerate option inputs are
  * described in assembly/bsm.ts. A linear instrument with S == 0 has an infinite or NaN delta.
- * Returns STATUS_OK, or STATUS_BAD_ARGUMENT (writing nothing) when n < 0 or a KIND is not one of
+ * Returns STATUS_OK; STATUS_NOT_FINITE when every output is written but one is NaN or infinite;
+ * or STATUS_BAD_ARGUMENT (writing nothing) when n < 0 or a KIND is not one of
  * KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT.
  */
 export function valueInstruments(table: usize, n: i32, out: usize): i32 {
@@ -60,5 +61,5 @@ export function valueInstruments(table: usize, n: i32, out: usize): i32 {
       store<f64>(o + <usize>OUT_THETA * stride, 0.0);
     }
   }
-  return STATUS_OK;
+  return allFinite(out, NGREEKS * n) ? STATUS_OK : STATUS_NOT_FINITE;
 }

@@ -62,6 +62,14 @@ def pnl(iid, move, vol_move):
     return cs * (bsm(call, S1, ins['strike'], T - h, r, q, v * (1 + vol_move * w)) - bsm(call, S, ins['strike'], T, r, q, v))
 
 
+def value(iid):
+    """Market value of one contract of an option."""
+    ins = m['instruments'][iid]
+    u = m['underlyings'][ins['underlying']]
+    return ins.get('contractSize', 1) * bsm(ins['right'] == 'call', u['spot'], ins['strike'], year_fraction(ins['expiry']),
+                                            u.get('rate', 0), u.get('yield', 0), ins['vol'])
+
+
 def margin(positions):
     by_u = defaultdict(list)
     for iid, qty in positions:
@@ -90,8 +98,10 @@ def margin(positions):
                 net[iid] += qty
         opt = [(i, q) for i, q in net.items() if m['instruments'][i]['kind'] == 'option']
         short = sum(-q * m['instruments'][i].get('contractSize', 1) for i, q in opt if q < 0)
-        long_ = sum(q * m['instruments'][i].get('contractSize', 1) for i, q in opt if q > 0)
-        M = g.get('shortOptionMinimum', 0) * short + g.get('longOptionMinimum', 0) * long_
+        # A long option's minimum is capped at its market value, per position (FINRA Rule 4210(g)).
+        long_ = sum(q * min(g.get('longOptionMinimum', 0) * m['instruments'][i].get('contractSize', 1), value(i))
+                    for i, q in opt if q > 0)
+        M = g.get('shortOptionMinimum', 0) * short + long_
         total += max(R, M)
     return total
 

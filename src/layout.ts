@@ -30,6 +30,8 @@ export const NGREEKS = 5;
 
 export const STATUS_OK = 0;
 export const STATUS_BAD_ARGUMENT = 1;
+/** A value a kernel read or computed is NaN or infinite (assembly/layout.ts). */
+export const STATUS_NOT_FINITE = 2;
 
 /** Seconds in the ACT/365F year of the contract. */
 export const YEAR_SECONDS = 365 * 86400;

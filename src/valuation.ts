@@ -5,6 +5,8 @@ import { instantiateKernels, type KernelExports } from './wasm/module.js';
 import { valueTable } from './kernels/valuation.js';
 import { csvField } from './io/output.js';
 import { NGREEKS, OUT_DELTA, OUT_GAMMA, OUT_THETA, OUT_VALUE, OUT_VEGA } from './layout.js';
+import { InputError } from './errors.js';
+import { fieldPath } from './market/validate.js';
 
 export interface Valuation {
   instrument: string;
@@ -24,6 +26,17 @@ export function valueMarket(market: ResolvedMarket, kernels: KernelExports = ins
   const n = market.instruments.ids.length;
   const out = valueTable(new Arena(kernels), market.table, n);
   if (out.length !== NGREEKS * n) throw new Error(`valuation returned ${out.length} numbers for ${n} instruments`);
+  // A NaN or infinite number is an input error naming the instrument: never printed as a value.
+  const names = ['value', 'delta', 'gamma', 'vega', 'theta'];
+  for (let c = 0; c < NGREEKS; c++) {
+    for (let i = 0; i < n; i++) {
+      const x = out[c * n + i];
+      if (x - x === 0) continue;
+      const at = fieldPath('instruments', market.instruments.ids[i]);
+      throw new InputError(`${market.source}: ${at}: its ${names[c]} is ${x}: its numbers (spot, strike, price, contract size, `
+        + 'rate, vol, expiry) overflow a float64', { file: market.source, path: at });
+    }
+  }
   return market.instruments.ids.map((instrument, i) => ({
     instrument,
     value: out[OUT_VALUE * n + i],

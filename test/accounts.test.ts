@@ -374,8 +374,9 @@ describe('accounts: agreement with the from-definition grid reference and the ES
     });
   });
 
-  it('the v1 loader still rejects inverse settlement; the account layer accepts it', () => {
-    expect(() => resolveMarket(handMarket(), 'hand.json')).toThrow(/inverse settlement comes with the collateral model/);
+  it('the market loader and the account layer both accept inverse settlement (one rule), and mark the same instrument', () => {
+    const m = resolveMarket(handMarket(), 'hand.json');
+    expect(Array.from(m.instruments.inverse!)).toEqual(Array.from(handAm().inverse));
     expect(handAm().inverse.reduce((s, x) => s + x, 0)).toBe(1);
   });
 });

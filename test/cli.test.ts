@@ -100,7 +100,7 @@ describe('margin-engine CLI', () => {
     writeFileSync(bad, JSON.stringify({ ...market, underlyings: { ...market.underlyings, BTC: { spot: -5 } } }));
     const r = cli(['run', '--market', bad, '--portfolios', csvPath]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/bad\.json: underlyings\.BTC\.spot: expected a number > 0, got -5/);
+    expect(r.err).toMatch(/bad\.json: underlyings\.BTC\.spot: expected a number > 0 and <= 1e\+15, got -5/);
     expect(r.out).toBe('');
   });
 

@@ -342,7 +342,8 @@ describe('fhs: bad input, one message each', () => {
     ['stressedPeriod unknown field', { stressedPeriod: { from: '2020-02-20', to: '2020-04-30', filtered: true } },
       `${M}.stressedPeriod.filtered: unknown field for a stressed period (expected one of: from, to)`, true],
     ['unknown field', { lamda: 0.9 }, `${M}.lamda: unknown field for an FHS block; did you mean "lambda"? (expected one of: ${FIELDS})`, true],
-    ['maintenanceRatio 0', { maintenanceRatio: 0 }, `${M}.maintenanceRatio: expected a number > 0, got 0`, true],
+    ['maintenanceRatio 0', { maintenanceRatio: 0 }, `${M}.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 0`, true],
+    ['maintenanceRatio above 1', { maintenanceRatio: 1.2 }, `${M}.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 1.2`, true],
   ];
   for (const [name, edit, want, schemaTells] of cases) {
     it(`the block: ${name}`, () => {

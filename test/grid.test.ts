@@ -8,6 +8,9 @@ import type { MarketInput } from '../src/market/types.js';
 import type { MarginOk, MarginResult } from '../src/results.js';
 import type { Position } from '../src/portfolio/resolve.js';
 import { Rng } from './helpers/random.js';
+import { loadPreset } from '../src/presets.js';
+import { bsmPriceRef } from '../src/reference/valuation.js';
+import { createMarginModel } from '../src/stress/model.js';
 
 function ok(r: MarginResult): MarginOk {
   if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
@@ -68,6 +71,50 @@ describe('grid margin: worked by hand', () => {
     expect(r.groups![0].optionMinimum).toBe(375);
     expect(r.groups![0].scanRisk).toBeLessThan(1e-6);
     expect(r.initialMargin).toBe(375);
+  });
+
+  it('caps each long option minimum at the option\'s market value (FINRA 4210(g)); short options keep theirs', () => {
+    // tims-equity: 0.375 per unit of contract size, 37.50 a contract of 100, long and short.
+    const m = resolveMarket({
+      asOf: '2026-11-20T00:00:00Z', currency: 'USD',
+      underlyings: { XYZ: { spot: 100, rate: 0.04, yield: 0.01 } },
+      instruments: {
+        'XYZ-P-70': { kind: 'option', underlying: 'XYZ', right: 'put', strike: 70, expiry: '2026-12-18T00:00:00Z', vol: 0.3, contractSize: 100 },
+        'XYZ-P-100': { kind: 'option', underlying: 'XYZ', right: 'put', strike: 100, expiry: '2026-12-18T00:00:00Z', vol: 0.3, contractSize: 100 },
+      },
+    }, 'finra.json');
+    const grid = loadPreset('tims-equity', m);
+    const gm = createGridModel(m, { grid });
+    const T = 28 / 365;
+    const v70 = 100 * bsmPriceRef(false, 100, 70, T, 0.04, 0.01, 0.3);
+    const v100 = 100 * bsmPriceRef(false, 100, 100, T, 0.04, 0.01, 0.3);
+    // The 70 put is far out of the money: worth a few cents a contract; the 100 put some 300.
+    expect(v70).toBeGreaterThan(1e-4);
+    expect(v70).toBeLessThan(1);
+    expect(v100).toBeGreaterThan(37.5);
+    // Ten long 70 puts: minimum 10 x value (not 10 x 37.50 = 375); the scan risk of a long put is
+    // at most its value, so the charge is the value itself.
+    const ten = ok(gm.margin({ id: 'L', positions: [{ instrument: 'XYZ-P-70', quantity: 10 }] }));
+    expect(Math.abs(ten.groups![0].optionMinimum - 10 * v70)).toBeLessThanOrEqual(1e-12 * 10 * v70 + 1e-15);
+    expect(ten.groups![0].scanRisk).toBeLessThanOrEqual(ten.groups![0].optionMinimum);
+    expect(Math.abs(ten.initialMargin - 10 * v70)).toBeLessThanOrEqual(1e-12 * 10 * v70 + 1e-15);
+    // The cap is per position: two long 100 puts keep 37.50 each, the long 70 puts their value,
+    // and a short option keeps the full minimum.
+    const mixed = ok(gm.margin({ id: 'M', positions: [
+      { instrument: 'XYZ-P-70', quantity: 10 }, { instrument: 'XYZ-P-100', quantity: 2 }] }));
+    expect(Math.abs(mixed.groups![0].optionMinimum - (2 * 37.5 + 10 * v70))).toBeLessThanOrEqual(1e-10);
+    const short = ok(gm.margin({ id: 'S', positions: [{ instrument: 'XYZ-P-70', quantity: -10 }] }));
+    expect(short.groups![0].optionMinimum).toBe(375);
+    expect(short.initialMargin).toBe(375);
+    // The from-definition reference applies the same cap.
+    const ref = referenceGridMargin(m, grid, [{ instrument: 'XYZ-P-70', quantity: 10 }, { instrument: 'XYZ-P-100', quantity: 2 }]);
+    expect(Math.abs(ref.initialMargin - mixed.initialMargin)).toBeLessThanOrEqual(1e-10);
+    // The Euler allocation of a binding minimum gives each long position its capped term.
+    const alloc = createMarginModel(m, { grid, allocation: true }).margin({ id: 'L', positions: [{ instrument: 'XYZ-P-70', quantity: 10 }] });
+    const share = ok(alloc).allocation!;
+    expect(share).toHaveLength(1);
+    expect(share[0].basis).toBe('option-minimum');
+    expect(Math.abs(share[0].initialMargin - 10 * v70)).toBeLessThanOrEqual(1e-12 * 10 * v70 + 1e-15);
   });
 
   it('gives an empty portfolio zero margin and a portfolio of gains zero margin', () => {

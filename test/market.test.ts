@@ -106,21 +106,21 @@ const cases: Case[] = [
   { name: 'underlying not an object', edit: (m) => { m.underlyings.BTC = 97000; }, schema: true,
     message: `${M}underlyings.BTC: expected a JSON object, got 97000` },
   { name: 'negative spot', edit: (m) => { m.underlyings.BTC.spot = -5; }, schema: true,
-    message: `${M}underlyings.BTC.spot: expected a number > 0, got -5` },
+    message: `${M}underlyings.BTC.spot: expected a number > 0 and <= 1e+15, got -5` },
   { name: 'zero spot', edit: (m) => { m.underlyings.BTC.spot = 0; }, schema: true,
-    message: `${M}underlyings.BTC.spot: expected a number > 0, got 0` },
+    message: `${M}underlyings.BTC.spot: expected a number > 0 and <= 1e+15, got 0` },
   { name: 'spot missing', edit: (m) => { delete m.underlyings.ETH.spot; }, schema: true,
-    message: `${M}underlyings.ETH.spot: expected a number > 0, got nothing` },
+    message: `${M}underlyings.ETH.spot: expected a number > 0 and <= 1e+15, got nothing` },
   { name: 'spot a string', edit: (m) => { m.underlyings.BTC.spot = '97000'; }, schema: true,
-    message: `${M}underlyings.BTC.spot: expected a number > 0, got "97000"` },
+    message: `${M}underlyings.BTC.spot: expected a number > 0 and <= 1e+15, got "97000"` },
   { name: 'spot infinite', edit: (m) => { m.underlyings.BTC.spot = Infinity; }, schema: true,
-    message: `${M}underlyings.BTC.spot: expected a number > 0, got Infinity` },
+    message: `${M}underlyings.BTC.spot: expected a number > 0 and <= 1e+15, got Infinity` },
   { name: 'rate not a number', edit: (m) => { m.underlyings.BTC.rate = '4%'; }, schema: true,
-    message: `${M}underlyings.BTC.rate: expected a finite number, got "4%"` },
+    message: `${M}underlyings.BTC.rate: expected a number from -1 to 1 (a decimal rate a year, continuously compounded: 0.04 is 4 %), got "4%"` },
   { name: 'yield NaN', edit: (m) => { m.underlyings.BTC.yield = NaN; }, schema: true,
-    message: `${M}underlyings.BTC.yield: expected a finite number, got NaN` },
+    message: `${M}underlyings.BTC.yield: expected a number from -1 to 1 (a decimal rate a year, continuously compounded: 0.04 is 4 %), got NaN` },
   { name: 'underlying vol zero', edit: (m) => { m.underlyings.ETH.vol = 0; }, schema: true,
-    message: `${M}underlyings.ETH.vol: expected a number > 0, got 0` },
+    message: `${M}underlyings.ETH.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got 0` },
   { name: 'group empty', edit: (m) => { m.underlyings.BTC.group = ''; }, schema: true,
     message: `${M}underlyings.BTC.group: expected a non-empty string, got ""` },
   { name: 'group not a string', edit: (m) => { m.underlyings.BTC.group = 7; }, schema: true,
@@ -146,15 +146,15 @@ const cases: Case[] = [
   { name: 'underlying id of an inherited property', edit: (m) => { m.instruments['BTC-PERP'].underlying = 'constructor'; }, schema: false,
     message: `${M}instruments.BTC-PERP.underlying: unknown underlying "constructor"; the market's underlyings are BTC, ETH, SPX` },
   { name: 'contractSize zero', edit: (m) => { m.instruments['BTC-PERP'].contractSize = 0; }, schema: true,
-    message: `${M}instruments.BTC-PERP.contractSize: expected a number > 0, got 0` },
+    message: `${M}instruments.BTC-PERP.contractSize: expected a number > 0 and <= 1e+15, got 0` },
   { name: 'future without expiry', edit: (m) => { delete m.instruments['BTC-F'].expiry; }, schema: true,
     message: `${M}instruments.BTC-F.expiry: expected ${UTC}, got nothing` },
   { name: 'future price negative', edit: (m) => { m.instruments['BTC-F'].price = -1; }, schema: true,
-    message: `${M}instruments.BTC-F.price: expected a number > 0, got -1` },
+    message: `${M}instruments.BTC-F.price: expected a number > 0 and <= 1e+15, got -1` },
   { name: 'future with a strike (a field of another kind)', edit: (m) => { m.instruments['BTC-F'].strike = 100000; }, schema: true,
     message: `${M}instruments.BTC-F.strike: unknown field for a future (expected one of: kind, underlying, contractSize, expiry, price, settlement)` },
   { name: 'perpetual price zero', edit: (m) => { m.instruments['BTC-PERP'].price = 0; }, schema: true,
-    message: `${M}instruments.BTC-PERP.price: expected a number > 0, got 0` },
+    message: `${M}instruments.BTC-PERP.price: expected a number > 0 and <= 1e+15, got 0` },
   { name: 'perpetual with an expiry', edit: (m) => { m.instruments['BTC-PERP'].expiry = '2026-12-26T00:00:00Z'; }, schema: true,
     message: `${M}instruments.BTC-PERP.expiry: unknown field for a perpetual (expected one of: kind, underlying, contractSize, price, settlement)` },
   { name: 'spot with a price', edit: (m) => { m.instruments.BTC.price = 97000; }, schema: true,
@@ -166,9 +166,9 @@ const cases: Case[] = [
   { name: 'option right missing', edit: (m) => { delete m.instruments['BTC-C'].right; }, schema: true,
     message: `${M}instruments.BTC-C.right: expected "call" or "put", got nothing` },
   { name: 'option strike zero', edit: (m) => { m.instruments['BTC-C'].strike = 0; }, schema: true,
-    message: `${M}instruments.BTC-C.strike: expected a number > 0, got 0` },
+    message: `${M}instruments.BTC-C.strike: expected a number > 0 and <= 1e+15, got 0` },
   { name: 'option strike missing', edit: (m) => { delete m.instruments['BTC-C'].strike; }, schema: true,
-    message: `${M}instruments.BTC-C.strike: expected a number > 0, got nothing` },
+    message: `${M}instruments.BTC-C.strike: expected a number > 0 and <= 1e+15, got nothing` },
   { name: 'option expiry missing', edit: (m) => { delete m.instruments['BTC-C'].expiry; }, schema: true,
     message: `${M}instruments.BTC-C.expiry: expected ${UTC}, got nothing` },
   { name: 'option expiry unparseable', edit: (m) => { m.instruments['BTC-C'].expiry = '26DEC26'; }, schema: true,
@@ -176,16 +176,15 @@ const cases: Case[] = [
   { name: 'option expiry hour 24', edit: (m) => { m.instruments['BTC-C'].expiry = '2026-12-26T24:00:00Z'; }, schema: true,
     message: `${M}instruments.BTC-C.expiry: expected ${UTC}, got "2026-12-26T24:00:00Z"` },
   { name: 'option vol missing', edit: (m) => { delete m.instruments['BTC-C'].vol; }, schema: true,
-    message: `${M}instruments.BTC-C.vol: expected a number > 0, got nothing` },
+    message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got nothing` },
   { name: 'option vol negative', edit: (m) => { m.instruments['BTC-C'].vol = -0.5; }, schema: true,
-    message: `${M}instruments.BTC-C.vol: expected a number > 0, got -0.5` },
+    message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got -0.5` },
   { name: 'option style american', edit: (m) => { m.instruments['BTC-C'].style = 'american'; }, schema: true,
     message: `${M}instruments.BTC-C.style: only "european" is supported in v1, got "american"` },
-  { name: 'inverse settlement', edit: (m) => { m.instruments['BTC-PERP'].settlement = 'inverse'; }, schema: true,
-    message: `${M}instruments.BTC-PERP.settlement: inverse settlement comes with the collateral model, after v1 (contract section 2); `
-      + 'v1 values every instrument in USD: use "linear" or leave the field out, got "inverse"' },
   { name: 'settlement unknown', edit: (m) => { m.instruments['BTC-C'].settlement = 'physical'; }, schema: true,
-    message: `${M}instruments.BTC-C.settlement: expected "linear" (the only settlement in v1), got "physical"` },
+    message: `${M}instruments.BTC-C.settlement: expected "linear" or "inverse", got "physical"` },
+  { name: 'settlement on a spot instrument', edit: (m) => { m.instruments.BTC.settlement = 'inverse'; }, schema: true,
+    message: `${M}instruments.BTC.settlement: unknown field for a spot (expected one of: kind, underlying, contractSize)` },
 
   // --- risk
   { name: 'risk not an object', edit: (m) => { m.risk = 'grid'; }, schema: true,
@@ -267,7 +266,27 @@ const cases: Case[] = [
   { name: 'longOptionMinimum not a number', edit: (m) => { m.risk.grid.longOptionMinimum = null; }, schema: true,
     message: `${M}risk.grid.longOptionMinimum: expected a number >= 0, got null` },
   { name: 'grid maintenanceRatio zero', edit: (m) => { m.risk.grid.maintenanceRatio = 0; }, schema: true,
-    message: `${M}risk.grid.maintenanceRatio: expected a number > 0, got 0` },
+    message: `${M}risk.grid.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 0` },
+  { name: 'grid maintenanceRatio above 1', edit: (m) => { m.risk.grid.maintenanceRatio = 1.5; }, schema: true,
+    message: `${M}risk.grid.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 1.5` },
+
+  // --- bounds that keep every value and P&L finite
+  { name: 'rate above 1 (8000)', edit: (m) => { m.underlyings.BTC.rate = 8000; }, schema: true,
+    message: `${M}underlyings.BTC.rate: expected a number from -1 to 1 (a decimal rate a year, continuously compounded: 0.04 is 4 %), got 8000` },
+  { name: 'yield below -1', edit: (m) => { m.underlyings.BTC.yield = -1.5; }, schema: true,
+    message: `${M}underlyings.BTC.yield: expected a number from -1 to 1 (a decimal rate a year, continuously compounded: 0.04 is 4 %), got -1.5` },
+  { name: 'underlying vol above 10', edit: (m) => { m.underlyings.BTC.vol = 12; }, schema: true,
+    message: `${M}underlyings.BTC.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got 12` },
+  { name: 'option vol 1e155', edit: (m) => { m.instruments['BTC-C'].vol = 1e155; }, schema: true,
+    message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got 1e+155` },
+  { name: 'spot above 1e15', edit: (m) => { m.underlyings.BTC.spot = 2e15; }, schema: true,
+    message: `${M}underlyings.BTC.spot: expected a number > 0 and <= 1e+15, got 2000000000000000` },
+  { name: 'contract size 1e300', edit: (m) => { m.instruments['BTC-PERP'].contractSize = 1e300; }, schema: true,
+    message: `${M}instruments.BTC-PERP.contractSize: expected a number > 0 and <= 1e+15, got 1e+300` },
+  { name: 'contract size x spot above 1e15', edit: (m) => { m.instruments['BTC-PERP'].contractSize = 1e12; }, schema: false,
+    message: `${M}instruments.BTC-PERP.contractSize: contractSize 1000000000000 times the spot of "BTC" 97000 is 9.7e+16 a contract; expected at most 1e+15` },
+  { name: 'expiry in the year 9999', edit: (m) => { m.instruments['BTC-C'].expiry = '9999-12-31T00:00:00Z'; }, schema: false,
+    message: `${M}instruments.BTC-C.expiry: expected an expiry within 100 years of asOf, got "9999-12-31T00:00:00Z" (7978.41 years after asOf)` },
 
   // --- risk.es
   { name: 'es not an object', edit: (m) => { m.risk.es = true; }, schema: true,
@@ -280,6 +299,8 @@ const cases: Case[] = [
     message: `${M}risk.es.confidence: expected a number strictly between 0 and 1, got 0` },
   { name: 'confidence as a percentage', edit: (m) => { m.risk.es.confidence = 97.5; }, schema: true,
     message: `${M}risk.es.confidence: expected a number strictly between 0 and 1, got 97.5` },
+  { name: 'es maintenanceRatio above 1', edit: (m) => { m.risk.es.maintenanceRatio = 1.01; }, schema: true,
+    message: `${M}risk.es.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 1.01` },
   { name: 'es horizonDays zero', edit: (m) => { m.risk.es.horizonDays = 0; }, schema: true,
     message: `${M}risk.es.horizonDays: expected a number > 0, got 0` },
   { name: 'scenarios missing', edit: (m) => { delete m.risk.es.scenarios; }, schema: true,
@@ -319,7 +340,7 @@ const cases: Case[] = [
   { name: 'pair given twice with different values', edit: (m) => { m.risk.es.correlations = [['BTC', 'ETH', 0.8], ['SPX', 'BTC', 0.1], ['ETH', 'BTC', 0.7]]; }, schema: false,
     message: `${M}risk.es.correlations[2]: the pair ETH/BTC is given again with 0.7; risk.es.correlations[0] gives 0.8` },
   { name: 'es maintenanceRatio zero', edit: (m) => { m.risk.es.maintenanceRatio = 0; }, schema: true,
-    message: `${M}risk.es.maintenanceRatio: expected a number > 0, got 0` },
+    message: `${M}risk.es.maintenanceRatio: expected a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin), got 0` },
 ];
 
 function applyEdit(edit: Edit): unknown {
@@ -383,7 +404,7 @@ describe('JSON text errors name the source and the position', () => {
   });
   it('a number too large for a double is not finite', () => {
     const text = good.replace('"spot": 97000', '"spot": 1e400');
-    expect(() => parseMarket(text, 'm.json')).toThrow('m.json: underlyings.BTC.spot: expected a number > 0, got Infinity');
+    expect(() => parseMarket(text, 'm.json')).toThrow('m.json: underlyings.BTC.spot: expected a number > 0 and <= 1e+15, got Infinity');
     expect(schemaValid(JSON.parse(text))).toBe(false);
   });
   it('deep nesting is refused, not a stack overflow', () => {
@@ -624,7 +645,7 @@ describe('ids are plain data', () => {
     expect(m.instruments.refPrice[2]).toBe(30);
     const bad = JSON.parse(fixture('valid-odd-ids.json'));
     bad.instruments['a.b c'].contractSize = -1;
-    expect(() => resolveMarket(bad, 'odd.json')).toThrow('odd.json: instruments["a.b c"].contractSize: expected a number > 0, got -1');
+    expect(() => resolveMarket(bad, 'odd.json')).toThrow('odd.json: instruments["a.b c"].contractSize: expected a number > 0 and <= 1e+15, got -1');
   });
 
   it('a __proto__ or constructor id that is not in the market is reported, not looked up on Object.prototype', () => {

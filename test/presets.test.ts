@@ -11,13 +11,17 @@
 //   evenly spaced buckets including zero, each at vol range up, same and down; an extended table
 //   of larger moves on vol range up only, at a fraction of the P&L.
 // Tolerance for move arithmetic: 1e-12 absolute (moves are decimals written in JSON).
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { validateGrid } from '../src/market/grid-spec.js';
 import { parseMarket } from '../src/market/load.js';
 import type { GridInput } from '../src/market/types.js';
+import { loadPreset } from '../src/presets.js';
+import { referenceGridMargin } from '../src/reference/grid-margin.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PRESETS = ['crypto', 'span-16', 'tims-equity', 'tims-index'];
@@ -108,8 +112,8 @@ describe('tims-index: 10 equidistant points from -8 % to +6 %', () => {
     expectClose(g.points.map((p) => p.move), [...linspace(-0.08, -0.016, 5), ...linspace(0.012, 0.06, 5)], 'moves');
     for (const p of g.points) expect(p.cover ?? 1).toBe(1);
   });
-  test('90 % offset for one example group, vol unchanged, 0.375 minimums', () => {
-    expect(g.groups).toEqual({ INDEX: { offset: 0.9 } });
+  test('90 % offset for the US index group (as named in examples/market.json), vol unchanged, 0.375 minimums', () => {
+    expect(g.groups).toEqual({ US_INDEX: { offset: 0.9 } });
     expect(g.volMoves).toEqual([0]);
     expect(g.shortOptionMinimum).toBe(0.375);
     expect(g.longOptionMinimum).toBe(0.375);
@@ -135,7 +139,7 @@ describe('span-16: the 16 standard SPAN risk scenarios', () => {
     expect(scenarios(g).length).toBe(16);
   });
 
-  test('expanding point j at vol move k in order gives SPAN scenario 2j + k + 1 (scan range 9 %, vol scan 25 %)', () => {
+  test('expanding the points in order at their vol moves gives SPAN scenarios 1 to 16 (scan range 9 %, vol scan 25 %)', () => {
     const range = Math.max(...g.points.filter((p) => p.volMoves === undefined).map((p) => p.move));
     expect(range).toBe(0.09);
     const volRange = g.volMoves![0];
@@ -148,6 +152,41 @@ describe('span-16: the 16 standard SPAN risk scenarios', () => {
       expect(s.vol, where).toBe(vol * volRange);
       expect(s.cover, where).toBe(cover);
     });
+  });
+
+  test('maintenance = initial / 1.1 (CME: a speculator\'s initial margin is 110 % of maintenance)', () => {
+    expect(Math.abs(g.maintenanceRatio! * 1.1 - 1)).toBeLessThanOrEqual(1e-15);
+  });
+
+  test('presets/README.md: its table and its point-to-scenario mapping agree with the JSON', () => {
+    const readme = readFileSync(resolve(ROOT, 'presets', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## span-16'), readme.indexOf('## crypto'));
+    // | Point | Move | Vol moves | Cover | SPAN scenarios |
+    const rows = [...section.matchAll(/^\| (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
+    expect(rows.length).toBe(g.points.length);
+    const pct = (t: string) => Number(/^([+-]?\d+(?:\.\d+)?) %/.exec(t.trim())?.[1] ?? (t.trim() === '0' ? 0 : NaN)) / 100;
+    let next = 1;
+    rows.forEach((m, j) => {
+      const p = g.points[j];
+      expect(Number(m[1])).toBe(j);
+      expect(Math.abs(pct(m[2]) - p.move), `point ${j} move`).toBeLessThanOrEqual(TOL);
+      const vols = p.volMoves ?? g.volMoves!;
+      const listed = m[3].trim() === '0' ? [0] : m[3].split(',').map(pct);
+      expectClose(listed, vols, `point ${j} vol moves`);
+      expect(Number(m[4])).toBe(p.cover ?? 1);
+      const scen = m[5].split(',').map((x) => Number(x.trim()));
+      // The scenarios of a point are the next ones in the expansion order, one per vol move.
+      expect(scen, `point ${j}`).toEqual(vols.map((_, k) => next + k));
+      // ... and the mapping the README states gives the same numbers.
+      scen.forEach((n, k) => expect(j <= 6 ? 2 * j + k + 1 : j + 8, `point ${j} vol move ${k}`).toBe(n));
+      next += vols.length;
+    });
+    expect(next - 1).toBe(16);
+    expect(section).toContain('for the points\n`j` = 0 to 6, vol move `k` (0 up, 1 down) is SPAN scenario `2j + k + 1`');
+    expect(section).toContain('SPAN scenarios 15 and 16 (`j + 8`)');
+    // The old statement, that every point j at vol move k is 2j + k + 1, gave 17 for the -18 % point.
+    expect(section).not.toMatch(/so point `j` at vol\s+move `k` is SPAN scenario `2j \+ k \+ 1`/);
+    expect(g.description).toContain('point j = 0..6 at vol move k is SPAN scenario 2j+k+1');
   });
 
   test('one day of time decay, no minimums or offsets', () => {
@@ -182,6 +221,10 @@ describe('crypto: Deribit-style +-16 % in 9 buckets with tenor-scaled vol shocks
     expect(scenarios(g).length).toBe(9 * 3 + 2);
   });
 
+  test('maintenance margin 80 % of initial (Deribit), so there is a margin-call band before liquidation', () => {
+    expect(g.maintenanceRatio).toBe(0.8);
+  });
+
   test('the largest vol-down shock keeps every vol positive (weight at the 1-day floor)', () => {
     const wMax = Math.pow(g.volTerm!.refDays / g.volTerm!.floorDays!, g.volTerm!.power);
     const lowest = Math.min(...g.points.flatMap((p) => p.volMoves ?? g.volMoves!));
@@ -196,11 +239,35 @@ describe('presets against the example market', () => {
     expect(() => validateGrid(load(name), `presets/${name}.json`, '', market)).not.toThrow();
   });
 
-  test('tims-index validates once its example group is renamed to the market group', () => {
-    const g = load('tims-index');
-    expect(() => validateGrid(g, 'presets/tims-index.json', '', market)).toThrow(/unknown product group "INDEX"/);
-    const renamed = { ...g, groups: { US_INDEX: g.groups!.INDEX } };
-    const spec = validateGrid(renamed, 'presets/tims-index.json', '', market);
+  test('tims-index validates as shipped: its group is the market\'s US_INDEX (SPX, NDX)', () => {
+    const spec = validateGrid(load('tims-index'), 'presets/tims-index.json', '', market);
     expect(spec.groups.get('US_INDEX')?.offset).toBe(0.9);
+    expect(market.underlyings.group[market.underlyings.index.get('SPX')!]).toBe(market.groups.index.get('US_INDEX'));
+    expect(market.underlyings.group[market.underlyings.index.get('NDX')!]).toBe(market.groups.index.get('US_INDEX'));
+  });
+
+  test('margin-engine run --preset tims-index works on examples/market.json, with the 90 % offset between SPX and NDX', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'margin-tims-index-'));
+    const book = join(dir, 'book.csv');
+    // Long an SPX call, short an NDX call: the SPX call loses on the way down, the NDX call on the way up.
+    const positions = [{ instrument: 'SPX-18DEC26-6000-C', quantity: 1 }, { instrument: 'NDX-18DEC26-21000-C', quantity: -1 }];
+    writeFileSync(book, 'portfolio,instrument,quantity\n' + positions.map((p) => `P1,${p.instrument},${p.quantity}\n`).join(''));
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'dist', 'src', 'cli.js'), 'run', '--market', resolve(ROOT, 'examples', 'market.json'),
+      '--portfolios', book, '--preset', 'tims-index', '--threads', '1'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [header, row] = r.stdout.trim().split('\n');
+    const cols = header.split(',');
+    const got = Object.fromEntries(row.split(',').map((v, i) => [cols[i], v]));
+    expect(got.status).toBe('ok');
+    // The from-definition reference with the same preset: L_u per point, N = sum max(L, 0) - 0.9 sum max(-L, 0).
+    const spec = loadPreset('tims-index', market);
+    const ref = referenceGridMargin(market, spec, positions);
+    expect(ref.groups.get('US_INDEX')).toBeDefined();
+    const im = Number(got.initial_margin);
+    expect(Math.abs(im - ref.initialMargin)).toBeLessThanOrEqual(1e-9 * ref.initialMargin);
+    // Without the offset the same portfolio would be charged more: the offset is applied.
+    const noOffset = referenceGridMargin(market, { ...spec, groups: new Map() }, positions);
+    expect(noOffset.initialMargin).toBeGreaterThan(ref.initialMargin * 1.01);
   });
 });

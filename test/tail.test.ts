@@ -290,14 +290,14 @@ describe('esTail: definitions and edge cases', () => {
     expect(Math.abs(rb.es - ra.es)).toBeLessThanOrEqual(TOL * Math.abs(ra.es));
   });
 
-  it('rejects NaN or infinite losses and bad confidence (status 1)', () => {
+  it('rejects NaN or infinite losses (status 2, STATUS_NOT_FINITE) and bad confidence (status 1)', () => {
     const k = arena.kernels;
     const mark = arena.mark();
     const out = arena.allocF64(4);
     for (const bad of [NaN, Infinity, -Infinity]) {
       const ptr = arena.putF64([1, 2, bad, 4]);
-      expect(k.esTail(ptr, 4, 0.5, out)).toBe(1);
-      expect(k.esTailIndex(ptr, arena.allocI32(4), 4, 0.5, out)).toBe(1);
+      expect(k.esTail(ptr, 4, 0.5, out)).toBe(2);
+      expect(k.esTailIndex(ptr, arena.allocI32(4), 4, 0.5, out)).toBe(2);
       expect(() => tailOfArray(arena, [1, 2, bad, 4], 0.5)).toThrow(/NaN or infinite/);
     }
     // Large enough for the prefilter (which checks the values in its partition pass), with the bad
@@ -308,8 +308,8 @@ describe('esTail: definitions and edge cases', () => {
         const v = Float64Array.from({ length: n }, (_, i) => Math.sin(i) * 100);
         v[at] = bad;
         for (const c of [0.975, 0.99]) {
-          expect(k.esTail(arena.putF64(v), n, c, out), `${bad} at ${at}, ${c}`).toBe(1);
-          expect(k.esTailIndex(arena.putF64(v), arena.allocI32(n), n, c, out), `${bad} at ${at}, ${c}`).toBe(1);
+          expect(k.esTail(arena.putF64(v), n, c, out), `${bad} at ${at}, ${c}`).toBe(2);
+          expect(k.esTailIndex(arena.putF64(v), arena.allocI32(n), n, c, out), `${bad} at ${at}, ${c}`).toBe(2);
         }
       }
     }

@@ -15,8 +15,8 @@
  *       share_p = c_u * cover_j * loss_p(s_u),  c_u = 1 when L_u >= 0, the offset o_g when L_u < 0,
  *     so the group's shares sum to sum_u max(L_u, 0) - o_g sum_u max(-L_u, 0) = N_g[j] = R_g;
  *   - the option minimum binds (M_g > R_g): each option position gets its own term of M_g,
- *     shortOptionMinimum * |q| * contractSize (short) or longOptionMinimum * q * contractSize
- *     (long); other positions 0;
+ *     shortOptionMinimum * |q| * contractSize (short) or q * min(longOptionMinimum * contractSize,
+ *     value of one contract) (long); other positions 0;
  *   - a charge of 0: every share 0.
  *   Every grid share is then multiplied by the grid's marginMultiplier (default 1), as the margin is.
  * - Stress floor binding: share_p = cover * loss_p(s*) at the worst stress scenario s*.
@@ -120,9 +120,7 @@ export function gridShares(model: GridModel, pos: Netted, result: MarginOk): Pos
     } else if (charge.charge > 0) {
       for (const p of members) {
         const i = pos.instr[p];
-        const isOption = ins.kind[i] === KIND_CALL || ins.kind[i] === KIND_PUT;
-        const units = pos.qty[p] * ins.contractSize[i];
-        rows[p].initialMargin = !isOption ? 0 : (spec.marginMultiplier ?? 1) * (units < 0 ? -units * spec.shortOptionMinimum : units * spec.longOptionMinimum);
+        rows[p].initialMargin = (spec.marginMultiplier ?? 1) * model.optionMinimumOf(i, pos.qty[p]);
         rows[p].basis = 'option-minimum';
       }
     }

@@ -25,6 +25,11 @@ export class AllocatingModel implements MarginModel {
     try {
       const allocation = this.inner instanceof GridModel
         ? gridShares(this.inner, pos, r) : tailShares(this.inner, pos, r.initialMargin);
+      const bad = allocation.find((row) => !Number.isFinite(row.initialMargin));
+      if (bad) {
+        return { ok: false, portfolio: r.portfolio, method: r.method, code: 'E_PORTFOLIO',
+          message: `allocation: the share of ${JSON.stringify(bad.instrument)} is not finite (${bad.initialMargin})` };
+      }
       return { ...r, allocation };
     } catch (e) {
       return { ok: false, portfolio: r.portfolio, method: r.method, code: 'E_INTERNAL', message: `allocation: ${(e as Error).message}` };

@@ -34,7 +34,7 @@ import type { MarginError, MarginResult } from '../results.js';
 import type { PortfolioLike } from '../model.js';
 import { buildGridScenarios } from '../scenarios/grid.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
-import { layoutCube } from '../cube/cube.js';
+import { checkCubeFinite, cubeOf, layoutCube } from '../cube/cube.js';
 import { Arena, SharedHeap, align } from '../wasm/arena.js';
 import { compiledModule, createKernelMemory, instantiateKernels } from '../wasm/module.js';
 import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName, type CsvSink } from '../portfolio/parse.js';
@@ -380,6 +380,7 @@ export class BatchEngine {
         if (!outcome.ok) throw new Error(`building the cube (instruments ${first}..${first + count - 1}) failed twice: ${outcome.cause}`);
         kernelMs += outcome.result.ms;
       }));
+      checkCubeFinite(cubeOf(arena, layout), market, scen); // a cell that overflowed: an input error naming it
       const cubeMs = performance.now() - t0;
       return new BatchEngine({
         options, method, id, executor, memory, module, context, stride: scen.stride, cubeMs, cubeKernelMs: kernelMs, cubeTasks: parts.length,

@@ -7,7 +7,9 @@
  * the batch engine's workers both call it.
  */
 import { InputError } from '../errors.js';
-import { STATUS_OK } from '../layout.js';
+import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
+import type { ErrorCode } from '../errors.js';
+import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from '../grid/model.js';
 import type { EsSpec, ResolvedMarket } from '../market/types.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import type { ScenarioSet } from '../scenarios/types.js';
@@ -119,12 +121,15 @@ export class TailModel implements MarginModel {
    */
   tailResolved(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number, out: TailNumbers): string | undefined {
     const method = this.method;
+    const inv = firstInverse(this.market, instr, from, to);
+    if (inv >= 0) { this.lastErrorCode = 'E_PORTFOLIO'; return inverseMessage(this.market, inv, method); }
     const losses = this.lossVectorOf(instr, qty, from, to);
     const status = losses < 0 ? -1 - losses : this.arena.kernels.esTail(losses, this.scenarios.nScen, this.confidence, this.out);
-    if (status !== STATUS_OK) return `${method} kernel returned status ${status}`;
+    if (status === STATUS_NOT_FINITE) { this.lastErrorCode = 'E_PORTFOLIO'; return NOT_FINITE_PNL; }
+    if (status !== STATUS_OK) { this.lastErrorCode = 'E_INTERNAL'; return `${method} kernel returned status ${status}`; }
     const o = this.arena.f64(this.out, 2);
     const v = o[0], es = o[1];
-    if (!Number.isFinite(v) || !Number.isFinite(es)) return `${method}: VaR or ES is not finite`;
+    if (!Number.isFinite(v) || !Number.isFinite(es)) { this.lastErrorCode = 'E_PORTFOLIO'; return `${method}: VaR or ES is not finite: ${NOT_FINITE_WHY}`; }
     const initial = Math.max(es, 0);
     out.var = v;
     out.es = es;
@@ -141,11 +146,14 @@ export class TailModel implements MarginModel {
     if (typeof resolved === 'string') return { ok: false, portfolio: id, method, code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
     const t = this.numbers;
     const error = this.tailResolved(resolved.instr, resolved.qty, 0, resolved.instr.length, t);
-    if (error !== undefined) return { ok: false, portfolio: id, method, code: 'E_INTERNAL', message: error };
+    if (error !== undefined) return { ok: false, portfolio: id, method, code: this.lastErrorCode, message: error };
     return { ok: true, portfolio: id, method, initialMargin: t.initialMargin, maintenanceMargin: t.maintenanceMargin, var: t.var, es: t.es };
   }
 
   private readonly numbers: TailNumbers = { var: 0, es: 0, initialMargin: 0, maintenanceMargin: 0 };
+
+  /** The code of the reason tailResolved last returned: E_PORTFOLIO for a non-finite loss, else E_INTERNAL. */
+  lastErrorCode: ErrorCode = 'E_INTERNAL';
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
     const results: MarginResult[] = [];
@@ -184,7 +192,7 @@ export class EsModel extends TailModel {
       throw new Error('EsModel: give both cube and scenarios (the set the cube was built from), or neither');
     }
     const arena = options.arena ?? new Arena(options.kernels ?? instantiateKernels());
-    const scenarios = options.scenarios ?? buildMonteCarloScenarios(arena, market, spec);
+    const scenarios = options.scenarios ?? buildMonteCarloScenarios(arena, market, spec, options.es ? 'es' : 'risk.es');
     super('es', market, arena, scenarios, spec.confidence, spec.maintenanceRatio, options.cube);
     this.spec = spec;
   }

@@ -15,11 +15,11 @@
  *   are used; absent, every scenario the history gives.
  * - `stressedPeriod` `{ "from": "YYYY-MM-DD", "to": "YYYY-MM-DD" }` with from <= to (optional):
  *   the unfiltered scenarios ending on those dates are always added.
- * - `maintenanceRatio` > 0, default 1. `$schema` and `description` strings are allowed.
+ * - `maintenanceRatio` in (0, 1], default 1. `$schema` and `description` strings are allowed.
  */
 import type { FhsSpec } from '../market/types.js';
 import {
-  checkKeys, expected, fail, fieldPath, integerIn, object, optNum, own, POSITIVE, reqNum, UNIT_OPEN, type NumberRule,
+  checkKeys, expected, fail, fieldPath, integerIn, MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, UNIT_OPEN, type NumberRule,
 } from '../market/validate.js';
 import { dayNumber } from '../history/parse.js';
 
@@ -70,7 +70,7 @@ export function validateFhs(json: unknown, source: string, path = 'risk.fhs'): F
   const spec: FhsSpec = {
     confidence, horizonDays, lambda, seedReturns,
     horizonMethod: (hm ?? FHS_DEFAULTS.horizonMethod) as FhsSpec['horizonMethod'],
-    maintenanceRatio: optNum(src, path, e, 'maintenanceRatio', POSITIVE, 1),
+    maintenanceRatio: optNum(src, path, e, 'maintenanceRatio', MAINTENANCE_RATIO, 1),
   };
   if (lookback !== undefined) spec.lookback = lookback;
   if (stressedPeriod) spec.stressedPeriod = stressedPeriod;

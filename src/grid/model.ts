@@ -8,7 +8,7 @@
  * result object; the batch engine's workers call the same method over a cube they share.
  */
 import { InputError } from '../errors.js';
-import { KIND_CALL, KIND_PUT, STATUS_OK } from '../layout.js';
+import { KIND_CALL, KIND_PUT, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
@@ -16,7 +16,32 @@ import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
+import { show, type ErrorCode } from '../errors.js';
 import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { valueTable } from '../kernels/valuation.js';
+import { OUT_VALUE } from '../layout.js';
+
+/** Why a portfolio's P&L can be NaN or infinite when every cube cell is finite. */
+export const NOT_FINITE_WHY = 'a quantity times a contract\'s P&L overflows a float64 (a quantity too large?)';
+/** The reason marginResolved (and the tail models) give for a NaN or infinite portfolio P&L. */
+export const NOT_FINITE_PNL = `the portfolio's P&L is not finite (NaN or infinite) in some scenario: ${NOT_FINITE_WHY}`;
+
+/**
+ * The first of positions instr[from..to) that settles inverse, or -1: the run methods (grid, es,
+ * fhs) margin in the market's currency and cannot margin a coin-settled contract.
+ */
+export function firstInverse(market: ResolvedMarket, instr: ArrayLike<number>, from: number, to: number): number {
+  const inverse = market.instruments.inverse;
+  if (!inverse) return -1;
+  for (let p = from; p < to; p++) if (inverse[instr[p]] === 1) return instr[p];
+  return -1;
+}
+
+/** The reason of the error row of a portfolio holding inverse instrument i under `method`. */
+export function inverseMessage(market: ResolvedMarket, i: number, method: string): string {
+  return `instrument ${show(market.instruments.ids[i])} settles inverse (in its coin): the ${method} method margins every position `
+    + `in ${market.currency} and cannot margin an inverse contract; margin it with \`margin-engine accounts\`, in a coin-margined account`;
+}
 
 export interface GridModelOptions {
   /** The grid; default the market's `risk.grid`. */
@@ -118,7 +143,14 @@ export class GridModel implements MarginModel {
   private readonly rowU: Int32Array;
   private readonly slotG: Int32Array;
   private readonly shortUnits: Float64Array;
-  private readonly longUnits: Float64Array;
+  /** Per group slot: the long option minimum of the portfolio's long options (each capped at its value). */
+  private readonly longMinimum: Float64Array;
+  /**
+   * Per instrument: the long option minimum of one contract, min(longOptionMinimum x contractSize,
+   * the contract's market value) for an option (FINRA Rule 4210(g): the minimum on a long option
+   * never exceeds its market value), 0 otherwise.
+   */
+  readonly longMinimumPerContract: Float64Array;
   /** What margin() reads marginResolved's numbers from. */
   private readonly breakdown: GridBreakdown;
   /**
@@ -151,7 +183,8 @@ export class GridModel implements MarginModel {
     this.rowU = new Int32Array(nU);
     this.slotG = new Int32Array(nG);
     this.shortUnits = new Float64Array(nG);
-    this.longUnits = new Float64Array(nG);
+    this.longMinimum = new Float64Array(nG);
+    this.longMinimumPerContract = longMinimumPerContract(market, spec, this.arena);
     this.breakdown = new GridBreakdown(nG, nU);
     this.slotOfInstr = new Int32Array(market.instruments.ids.length).fill(-1);
     this.allocScratch(64, Math.min(8, Math.max(1, nU)));
@@ -186,6 +219,8 @@ export class GridModel implements MarginModel {
   marginResolved(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number, out: GridBreakdown): string | undefined {
     const nPos = to - from;
     const ins = this.market.instruments;
+    const inv = firstInverse(this.market, instr, from, to);
+    if (inv >= 0) { this.lastErrorCode = 'E_PORTFOLIO'; return inverseMessage(this.market, inv, 'grid'); }
     const und = this.market.underlyings;
     const nUMarket = this.rowU.length;
     if (nPos > this.scratch.capPositions || Math.min(nPos, nUMarket) > this.scratch.capRows) {
@@ -219,19 +254,22 @@ export class GridModel implements MarginModel {
         status = k.gridReduce(s.pnl, sc.stride, nRows, s.rowGroup, nGroups, s.offsets, this.scenPointPtr, sc.nScen,
           this.coverPtr, nP, s.out);
       }
-      if (status !== STATUS_OK) return `grid kernel returned status ${status}`;
+      if (status === STATUS_NOT_FINITE) { this.lastErrorCode = 'E_PORTFOLIO'; return NOT_FINITE_PNL; }
+      if (status !== STATUS_OK) { this.lastErrorCode = 'E_INTERNAL'; return `grid kernel returned status ${status}`; }
       const o = s.vOut;
       const Lbase = 2 * nGroups + nGroups * nP;
 
       // Option minimums per group slot.
-      const shortUnits = this.shortUnits, longUnits = this.longUnits;
-      for (let g = 0; g < nGroups; g++) { shortUnits[g] = 0; longUnits[g] = 0; }
+      // Short options: shortOptionMinimum per unit; long options: longOptionMinimum per unit, each
+      // position's term capped at its market value.
+      const shortUnits = this.shortUnits, longMinimum = this.longMinimum, longPer = this.longMinimumPerContract;
+      for (let g = 0; g < nGroups; g++) { shortUnits[g] = 0; longMinimum[g] = 0; }
       for (let p = 0; p < nPos; p++) {
         const i = instr[from + p];
         if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
         const g = rowGroup[s.vRow[p]];
-        const units = qty[from + p] * ins.contractSize[i];
-        if (units < 0) shortUnits[g] -= units; else longUnits[g] += units;
+        const q = qty[from + p];
+        if (q < 0) shortUnits[g] -= q * ins.contractSize[i]; else longMinimum[g] += q * longPer[i];
       }
       const spec = this.spec;
       const G = out.groups;
@@ -239,7 +277,7 @@ export class GridModel implements MarginModel {
       for (let g = 0; g < nGroups; g++) {
         const scanRisk = o[g];
         const wp = o[nGroups + g];
-        const optionMinimum = spec.shortOptionMinimum * shortUnits[g] + spec.longOptionMinimum * longUnits[g];
+        const optionMinimum = spec.shortOptionMinimum * shortUnits[g] + longMinimum[g];
         const charge = Math.max(scanRisk, optionMinimum);
         G.group[g] = slotG[g];
         G.scanRisk[g] = scanRisk;
@@ -254,7 +292,7 @@ export class GridModel implements MarginModel {
         if (charge > worstCharge) { worstCharge = charge; worstPoint = wp; }
       }
       G.uStart[nGroups] = nU;
-      if (!Number.isFinite(initial)) return `margin is not finite (${initial})`;
+      if (!Number.isFinite(initial)) { this.lastErrorCode = 'E_PORTFOLIO'; return `the margin is not finite (${initial}): ${NOT_FINITE_WHY}`; }
       out.nGroups = nGroups;
       out.nUnderlyings = nU;
       out.worstPoint = worstPoint;
@@ -267,6 +305,19 @@ export class GridModel implements MarginModel {
       for (let g = 0; g < nGroups; g++) slotOfGroup[slotG[g]] = -1;
     }
   }
+
+  /**
+   * The option minimum of one netted position of `qty` contracts of instrument `i`: shortOptionMinimum
+   * x |qty| x contractSize when short, qty x longMinimumPerContract[i] when long, 0 for a non-option.
+   */
+  optionMinimumOf(i: number, qty: number): number {
+    const kind = this.market.instruments.kind[i];
+    if (kind !== KIND_CALL && kind !== KIND_PUT) return 0;
+    return qty < 0 ? -qty * this.market.instruments.contractSize[i] * this.spec.shortOptionMinimum : qty * this.longMinimumPerContract[i];
+  }
+
+  /** The code of the reason marginResolved last returned: E_PORTFOLIO for a non-finite P&L, else E_INTERNAL. */
+  lastErrorCode: ErrorCode = 'E_INTERNAL';
 
   /** A breakdown sized for this market (for callers of marginResolved). */
   newBreakdown(): GridBreakdown {
@@ -314,7 +365,7 @@ export class GridModel implements MarginModel {
     }
     const b = this.breakdown;
     const error = this.marginResolved(instr, qty, 0, nPos, b);
-    if (error !== undefined) return { ok: false, portfolio: id, method: 'grid', code: 'E_INTERNAL', message: error };
+    if (error !== undefined) return { ok: false, portfolio: id, method: 'grid', code: this.lastErrorCode, message: error };
     return {
       ok: true, portfolio: id, method: 'grid', initialMargin: b.initialMargin, maintenanceMargin: b.maintenanceMargin,
       worstPoint: b.worstPoint < 0 ? undefined : b.worstPoint, groups: groupCharges(this.market, b.groups, 0, b.nGroups),
@@ -326,6 +377,22 @@ export class GridModel implements MarginModel {
     for (const p of portfolios) results.push(this.margin(p));
     return results;
   }
+}
+
+/**
+ * Per instrument, the long option minimum of one contract: min(longOptionMinimum x contractSize,
+ * value of one contract) for an option, 0 for other kinds (values from the valuation kernel).
+ */
+function longMinimumPerContract(market: ResolvedMarket, spec: GridSpec, arena: Arena): Float64Array {
+  const ins = market.instruments, n = ins.ids.length;
+  const out = new Float64Array(n);
+  if (spec.longOptionMinimum === 0 || n === 0) return out;
+  const values = valueTable(arena, market.table, n);
+  for (let i = 0; i < n; i++) {
+    if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
+    out[i] = Math.min(spec.longOptionMinimum * ins.contractSize[i], Math.max(0, values[OUT_VALUE * n + i]));
+  }
+  return out;
 }
 
 /** Builds a grid model: scenarios and cube for `market`, ready for `margin(portfolio)`. */

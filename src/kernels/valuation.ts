@@ -4,7 +4,7 @@
  */
 import type { Arena } from '../wasm/arena.js';
 import type { ErrorCode } from '../errors.js';
-import { NCOLS, NGREEKS, STATUS_OK } from '../layout.js';
+import { NCOLS, NGREEKS, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 
 /** An error carrying the E_INTERNAL code: a kernel refused arguments the host built. */
 function internalError(message: string): Error & { code: ErrorCode } {
@@ -17,7 +17,8 @@ function internalError(message: string): Error & { code: ErrorCode } {
  * OUT_GAMMA, OUT_VEGA, OUT_THETA): value, dV/dS, d2V/dS2, dV/dvol per 1.00 of vol and dV/dt per
  * year of calendar time, each per contract. The arena is returned to its mark before returning.
  * Throws an Error with code E_INTERNAL when the table is too short or the kernel reports a bad
- * status (an unknown instrument kind).
+ * status (an unknown instrument kind). A NaN or infinite output is returned as it is (the kernel
+ * reports it with STATUS_NOT_FINITE): the caller names it (valueMarket).
  */
 export function valueTable(arena: Arena, table: Float64Array, n: number): Float64Array {
   if (!Number.isInteger(n) || n < 0 || table.length < NCOLS * n) {
@@ -28,7 +29,7 @@ export function valueTable(arena: Arena, table: Float64Array, n: number): Float6
     const tablePtr = arena.putF64(table.subarray(0, NCOLS * n));
     const outPtr = arena.allocF64(NGREEKS * n);
     const status = arena.kernels.valueInstruments(tablePtr, n, outPtr);
-    if (status !== STATUS_OK) throw internalError(`valueInstruments returned status ${status}`);
+    if (status !== STATUS_OK && status !== STATUS_NOT_FINITE) throw internalError(`valueInstruments returned status ${status}`);
     // A fresh view: allocation may have grown (and detached) the memory buffer.
     return arena.f64(outPtr, NGREEKS * n).slice();
   } finally {

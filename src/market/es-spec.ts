@@ -13,13 +13,13 @@
  * - `correlations`: a list of [u1, u2, rho] with u1 != u2, rho in [-1, 1], no pair (in either
  *   order) given twice with different values; with a market, u1 and u2 must be its underlyings.
  *   Whether the whole matrix is a correlation matrix is checked by the ES method, not here.
- * - `maintenanceRatio` > 0 (default 1). `$schema` and `description` strings are allowed.
+ * - `maintenanceRatio` in (0, 1] (default 1). `$schema` and `description` strings are allowed.
  */
 import { show } from '../errors.js';
 import type { EsSpec, ResolvedMarket } from './types.js';
 import {
   ABOVE_TWO, checkKeys, CORRELATION, expected, fail, fieldPath, indexPath, integerIn, list, nonEmptyString, num,
-  object, optNum, own, POSITIVE, reqNum, someIds, UNIT_OPEN,
+  MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_OPEN,
 } from './validate.js';
 
 const ES_KEYS = ['$schema', 'description', 'confidence', 'horizonDays', 'scenarios', 'seed', 'distribution',
@@ -91,6 +91,6 @@ export function validateEs(json: unknown, source: string, path = 'risk.es', mark
 
   return {
     confidence, horizonDays, scenarios, seed, distribution, degreesOfFreedom, correlations,
-    maintenanceRatio: optNum(src, path, e, 'maintenanceRatio', POSITIVE, 1),
+    maintenanceRatio: optNum(src, path, e, 'maintenanceRatio', MAINTENANCE_RATIO, 1),
   };
 }

@@ -10,8 +10,9 @@
  * - `underlyings[u]`: `moveScale` > 0 (default 1) with move * moveScale > -1 at every point, or
  *   `moves`, one number > -1 per point; not both (moves replace the scaled moves).
  * - `groups[g].offset` in [0, 1] (default 0).
- * - `horizonDays`, `shortOptionMinimum`, `longOptionMinimum` >= 0 (default 0);
- *   `maintenanceRatio` > 0 (default 1); `marginMultiplier` >= 1 (default 1: initial = multiplier x
+ * - `horizonDays`, `shortOptionMinimum`, `longOptionMinimum` >= 0 (default 0; the grid model caps each long
+ *   option position's minimum at its market value);
+ *   `maintenanceRatio` in (0, 1] (default 1); `marginMultiplier` >= 1 (default 1: initial = multiplier x
  *   the sum of the group charges, the anti-procyclicality buffer of a calibration). `$schema` and
  *   `description` strings are allowed.
  * - With a market: every underlying and group named must exist in it (groups: named product
@@ -22,7 +23,7 @@ import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from './types.js';
 import {
   ABOVE_MINUS_ONE, checkKeys, expected, fail, FINITE, fieldPath, indexPath, keysOf, list, NON_NEGATIVE, num,
-  numberList, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
+  MAINTENANCE_RATIO, numberList, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
 } from './validate.js';
 
 const GRID_KEYS = ['$schema', 'description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
@@ -144,7 +145,7 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
     horizonDays: optNum(src, path, g, 'horizonDays', NON_NEGATIVE, 0),
     shortOptionMinimum: optNum(src, path, g, 'shortOptionMinimum', NON_NEGATIVE, 0),
     longOptionMinimum: optNum(src, path, g, 'longOptionMinimum', NON_NEGATIVE, 0),
-    maintenanceRatio: optNum(src, path, g, 'maintenanceRatio', POSITIVE, 1),
+    maintenanceRatio: optNum(src, path, g, 'maintenanceRatio', MAINTENANCE_RATIO, 1),
   };
   if (own(g, 'marginMultiplier') !== undefined) spec.marginMultiplier = optNum(src, path, g, 'marginMultiplier', AT_LEAST_ONE, 1);
   if (volTerm === undefined) delete spec.volTerm;

@@ -4,7 +4,11 @@
  *
  * Every invalid field throws an InputError with a one-line message naming the source, the JSON
  * path, the value found and what was expected, e.g.
- *   `market.json: underlyings.BTC.spot: expected a number > 0, got -5`.
+ *   `market.json: underlyings.BTC.spot: expected a number > 0 and <= 1e+15, got -5`.
+ *
+ * Bounds (src/market/validate.ts, MAX_*), so that every value, price and P&L the kernels compute is
+ * finite: spot, strike, price, contract size and contract size x spot / strike / price <= 1e15;
+ * |rate|, |yield| <= 1; vols in (0, 10]; |time to expiry| <= 100 years.
  *
  * Choices where the contract is silent:
  * - Ids are data: they go into Maps and arrays, never become object lookups, so "__proto__",
@@ -25,6 +29,11 @@
  *   is derived it is the spot (F = S e^{(r-q) max(T, 0)}), since a future at or after expiry is
  *   worth its underlying. An option whose expiry is before asOf has T < 0 and is worth its
  *   intrinsic value (contract section 2).
+ * - `settlement` is "linear" (the default) or "inverse" (settled in the coin, as Deribit's BTC
+ *   contracts): one rule for the whole engine. The snapshot accepts both; `instruments.inverse`
+ *   marks the inverse ones. The run methods (grid, es, fhs) margin in `currency` and give a
+ *   portfolio holding an inverse contract an error row naming it; `margin-engine accounts` margins
+ *   it in a coin-margined account.
  * - Date-times are `YYYY-MM-DDTHH:MM[:SS[.fraction]]` with `Z` or `+00:00`; a date without a time
  *   is rejected (expiries are often at 08:00 UTC and the engine will not guess midnight).
  */
@@ -39,8 +48,8 @@ import { validateEs } from './es-spec.js';
 import { validateFhs } from '../fhs/spec.js';
 import { validateStress } from '../stress/spec.js';
 import {
-  checkKeys, expected, fail, FINITE, fieldPath, keysOf, nonEmptyString, object, optNum, own, POSITIVE,
-  readJson, reqNum, someIds, utc,
+  checkKeys, expected, fail, fieldPath, keysOf, MAX_MONEY, MAX_YEARS, MONEY, nonEmptyString, object, optNum, own,
+  RATE, readJson, reqNum, someIds, utc, VOL,
 } from './validate.js';
 
 const TOP_KEYS = ['$schema', 'description', 'asOf', 'currency', 'underlyings', 'instruments', 'risk'] as const;
@@ -78,7 +87,7 @@ export function resolveMarket(json: unknown, source = 'market'): ResolvedMarket 
   const currency = nonEmptyString(src, 'currency', own(root, 'currency'));
 
   const { underlyings, groups } = resolveUnderlyings(src, own(root, 'underlyings'));
-  const { instruments, table } = resolveInstruments(src, own(root, 'instruments'), asOfMs, underlyings, currency);
+  const { instruments, table } = resolveInstruments(src, own(root, 'instruments'), asOfMs, underlyings);
 
   const market: ResolvedMarket = {
     asOf: asOf as string, asOfMs, currency, underlyings, groups, instruments, table, risk: {}, source: src,
@@ -119,10 +128,10 @@ function resolveUnderlyings(src: string, json: unknown): {
     const e = object(src, p, own(o, id));
     checkKeys(src, p, e, UNDERLYING_KEYS);
     index.set(id, u);
-    spot[u] = reqNum(src, p, e, 'spot', POSITIVE);
-    rate[u] = optNum(src, p, e, 'rate', FINITE, 0);
-    yld[u] = optNum(src, p, e, 'yield', FINITE, 0);
-    vol[u] = optNum(src, p, e, 'vol', POSITIVE, NaN);
+    spot[u] = reqNum(src, p, e, 'spot', MONEY);
+    rate[u] = optNum(src, p, e, 'rate', RATE, 0);
+    yld[u] = optNum(src, p, e, 'yield', RATE, 0);
+    vol[u] = optNum(src, p, e, 'vol', VOL, NaN);
     const g = own(e, 'group');
     if (g === undefined) {
       group[u] = groupIds.length;
@@ -140,7 +149,7 @@ function resolveUnderlyings(src: string, json: unknown): {
   };
 }
 
-function resolveInstruments(src: string, json: unknown, asOfMs: number, und: ResolvedUnderlyings, currency: string): {
+function resolveInstruments(src: string, json: unknown, asOfMs: number, und: ResolvedUnderlyings): {
   instruments: ResolvedInstruments; table: Float64Array;
 } {
   const path = 'instruments';
@@ -153,13 +162,24 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
   const contractSize = new Float64Array(n), strike = new Float64Array(n), T = new Float64Array(n);
   const vol = new Float64Array(n), refPrice = new Float64Array(n);
   const table = new Float64Array(NCOLS * n);
+  let inverse: Uint8Array | undefined;
   const col = (c: number, i: number, v: number) => { table[c * n + i] = v; };
   // Expiries repeat across instruments: read each distinct string once.
   const years = new Map<unknown, number>();
   const yearsTo = (at: string, v: unknown) => {
     let t = years.get(v);
     if (t === undefined) { t = (utc(src, at, v) - asOfMs) / MS_PER_YEAR; years.set(v, t); }
+    if (!(Math.abs(t) <= MAX_YEARS)) {
+      fail(src, at, `expected an expiry within ${MAX_YEARS} years of asOf, got ${show(v)} (${fmtNum(t)} years ${t > 0 ? 'after' : 'before'} asOf)`);
+    }
     return t;
+  };
+  /** Rejects a contract worth more than MAX_MONEY: contractSize x `what` (a spot, strike or price). */
+  const notional = (at: string, cs: number, what: string, x: number) => {
+    if (!(cs * x <= MAX_MONEY)) {
+      fail(src, fieldPath(at, 'contractSize'), `contractSize ${cs} times the ${what} ${fmtNum(x)} is ${fmtNum(cs * x)} a contract; `
+        + `expected at most ${MAX_MONEY.toExponential()}`);
+    }
   };
 
   for (let i = 0; i < n; i++) {
@@ -182,16 +202,13 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
     const u = und.index.get(uid);
     if (u === undefined) fail(src, uPath, `unknown underlying ${show(uid)}; the market's underlyings are ${someIds(und.ids)}`);
     underlying[i] = u;
-    contractSize[i] = optNum(src, p, e, 'contractSize', POSITIVE, 1);
+    contractSize[i] = optNum(src, p, e, 'contractSize', MONEY, 1);
+    notional(p, contractSize[i], `spot of ${show(uid)}`, und.spot[u]);
 
     const settlement = own(e, 'settlement');
-    if (settlement !== undefined && settlement !== 'linear') {
-      const sp = fieldPath(p, 'settlement');
-      if (settlement === 'inverse') {
-        fail(src, sp, 'inverse settlement comes with the collateral model, after v1 (contract section 2); v1 values '
-          + `every instrument in ${currency}: use "linear" or leave the field out, got "inverse"`);
-      }
-      expected(src, sp, '"linear" (the only settlement in v1)', settlement);
+    if (settlement === 'inverse') (inverse ??= new Uint8Array(n))[i] = 1;
+    else if (settlement !== undefined && settlement !== 'linear') {
+      expected(src, fieldPath(p, 'settlement'), '"linear" or "inverse"', settlement);
     }
 
     const S = und.spot[u];
@@ -203,21 +220,26 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
       case 'future': {
         kind[i] = KIND_LINEAR;
         T[i] = yearsTo(fieldPath(p, 'expiry'), own(e, 'expiry'));
-        refPrice[i] = optNum(src, p, e, 'price', POSITIVE, NaN);
-        if (Number.isNaN(refPrice[i])) refPrice[i] = S * Math.exp((r - q) * Math.max(T[i], 0));
+        refPrice[i] = optNum(src, p, e, 'price', MONEY, NaN);
+        if (Number.isNaN(refPrice[i])) {
+          refPrice[i] = S * Math.exp((r - q) * Math.max(T[i], 0));
+          notional(p, contractSize[i], 'derived price S e^((rate - yield) T)', refPrice[i]);
+        } else notional(p, contractSize[i], 'price', refPrice[i]);
         break;
       }
       case 'perpetual':
         kind[i] = KIND_LINEAR;
-        refPrice[i] = optNum(src, p, e, 'price', POSITIVE, S);
+        refPrice[i] = optNum(src, p, e, 'price', MONEY, S);
+        notional(p, contractSize[i], 'price', refPrice[i]);
         break;
       case 'option': {
         const right = own(e, 'right');
         if (right !== 'call' && right !== 'put') expected(src, fieldPath(p, 'right'), '"call" or "put"', right);
         kind[i] = right === 'call' ? KIND_CALL : KIND_PUT;
-        strike[i] = reqNum(src, p, e, 'strike', POSITIVE);
+        strike[i] = reqNum(src, p, e, 'strike', MONEY);
+        notional(p, contractSize[i], 'strike', strike[i]);
         T[i] = yearsTo(fieldPath(p, 'expiry'), own(e, 'expiry'));
-        vol[i] = reqNum(src, p, e, 'vol', POSITIVE);
+        vol[i] = reqNum(src, p, e, 'vol', VOL);
         const style = own(e, 'style');
         if (style !== undefined && style !== 'european') {
           fail(src, fieldPath(p, 'style'), `only "european" is supported in v1, got ${show(style)}`);
@@ -236,8 +258,14 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
     col(COL_F, i, refPrice[i]);
     col(COL_U, i, u);
   }
-  return {
-    instruments: { ids, index, kind, inputKind, underlying, contractSize, strike, T, vol, refPrice },
-    table,
-  };
+  const instruments: ResolvedInstruments = { ids, index, kind, inputKind, underlying, contractSize, strike, T, vol, refPrice };
+  if (inverse) instruments.inverse = inverse;
+  return { instruments, table };
+}
+
+/** A number for a message: 6 significant digits. */
+function fmtNum(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const p = Number(x.toPrecision(6));
+  return Math.abs(p) >= 1e15 ? p.toExponential() : String(p);
 }

@@ -185,6 +185,13 @@ export interface ResolvedInstruments {
   vol: Float64Array;
   /** Reference price F of a future or perpetual (0 otherwise). */
   refPrice: Float64Array;
+  /**
+   * inverse[i] = 1 when instrument i settles inverse (in its coin, `"settlement": "inverse"`);
+   * present only when the snapshot holds at least one. The run methods (grid, es, fhs) margin in
+   * the market's currency and refuse a portfolio holding one (an error row); the account layer
+   * margins them in a coin-margined account.
+   */
+  inverse?: Uint8Array;
 }
 
 export interface ResolvedMarket {

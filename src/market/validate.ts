@@ -118,6 +118,33 @@ export const UNIT_CLOSED: NumberRule = { text: 'a number in [0, 1]', ok: (x) => 
 export const UNIT_OPEN: NumberRule = { text: 'a number strictly between 0 and 1', ok: (x) => x > 0 && x < 1 };
 export const CORRELATION: NumberRule = { text: 'a number in [-1, 1]', ok: (x) => x >= -1 && x <= 1 };
 export const ABOVE_TWO: NumberRule = { text: 'a number > 2', ok: (x) => x > 2 };
+/** A maintenance ratio: maintenance = ratio x initial, so the maintenance margin never exceeds the initial margin. */
+export const MAINTENANCE_RATIO: NumberRule = {
+  text: 'a number in (0, 1] (maintenance margin = ratio x initial margin, at most the initial margin)', ok: (x) => x > 0 && x <= 1,
+};
+
+// Bounds on what a market may hold, so that every value, price and P&L the kernels compute is a
+// finite float64 (documented in the README and the schema). With them the largest forward is
+// MAX_MONEY e^{2 MAX_RATE MAX_YEARS} (about 7e101) and sigma^2 T at most MAX_SHOCKED_VOL^2 MAX_YEARS.
+/** Largest spot, strike or price, and largest contractSize x spot (or strike, or price): money a contract. */
+export const MAX_MONEY = 1e15;
+/** Largest |rate| and |yield|: 100 % a year, continuously compounded. */
+export const MAX_RATE = 1;
+/** Largest implied or underlying vol in a market: 1000 % a year. */
+export const MAX_VOL = 10;
+/** Largest vol after a scenario's vol move (grid, stress): 10,000 % a year. */
+export const MAX_SHOCKED_VOL = 100;
+/** Largest |time to expiry| in years (an expiry more than 100 years from asOf is a typo). */
+export const MAX_YEARS = 100;
+
+export const MONEY: NumberRule = { text: `a number > 0 and <= ${MAX_MONEY.toExponential()}`, ok: (x) => x > 0 && x <= MAX_MONEY };
+export const RATE: NumberRule = {
+  text: `a number from -${MAX_RATE} to ${MAX_RATE} (a decimal rate a year, continuously compounded: 0.04 is 4 %)`,
+  ok: (x) => x >= -MAX_RATE && x <= MAX_RATE,
+};
+export const VOL: NumberRule = {
+  text: `a number > 0 and <= ${MAX_VOL} (a decimal vol a year: 0.6 is 60 %)`, ok: (x) => x > 0 && x <= MAX_VOL,
+};
 
 /** An integer rule: whole numbers within [min, max]. */
 export function integerIn(min: number, max: number): NumberRule {

@@ -5,7 +5,7 @@
  */
 import {
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U,
-  KIND_SPOT, KIND_LINEAR, KIND_CALL,
+  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_NOT_FINITE, STATUS_OK,
 } from '../layout.js';
 import { bsmPriceRef } from './valuation.js';
 
@@ -47,7 +47,14 @@ export function referenceAggregate(
   return out;
 }
 
+/** Twin of revalue's status: STATUS_NOT_FINITE when a cell of the cube is NaN or infinite, else STATUS_OK. */
+export function referenceCubeStatus(cube: Float64Array): number {
+  return cube.every(Number.isFinite) ? STATUS_OK : STATUS_NOT_FINITE;
+}
+
 export interface GridReduction {
+  /** The kernel's status: STATUS_NOT_FINITE when a P&L or a sum is NaN or infinite (the other fields are then unspecified). */
+  status: number;
   /** Per group: max(0, max_j N[g][j]). */
   R: number[];
   /** Per group: the first point attaining max_j N[g][j]. */
@@ -92,5 +99,9 @@ export function referenceGridReduce(
     R.push(Math.max(0, Ng[w]));
     worst.push(w);
   }
-  return { R, worst, N, L };
+  // A NaN never drops out of a maximum: a non-finite P&L or sum is reported, as the kernel does.
+  let finite = true;
+  for (let r = 0; r < nRows; r++) for (let s = 0; s < nScen; s++) if (!Number.isFinite(pnl[r * stride + s])) finite = false;
+  for (const row of [...L, ...N]) if (!row.every(Number.isFinite)) finite = false;
+  return { status: finite ? STATUS_OK : STATUS_NOT_FINITE, R, worst, N, L };
 }

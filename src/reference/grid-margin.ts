@@ -74,17 +74,21 @@ export function referenceGridMargin(market: ResolvedMarket, spec: GridSpec, posi
       const N = pos - o * neg;
       if (N > best) { best = N; worstPoint = j; }
     });
-    let shortUnits = 0, longUnits = 0;
+    let shortUnits = 0, longMinimum = 0;
     const net = new Map<string, number>();
     for (const p of positions) net.set(p.instrument, (net.get(p.instrument) ?? 0) + p.quantity);
     for (const [id, q] of net) {
       const i = ins.index.get(id)!;
       if (ins.inputKind[i] !== 'option' || groupOf(und.ids[ins.underlying[i]]) !== g) continue;
-      if (q < 0) shortUnits += -q * ins.contractSize[i]; else longUnits += q * ins.contractSize[i];
+      if (q < 0) { shortUnits += -q * ins.contractSize[i]; continue; }
+      // FINRA Rule 4210(g): a long option's minimum is capped at its market value.
+      const u = ins.underlying[i], cs = ins.contractSize[i];
+      const value = cs * bsmPriceRef(ins.kind[i] === KIND_CALL, und.spot[u], ins.strike[i], ins.T[i], und.rate[u], und.yield[u], ins.vol[i]);
+      longMinimum += q * Math.min(spec.longOptionMinimum * cs, Math.max(0, value));
     }
     groups.set(g, {
       scanRisk: Math.max(0, best), worstPoint,
-      optionMinimum: spec.shortOptionMinimum * shortUnits + spec.longOptionMinimum * longUnits,
+      optionMinimum: spec.shortOptionMinimum * shortUnits + longMinimum,
     });
   }
   let initialMargin = 0;

@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
-import { paddedStride, type ScenarioSet } from './types.js';
+import { checkCubeSize, paddedStride, type ScenarioSet } from './types.js';
 
 export interface GridScenarioSet extends ScenarioSet {
   nPoints: number;
@@ -34,6 +34,7 @@ export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path 
   const und = market.underlyings;
   const nU = und.ids.length;
   const nPoints = spec.points.length;
+  checkCubeSize(market, spec.points.reduce((k, p) => k + p.volMoves.length, 0), `${path}.points`);
   const pointOf: number[] = [];
   const moveOf: number[] = [];
   spec.points.forEach((p, j) => {

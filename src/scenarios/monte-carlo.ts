@@ -9,7 +9,7 @@ import type { EsSpec, ResolvedMarket } from '../market/types.js';
 import type { Arena } from '../wasm/arena.js';
 import { buildCorrelation, choleskyPsd } from '../es/correlation.js';
 import { generateShocksArray, shockScales } from '../kernels/es.js';
-import { paddedStride, type ScenarioSet } from './types.js';
+import { checkCubeSize, paddedStride, type ScenarioSet } from './types.js';
 
 /** Vol of every underlying, which simulation needs; an error names the first one missing. */
 export function underlyingVols(market: ResolvedMarket, method: string): Float64Array {
@@ -24,7 +24,8 @@ export function underlyingVols(market: ResolvedMarket, method: string): Float64A
   return und.vol;
 }
 
-export function buildMonteCarloScenarios(arena: Arena, market: ResolvedMarket, spec: EsSpec): ScenarioSet {
+export function buildMonteCarloScenarios(arena: Arena, market: ResolvedMarket, spec: EsSpec, path = 'risk.es'): ScenarioSet {
+  checkCubeSize(market, spec.scenarios, `${path}.scenarios`);
   const ids = market.underlyings.ids;
   const nU = ids.length;
   const vols = underlyingVols(market, 'es');

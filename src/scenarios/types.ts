@@ -1,3 +1,6 @@
+import { InputError } from '../errors.js';
+import type { ResolvedMarket } from '../market/types.js';
+
 /**
  * A scenario set: what every instrument is revalued under to build the P&L cube. The layout is
  * the kernels' (assembly/revalue.ts): spot multipliers and vol shocks as nU rows of `stride` f64,
@@ -17,6 +20,35 @@ export interface ScenarioSet {
   volWeight: Float64Array;
   /** Years by which options age before revaluation. */
   horizonYears: number;
+}
+
+/**
+ * The default limit on the memory of one market's P&L cube and scenario set: 2 GiB of the
+ * WebAssembly memory's 4 GiB (which also holds the portfolios' working memory, and the worker
+ * pool's). Larger runs are refused before anything is built.
+ */
+export const CUBE_LIMIT_BYTES = 2 * 1024 ** 3;
+/** The WebAssembly memory's maximum (asconfig.json maximumMemory: 65536 pages of 64 KiB). */
+export const WASM_MEMORY_BYTES = 4 * 1024 ** 3;
+
+const GiB = (b: number) => `${Number((b / 1024 ** 3).toPrecision(3))} GiB`;
+
+/**
+ * Refuses, before anything is built, a cube and scenario set that cannot fit: the cube is
+ * nInstruments x stride f64 and the scenario set 2 x nUnderlyings x stride f64 (spot multipliers,
+ * vol shocks), plus one more for a Monte Carlo set's shocks. Throws an InputError naming the
+ * numbers (instruments x scenarios x 8 bytes = N GiB > limit) and where the scenario count comes
+ * from (`what`, e.g. "risk.es.scenarios"), so that the command line exits 2 in well under a second.
+ */
+export function checkCubeSize(market: ResolvedMarket, nScen: number, what: string, limit = CUBE_LIMIT_BYTES): void {
+  const nI = market.instruments.ids.length, nU = market.underlyings.ids.length;
+  const stride = paddedStride(nScen);
+  const cube = nI * stride * 8;
+  const total = cube + 3 * nU * stride * 8;
+  if (total <= limit) return;
+  throw new InputError(`${market.source}: ${what}: ${nI} instruments x ${nScen} scenarios x 8 bytes = ${GiB(cube)} for the P&L cube `
+    + `(${GiB(total)} with the scenario set), more than the limit of ${GiB(limit)} (the WebAssembly memory holds at most `
+    + `${GiB(WASM_MEMORY_BYTES)}): use fewer scenarios or a market with fewer instruments`, { file: market.source, path: what });
 }
 
 export function paddedStride(nScen: number): number {

@@ -9,12 +9,12 @@
  * allocation) a binding floor is allocated as cover times each position's loss in the worst
  * stress scenario.
  */
-import { InputError } from '../errors.js';
+import { InputError, show } from '../errors.js';
 import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket, StressSpec } from '../market/types.js';
 import type { MarginModel, PortfolioLike } from '../model.js';
 import type { MarginResult, Method } from '../results.js';
 import { resolvePositions } from '../portfolio/resolve.js';
-import { createGridModel } from '../grid/model.js';
+import { createGridModel, NOT_FINITE_WHY } from '../grid/model.js';
 import { createEsModel } from '../es/model.js';
 import { createFhsModel } from '../fhs/model.js';
 import type { PriceHistory } from '../history/parse.js';
@@ -42,7 +42,9 @@ export class StressedModel implements MarginModel {
     if (typeof pos === 'string') return r; // cannot happen: the model resolved them
     const st = this.stress.evaluate(pos.instr, pos.qty, r.initialMargin);
     if (!st.losses.every((l) => Number.isFinite(l.loss))) {
-      return { ok: false, portfolio: r.portfolio, method: r.method, code: 'E_INTERNAL', message: 'a stress loss is not finite' };
+      const bad = st.losses.find((l) => !Number.isFinite(l.loss))!;
+      return { ok: false, portfolio: r.portfolio, method: r.method, code: 'E_PORTFOLIO',
+        message: `the loss in stress scenario ${show(bad.scenario)} is not finite (${bad.loss}): ${NOT_FINITE_WHY}` };
     }
     if (!st.floored) return { ...r, stress: st };
     const initial = st.floor!;
