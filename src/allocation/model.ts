@@ -6,7 +6,7 @@
 import { GridModel } from '../grid/model.js';
 import { TailModel } from '../es/model.js';
 import { resolvePositions } from '../portfolio/resolve.js';
-import type { MarginModel, PortfolioLike } from '../model.js';
+import { marginEach, type MarginModel, type PortfolioLike } from '../model.js';
 import type { MarginResult, Method } from '../results.js';
 import { gridShares, tailShares } from './euler.js';
 
@@ -32,9 +32,7 @@ export class AllocatingModel implements MarginModel {
   }
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 }
 

@@ -39,6 +39,7 @@ import { Arena, SharedHeap, align } from '../wasm/arena.js';
 import { compiledModule, createKernelMemory, instantiateKernels } from '../wasm/module.js';
 import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName, type CsvSink } from '../portfolio/parse.js';
 import { LineFeeder } from '../portfolio/stream.js';
+import { groupPortfoliosAsync } from '../portfolio/resolve.js';
 import type { PortfolioEmit } from '../portfolio/types.js';
 import { csvHeader, type OutputFormat } from '../io/output.js';
 import { formatRow, joinIds, okResult } from './rows.js';
@@ -637,7 +638,8 @@ export class BatchEngine {
         }
       } else {
         let seq = 0;
-        const items = input as Iterable<PortfolioLike> | AsyncIterable<PortfolioLike>;
+        // Objects are grouped by id and checked first (groupPortfoliosAsync), as in-process.
+        const items = groupPortfoliosAsync(input as Iterable<PortfolioLike> | AsyncIterable<PortfolioLike>, () => stopped);
         let p0 = performance.now();
         if (!stopped) {
           for await (const p of items) {

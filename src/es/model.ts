@@ -14,9 +14,9 @@ import type { ScenarioSet } from '../scenarios/types.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
-import { resolvePositions } from '../portfolio/resolve.js';
+import { portfolioProblem, resolvePositions } from '../portfolio/resolve.js';
 import type { MarginResult, Method } from '../results.js';
-import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, problemResult, type MarginModel, type PortfolioLike } from '../model.js';
 import { tailWithIndex, type TailStats } from '../kernels/es.js';
 
 export interface EsModelOptions {
@@ -135,9 +135,10 @@ export class TailModel implements MarginModel {
 
   margin(portfolio: PortfolioLike): MarginResult {
     const method = this.method;
-    if (portfolio.positions === undefined) return parseErrorResult(portfolio, method);
+    const problem = portfolioProblem(portfolio);
+    if (problem !== undefined) return problemResult(portfolio, problem, method);
     const id = portfolio.id;
-    const resolved = resolvePositions(this.market, portfolio.positions);
+    const resolved = resolvePositions(this.market, portfolio.positions!);
     if (typeof resolved === 'string') return { ok: false, portfolio: id, method, code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
     const t = this.numbers;
     const error = this.tailResolved(resolved.instr, resolved.qty, 0, resolved.instr.length, t);
@@ -148,9 +149,7 @@ export class TailModel implements MarginModel {
   private readonly numbers: TailNumbers = { var: 0, es: 0, initialMargin: 0, maintenanceMargin: 0 };
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 
   /**

@@ -14,9 +14,9 @@ import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
-import { resolvePositions, type Position } from '../portfolio/resolve.js';
+import { portfolioProblem, positionsProblem, resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
-import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, problemResult, type MarginModel, type PortfolioLike } from '../model.js';
 
 export interface GridModelOptions {
   /** The grid; default the market's `risk.grid`. */
@@ -299,12 +299,16 @@ export class GridModel implements MarginModel {
   }
 
   margin(portfolio: PortfolioLike): MarginResult {
-    if (portfolio.positions === undefined) return parseErrorResult(portfolio, 'grid');
+    // The portfolio itself here; its positions are checked only when the fast path refuses one.
+    const problem = portfolioProblem(portfolio, false);
+    if (problem !== undefined) return problemResult(portfolio, problem, 'grid');
     const id = portfolio.id;
-    let nPos = this.resolveReused(portfolio.positions);
+    let nPos = this.resolveReused(portfolio.positions!);
     let instr: ArrayLike<number> = this.resInstr, qty: ArrayLike<number> = this.resQty; // after: it may grow them
     if (nPos < 0) {
-      const resolved = resolvePositions(this.market, portfolio.positions);
+      const bad = positionsProblem(portfolio.positions!);
+      if (bad !== undefined) return problemResult(portfolio, bad, 'grid');
+      const resolved = resolvePositions(this.market, portfolio.positions!);
       if (typeof resolved === 'string') {
         return { ok: false, portfolio: id, method: 'grid', code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
       }
@@ -321,9 +325,7 @@ export class GridModel implements MarginModel {
   }
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 }
 

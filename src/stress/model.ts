@@ -11,7 +11,7 @@
  */
 import { InputError } from '../errors.js';
 import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket, StressSpec } from '../market/types.js';
-import type { MarginModel, PortfolioLike } from '../model.js';
+import { marginEach, type MarginModel, type PortfolioLike } from '../model.js';
 import type { MarginResult, Method } from '../results.js';
 import { resolvePositions } from '../portfolio/resolve.js';
 import { createGridModel } from '../grid/model.js';
@@ -52,9 +52,7 @@ export class StressedModel implements MarginModel {
   }
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 }
 

@@ -1,0 +1,188 @@
+/**
+ * The public API under bad input, imported by the package's own name: every bad portfolio object
+ * is an error result with a code and a message (never a throw that loses the batch), on every
+ * method and on the batch engine's object input; objects with one id are one portfolio, as rows of
+ * a file are.
+ *
+ * Hand-worked numbers (examples/market.json, its grid): BTC spot 97,000, BTC-PERP contract size 1;
+ * the grid's largest up move for a short is +16 % at cover 1 (the +50 % point has cover 0.3:
+ * 0.5 x 0.3 = 0.15 < 0.16), so q short perpetuals margin q x 97,000 x 0.16 and no option minimum.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import * as api from 'margin-engine';
+import type { MarginModel, MarginResult, PortfolioLike } from 'margin-engine';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const marketText = readFileSync(`${root}examples/market.json`, 'utf8');
+const market = api.parseMarket(marketText, 'market.json');
+const SHORT_PERP = 97000 * 0.16; // per contract, see the header
+const TOL = 1e-9; // relative: the margin is one product and a max
+
+const grid = api.createGridModel(market);
+const es = api.createEsModel(market, { es: api.validateEs({ ...(JSON.parse(marketText).risk.es), scenarios: 2000 }, 'test', 'es', market) });
+const stressed = api.createMarginModel(market, {
+  allocation: true,
+  stress: api.validateStress({ scenarios: [{ name: 'up', spot: { BTC: 0.3 } }] }, 'test', 'stress', market),
+});
+const MODELS: [string, MarginModel][] = [['grid', grid], ['es', es], ['grid + stress + allocation', stressed]];
+
+/** A bad portfolio object, the code and a piece of the message it must give. */
+const BAD: [string, unknown, string, string][] = [
+  ['null', null, 'E_PORTFOLIO', 'a portfolio must be an object'],
+  ['a number', 5, 'E_PORTFOLIO', 'a portfolio must be an object'],
+  ['a string', 'P1', 'E_PORTFOLIO', 'a portfolio must be an object'],
+  ['an array', [], 'E_PORTFOLIO', 'a portfolio must be an object'],
+  ['no id', { positions: [] }, 'E_PORTFOLIO', 'id: expected a string, got nothing'],
+  ['a number id', { id: 42, positions: [] }, 'E_PORTFOLIO', 'id: expected a string, got 42'],
+  ['no positions', { id: 'X' }, 'E_PORTFOLIO', 'positions: expected a list of positions'],
+  ['positions null', { id: 'X', positions: null }, 'E_PORTFOLIO', 'got null'],
+  ['positions an object', { id: 'X', positions: { instrument: 'BTC-PERP', quantity: 1 } }, 'E_PORTFOLIO', 'positions: expected a list'],
+  ['a position null', { id: 'X', positions: [{ instrument: 'BTC-PERP', quantity: 1 }, null] }, 'E_PORTFOLIO', 'position 2: expected an object'],
+  ['a position a number', { id: 'X', positions: [7] }, 'E_PORTFOLIO', 'position 1: expected an object'],
+  ['instrument a number', { id: 'X', positions: [{ instrument: 5, quantity: 1 }] }, 'E_PORTFOLIO', 'position 1: instrument 5 is not a string'],
+  ['no quantity', { id: 'X', positions: [{ instrument: 'BTC-PERP' }] }, 'E_PORTFOLIO', 'quantity nothing is not a finite number'],
+  ['quantity a string', { id: 'X', positions: [{ instrument: 'BTC-PERP', quantity: '1' }] }, 'E_PORTFOLIO', 'quantity "1" is not a finite number'],
+  ['quantity NaN', { id: 'X', positions: [{ instrument: 'BTC-PERP', quantity: NaN }] }, 'E_PORTFOLIO', 'quantity NaN is not a finite number'],
+  ['quantity Infinity', { id: 'X', positions: [{ instrument: 'BTC-PERP', quantity: -Infinity }] }, 'E_PORTFOLIO', 'quantity -Infinity'],
+  ['a bad quantity after an unknown instrument', { id: 'X', positions: [{ instrument: 'NOPE', quantity: 1 }, { instrument: 'BTC-PERP', quantity: null }] },
+    'E_PORTFOLIO', 'position 2 ("BTC-PERP"): quantity null'],
+  ['an unknown instrument', { id: 'X', positions: [{ instrument: 'NOPE', quantity: 1 }] }, 'E_UNKNOWN_INSTRUMENT', 'unknown instrument "NOPE"'],
+  ['a reader\'s error entry', { id: 'X', error: 'row 3: quantity "abc" is not a finite number' }, 'E_PORTFOLIO', 'row 3: quantity "abc"'],
+  ['an error that is not a string', { id: 'X', error: 5 }, 'E_PORTFOLIO', 'error: expected a string'],
+];
+
+function expectError(r: MarginResult, code: string, part: string, id: string): void {
+  expect(r.ok).toBe(false);
+  if (r.ok) return;
+  expect(r.code).toBe(code);
+  expect(typeof r.message).toBe('string');
+  expect(r.message).toContain(part);
+  expect(r.portfolio).toBe(id);
+}
+
+const idOf = (p: unknown) => (typeof p === 'object' && p !== null && typeof (p as { id?: unknown }).id === 'string' ? (p as { id: string }).id : '');
+const good: PortfolioLike = { id: 'G', positions: [{ instrument: 'BTC-PERP', quantity: -2 }] };
+
+describe('bad portfolio objects are error results, never throws', () => {
+  for (const [name, model] of MODELS) {
+    it(`${name}: margin() of each bad object gives its code and message`, () => {
+      for (const [what, p, code, part] of BAD) {
+        let r: MarginResult | undefined;
+        expect(() => { r = model.margin(p as PortfolioLike); }, what).not.toThrow();
+        expectError(r!, code, part, idOf(p));
+      }
+    });
+
+    it(`${name}: marginAll() gives one result per object, the good ones untouched`, () => {
+      // Distinct ids so that no two are one portfolio.
+      const input = BAD.map(([, p], k) => (idOf(p) === 'X' ? { ...(p as object), id: `X${k}` } : p));
+      const all = model.marginAll([good, ...input, { ...good, id: 'G2' }] as PortfolioLike[]);
+      expect(all.length).toBe(BAD.length + 2);
+      const one = model.margin(good);
+      expect(one.ok).toBe(true);
+      for (const r of [all[0], all[all.length - 1]]) {
+        expect(r.ok).toBe(true);
+        if (r.ok && one.ok) expect(r.initialMargin).toBe(one.initialMargin);
+      }
+      BAD.forEach(([, p, code, part], k) => {
+        const r = all[k + 1];
+        const id = idOf(p) === 'X' ? `X${k}` : '';
+        expectError(r, code, part, id);
+        // An object without a usable id is named by its place in the input (1-based).
+        if (id === '') expect((r as { message: string }).message).toContain(`portfolio ${k + 2} of the input`);
+      });
+    });
+  }
+
+  it('grid: a short perpetual margins its hand-worked value', () => {
+    const r = grid.margin(good);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(Math.abs(r.initialMargin - 2 * SHORT_PERP)).toBeLessThan(TOL * 2 * SHORT_PERP);
+  });
+
+  it('marginAll() of something that is not a list throws an InputError naming it', () => {
+    expect(() => grid.marginAll(null as unknown as PortfolioLike[])).toThrow(/portfolios: expected a list/);
+    expect(() => grid.marginAll(5 as unknown as PortfolioLike[])).toThrow(api.InputError);
+  });
+});
+
+describe('objects with one id are one portfolio, at its first appearance', () => {
+  const split: PortfolioLike[] = [
+    { id: 'A', positions: [{ instrument: 'BTC-PERP', quantity: -2 }] },
+    { id: 'B', positions: [{ instrument: 'BTC-PERP', quantity: -1 }] },
+    { id: 'A', positions: [{ instrument: 'BTC-PERP', quantity: -1 }] },
+    { id: 'C', positions: [{ instrument: 'BTC-PERP', quantity: -2 }] },
+    { id: 'C', positions: [{ instrument: 'BTC-PERP', quantity: 2 }] },
+  ];
+
+  function checkSplit(all: MarginResult[]): void {
+    expect(all.map((r) => r.portfolio)).toEqual(['A', 'B', 'C']);
+    const im = all.map((r) => (r.ok ? r.initialMargin : NaN));
+    expect(Math.abs(im[0] - 3 * SHORT_PERP)).toBeLessThan(TOL * 3 * SHORT_PERP); // -2 and -1 together
+    expect(Math.abs(im[1] - SHORT_PERP)).toBeLessThan(TOL * SHORT_PERP);
+    expect(im[2]).toBe(0); // -2 and +2 net to nothing
+  }
+
+  it('in-process marginAll (grid)', () => checkSplit(grid.marginAll(split)));
+  it('in-process marginAll (grid + stress + allocation)', () => {
+    const all = stressed.marginAll(split);
+    checkSplit(all);
+    const a = all[0];
+    // The allocation is over the netted position: one BTC-PERP of quantity -3.
+    if (a.ok) expect(a.allocation!.map((s) => [s.instrument, s.quantity])).toEqual([['BTC-PERP', -3]]);
+  });
+
+  it('engine.marginAll over objects (an array, an async iterable, an object-mode stream)', async () => {
+    const engine = await api.createBatchEngine({ market, threads: 1 });
+    try {
+      checkSplit(await engine.marginAll(split));
+      checkSplit(await engine.marginAll((async function* () { yield* split; })()));
+      checkSplit(await engine.marginAll(Readable.from(split)));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('an id with a bad object is one error result naming which object', () => {
+    const input = [split[0], { id: 'A', positions: null }, split[1]] as PortfolioLike[];
+    const all = grid.marginAll(input);
+    expect(all.length).toBe(2);
+    expectError(all[0], 'E_PORTFOLIO', 'positions: expected a list', 'A');
+    expect((all[0] as { message: string }).message).toContain('object 2 of the 2 with the id "A"');
+    expect(all[1].ok).toBe(true);
+  });
+});
+
+describe('the batch engine\'s object input: bad objects are error rows, the batch goes on', () => {
+  it('engine.marginAll and engine.run give the in-process results', async () => {
+    const input = [good, ...BAD.map(([, p], k) => (idOf(p) === 'X' ? { ...(p as object), id: `X${k}` } : p))] as PortfolioLike[];
+    const inProcess = grid.marginAll(input);
+    const engine = await api.createBatchEngine({ market, threads: 1 });
+    try {
+      const results = await engine.marginAll(input);
+      expect(results.length).toBe(input.length);
+      for (let k = 0; k < results.length; k++) {
+        const r = results[k], q = inProcess[k];
+        expect(r.portfolio).toBe(q.portfolio);
+        expect(r.ok).toBe(q.ok);
+        if (!r.ok && !q.ok) {
+          expect(r.code).toBe(q.code);
+          expect(r.message).toBe(q.message);
+        }
+        if (r.ok && q.ok) expect(r.initialMargin).toBe(q.initialMargin);
+      }
+      let text = '';
+      const { Writable } = await import('node:stream');
+      const sink = new Writable({ write(chunk, _e, cb) { text += chunk.toString(); cb(); } });
+      const summary = await engine.run(input, sink);
+      expect(summary.portfolios).toBe(input.length);
+      expect(summary.errors).toBe(BAD.length);
+      await expect(engine.marginAll(null as unknown as PortfolioLike[])).rejects.toThrow(/input: expected a byte stream or portfolio objects/);
+    } finally {
+      await engine.close();
+    }
+  });
+});
