@@ -186,3 +186,86 @@ describe('the batch engine\'s object input: bad objects are error rows, the batc
     }
   });
 });
+
+describe('objects given to the public entry points: validated with a message, or accepted in their JSON form', () => {
+  const stressJson = JSON.parse(readFileSync(`${root}examples/stress.json`, 'utf8'));
+  const accountsText = readFileSync(`${root}examples/accounts.json`, 'utf8');
+  const accountMarket = api.parseAccountMarket(marketText, 'market.json');
+
+  it('createMarginModel({ stress }) takes a stress file as parsed JSON: the same numbers as validateStress, hand-worked', () => {
+    const fromJson = api.createMarginModel(market, { stress: stressJson }).margin(good);
+    const fromSpec = api.createMarginModel(market, { stress: api.validateStress(stressJson, 'stress.json', '', market) }).margin(good);
+    expect(fromJson).toEqual(fromSpec);
+    expect(fromJson.ok).toBe(true);
+    if (!fromJson.ok) return;
+    // Short 2 BTC-PERP: the worst scenario is "Crypto squeeze" (BTC +25 %): loss 2 x 97,000 x 0.25;
+    // floor = cover 0.5 x that = 24,250 < the grid's 31,040, so not floored.
+    const st = fromJson.stress!;
+    expect(st.scenario).toBe('Crypto squeeze');
+    expect(Math.abs(st.loss - 48500)).toBeLessThan(48500 * TOL);
+    expect(Math.abs(st.floor! - 24250)).toBeLessThan(24250 * TOL);
+    expect(st.floored).toBe(false);
+    expect(Math.abs(fromJson.initialMargin - 2 * SHORT_PERP)).toBeLessThan(TOL * 2 * SHORT_PERP);
+    // new StressTest takes it too.
+    expect(new api.StressTest(market, stressJson).scenarios.nScen).toBe(5);
+  });
+
+  it('a bad stress, grid, es or fhs block is an InputError naming the option and the field', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => api.createMarginModel(market, { stress: { scenarios: [{ name: 'x', spot: { BTC: -2 } }] } as never }), /^options: stress\.scenarios\[0\]\.spot\.BTC: /],
+      [() => api.createMarginModel(market, { stress: { scenarios: [{ name: 'x', spot: { NOPE: 0.1 } }] } as never }), /unknown underlying "NOPE"/],
+      [() => api.createMarginModel(market, { stress: 'stress.json' as never }), /^options: stress: expected/],
+      [() => api.createGridModel(market, { grid: { points: 'many' } as never }), /^options: grid/],
+      [() => api.createEsModel(market, { es: { confidence: 0.99 } as never }), /^options: es/],
+      [() => api.createMarginModel(market, { method: 'fhs', fhs: { confidence: 2 } as never, history: 'date,underlying,price\n' }), /^options: fhs/],
+      [() => api.createFhsModel(market, { fhs: api.loadFhsPreset('prisma-fhs', market), history: 5 as never }), /^history: expected CSV text/],
+    ];
+    for (const [f, message] of cases) {
+      expect(f).toThrow(api.InputError);
+      expect(f).toThrow(message);
+    }
+  });
+
+  it('a grid given as its JSON form is validated and gives the validated grid\'s numbers', () => {
+    const json = JSON.parse(readFileSync(`${root}presets/crypto.json`, 'utf8'));
+    const a = api.createGridModel(market, { grid: json }).margin(good);
+    const b = api.createGridModel(market, { grid: api.loadPreset('crypto', market) }).margin(good);
+    expect(a).toEqual(b);
+    expect(a.ok).toBe(true);
+  });
+
+  it('a market that is not a ResolvedMarket is an InputError saying what to pass', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => api.createGridModel(accountMarket as never), /^createGridModel: expected a market from parseMarket or resolveMarket, got an AccountMarket \(parseAccountMarket\); pass its \.market$/],
+      [() => api.createEsModel({} as never), /^createEsModel: expected a market from parseMarket/],
+      [() => api.createMarginModel(null as never), /^createMarginModel: expected a market/],
+      [() => api.valueMarket('market.json' as never), /^valueMarket: expected a market/],
+      [() => new api.StressTest({} as never, stressJson), /^StressTest: expected a market/],
+    ];
+    for (const [f, message] of cases) {
+      expect(f).toThrow(api.InputError);
+      expect(f).toThrow(message);
+    }
+  });
+
+  it('createBatchEngine with a wrong market rejects with an InputError', async () => {
+    await expect(api.createBatchEngine({ market: accountMarket as never, threads: 1 })).rejects.toThrow(/^createBatchEngine: market: expected a market .* pass its \.market$/);
+    await expect(api.createBatchEngine({ market: undefined as never })).rejects.toThrow(api.InputError);
+  });
+
+  it('parseAccounts takes either market type; anything else is an InputError; so do marginAccounts and MarginBook', () => {
+    const viaResolved = api.parseAccounts(accountsText, 'accounts.json', accountMarket.market);
+    const viaAccountMarket = api.parseAccounts(accountsText, 'accounts.json', accountMarket);
+    expect(viaAccountMarket).toEqual(viaResolved);
+    expect(viaResolved.accounts.length).toBe(8);
+    expect(() => api.parseAccounts(accountsText, 'accounts.json', null as never)).toThrow(/^parseAccounts: market: expected a market from parseAccountMarket/);
+    expect(() => api.resolveAccounts(JSON.parse(accountsText), 'accounts.json', {} as never)).toThrow(api.InputError);
+
+    const expected = api.marginAccounts(accountMarket, viaResolved);
+    expect(api.marginAccounts(market as never, viaResolved)).toEqual(expected); // a v1 market: no inverse instruments
+    expect(() => api.marginAccounts({} as never, viaResolved)).toThrow(/^marginAccounts: market: expected a market/);
+    expect(() => new api.MarginBook(5 as never, viaResolved)).toThrow(/^MarginBook: market: expected a market/);
+    expect(new api.MarginBook(market as never, viaResolved).marginAll().map((r) => r.initialMargin))
+      .toEqual(new api.MarginBook(accountMarket, viaResolved).marginAll().map((r) => r.initialMargin));
+  });
+});

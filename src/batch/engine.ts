@@ -29,7 +29,8 @@ import { Readable, type Writable } from 'node:stream';
 import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
-import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
+import type { EsInput, EsSpec, GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
+import { checkMarket, esOption, gridOption } from '../options.js';
 import type { MarginError, MarginResult } from '../results.js';
 import type { PortfolioLike } from '../model.js';
 import { buildGridScenarios } from '../scenarios/grid.js';
@@ -70,10 +71,10 @@ export interface BatchEngineOptions {
   market: ResolvedMarket;
   /** `grid` (default) or `es`. */
   method?: BatchMethod;
-  /** The grid; default the market's risk.grid (method grid). */
-  grid?: GridSpec;
-  /** The ES parameters; default the market's risk.es (method es). */
-  es?: EsSpec;
+  /** The grid (validated, or its JSON form); default the market's risk.grid (method grid). */
+  grid?: GridSpec | GridInput;
+  /** The ES parameters (validated, or the block's JSON form); default the market's risk.es (method es). */
+  es?: EsSpec | EsInput;
   /**
    * Worker threads of the engine's own pool; default the number of cores (os.availableParallelism).
    * 1 runs everything in this thread, with the same code and the same results. Ignored with `pool`.
@@ -302,11 +303,11 @@ export class BatchEngine {
 
   /** Builds scenarios and the cube (in parallel across the workers); see createBatchEngine. */
   static async create(options: BatchEngineOptions): Promise<BatchEngine> {
-    const market = options.market;
+    const market = checkMarket(options?.market, 'createBatchEngine: market');
     const method = options.method ?? 'grid';
     if (method !== 'grid' && method !== 'es') throw new InputError(`method: expected grid or es, got ${JSON.stringify(method)}`);
-    const grid = method === 'grid' ? options.grid ?? market.risk.grid : undefined;
-    const es = method === 'es' ? options.es ?? market.risk.es : undefined;
+    const grid = method === 'grid' ? (options.grid === undefined ? market.risk.grid : gridOption(options.grid, market)) : undefined;
+    const es = method === 'es' ? (options.es === undefined ? market.risk.es : esOption(options.es, market)) : undefined;
     if (method === 'grid' && !grid) {
       throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block (or a preset), found none`,
         { file: market.source, path: 'risk.grid' });

@@ -8,7 +8,8 @@
  */
 import { InputError } from '../errors.js';
 import { STATUS_OK } from '../layout.js';
-import type { EsSpec, ResolvedMarket } from '../market/types.js';
+import type { EsInput, EsSpec, ResolvedMarket } from '../market/types.js';
+import { checkMarket, esOption } from '../options.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
@@ -20,8 +21,8 @@ import { marginEach, problemResult, type MarginModel, type PortfolioLike } from 
 import { tailWithIndex, type TailStats } from '../kernels/es.js';
 
 export interface EsModelOptions {
-  /** The ES parameters; default the market's `risk.es`. */
-  es?: EsSpec;
+  /** The ES parameters (validated, or the block's JSON form; checked against the market); default the market's `risk.es`. */
+  es?: EsSpec | EsInput;
   kernels?: KernelExports;
   /** The arena to allocate in (its kernels are used); default a fresh arena over `kernels`. */
   arena?: Arena;
@@ -175,7 +176,8 @@ export class EsModel extends TailModel {
   readonly spec: EsSpec;
 
   constructor(market: ResolvedMarket, options: EsModelOptions = {}) {
-    const spec = options.es ?? market.risk.es;
+    checkMarket(market, 'createEsModel');
+    const spec = options.es === undefined ? market.risk.es : esOption(options.es, market);
     if (!spec) {
       throw new InputError(`${market.source}: risk.es: the es method needs a risk.es block, found none`, { file: market.source, path: 'risk.es' });
     }

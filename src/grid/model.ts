@@ -9,7 +9,8 @@
  */
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT, STATUS_OK } from '../layout.js';
-import type { GridSpec, ResolvedMarket } from '../market/types.js';
+import type { GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
+import { checkMarket, gridOption } from '../options.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
@@ -19,8 +20,8 @@ import type { GroupCharge, MarginResult } from '../results.js';
 import { marginEach, problemResult, type MarginModel, type PortfolioLike } from '../model.js';
 
 export interface GridModelOptions {
-  /** The grid; default the market's `risk.grid`. */
-  grid?: GridSpec;
+  /** The grid (validated, or its JSON form: validated here against the market); default the market's `risk.grid`. */
+  grid?: GridSpec | GridInput;
   /** Kernels to use (with their memory); default a fresh instance of the compiled module. */
   kernels?: KernelExports;
   /**
@@ -130,7 +131,8 @@ export class GridModel implements MarginModel {
   private readonly slotOfInstr: Int32Array;
 
   constructor(market: ResolvedMarket, options: GridModelOptions = {}) {
-    const spec = options.grid ?? market.risk.grid;
+    checkMarket(market, 'createGridModel');
+    const spec = options.grid === undefined ? market.risk.grid : gridOption(options.grid, market);
     if (!spec) {
       throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block (or a preset), found none`,
         { file: market.source, path: 'risk.grid' });
