@@ -268,4 +268,27 @@ describe('objects given to the public entry points: validated with a message, or
     expect(new api.MarginBook(market as never, viaResolved).marginAll().map((r) => r.initialMargin))
       .toEqual(new api.MarginBook(accountMarket, viaResolved).marginAll().map((r) => r.initialMargin));
   });
+
+  it('other entry points: text that is not text, a preset against a wrong market, an account file that is not one, an output that is not a stream', async () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => api.parseMarket(null as never, 'market.json'), /^market\.json: expected the market's JSON text, got null \(for a parsed value: resolveMarket\)$/],
+      [() => api.parseMarket(JSON.parse(marketText), 'market.json'), /^market\.json: expected the market's JSON text/],
+      [() => api.loadPreset('crypto', {} as never), /^loadPreset: expected a market/],
+      [() => api.loadEsPreset('stans', accountMarket as never), /^loadEsPreset: .*pass its \.market$/],
+      [() => api.loadFhsPreset('prisma-fhs', 5 as never), /^loadFhsPreset: expected a market/],
+      [() => api.marginAccounts(accountMarket, null as never), /^marginAccounts: file: expected an account file/],
+      [() => new api.MarginBook(accountMarket, JSON.parse(accountsText)), /^MarginBook: file: expected an account file from parseAccounts/],
+      [() => api.withAllocation({} as never), /^withAllocation: expected a grid, es or fhs model/],
+    ];
+    for (const [f, message] of cases) {
+      expect(f).toThrow(api.InputError);
+      expect(f).toThrow(message);
+    }
+    const engine = await api.createBatchEngine({ market, threads: 1 });
+    try {
+      await expect(engine.run([good], null as never)).rejects.toThrow(/^run: output: expected a Writable stream$/);
+    } finally {
+      await engine.close();
+    }
+  });
 });

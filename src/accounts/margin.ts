@@ -8,7 +8,7 @@ import type { EsSpec, GridSpec } from '../market/types.js';
 import { createAccount, evaluate } from './account.js';
 import { ScenarioEngine } from './engine.js';
 import type { AccountMarket } from './market.js';
-import { checkAccountMarket } from '../options.js';
+import { checkAccountMarket, checkAccountsFile } from '../options.js';
 import { isAccountError, type AccountMargin, type AccountMethod, type AccountsFile } from './types.js';
 
 export interface AccountMarginOptions {
@@ -21,6 +21,7 @@ export interface AccountMarginOptions {
 /** Margins every account of a file: one result per account, in file order (errors as data). */
 export function marginAccounts(market: AccountMarket, file: AccountsFile, options: AccountMarginOptions = {}): AccountMargin[] {
   market = checkAccountMarket(market, 'marginAccounts: market');
+  checkAccountsFile(file, 'marginAccounts: file');
   const method = options.method ?? 'grid';
   const engine = new ScenarioEngine(market, file.assets.values(), { ...options, method });
   return file.accounts.map((entry): AccountMargin => {

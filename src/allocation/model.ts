@@ -3,6 +3,7 @@
  * margin over each portfolio's netted positions (`result.allocation`, in order of first appearance
  * of the instrument).
  */
+import { InputError, show } from '../errors.js';
 import { GridModel } from '../grid/model.js';
 import { TailModel } from '../es/model.js';
 import { resolvePositions } from '../portfolio/resolve.js';
@@ -38,5 +39,8 @@ export class AllocatingModel implements MarginModel {
 
 /** Wraps a grid, es or fhs model so that every ok result carries its allocation. */
 export function withAllocation(model: GridModel | TailModel): AllocatingModel {
+  if (!(model instanceof GridModel) && !(model instanceof TailModel)) {
+    throw new InputError(`withAllocation: expected a grid, es or fhs model (createGridModel, createEsModel, createFhsModel), got ${show(model)}`);
+  }
   return new AllocatingModel(model);
 }

@@ -372,6 +372,7 @@ export class BatchEngine {
    * `lateReappearances` and reported through onWarning.
    */
   async run(input: BatchInput, output: Writable, options: BatchRunOptions = {}): Promise<BatchSummary> {
+    if (typeof (output as { write?: unknown } | null)?.write !== 'function') throw new InputError('run: output: expected a Writable stream', { path: 'output' });
     const format = options.format ?? 'csv';
     let text = '';
     const flush = async () => {
