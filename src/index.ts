@@ -11,14 +11,18 @@ export { InputError, isInputError, type ErrorCode } from './errors.js';
 export type {
   MarketInput, UnderlyingInput, InstrumentInput, InstrumentKind, GridInput, GridPointInput, EsInput,
   ResolvedMarket, ResolvedInstruments, ResolvedUnderlyings, GridSpec, EsSpec,
+  FhsInput, FhsSpec, StressInput, StressScenarioInput, StressSpec, StressScenarioSpec,
 } from './market/types.js';
 export { parseMarket, resolveMarket } from './market/load.js';
 export { validateGrid } from './market/grid-spec.js';
 export { validateEs } from './market/es-spec.js';
 export { parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson } from './portfolio/parse.js';
+export type { ParsedPortfolio, ParsedPosition } from './portfolio/types.js';
 export type { Position, PortfolioInput } from './portfolio/resolve.js';
 export type { MarginModel, PortfolioLike } from './model.js';
-export type { MarginResult, MarginOk, MarginError, GroupCharge, Method } from './results.js';
+export type {
+  MarginResult, MarginOk, MarginError, GroupCharge, Method, StressResult, PositionShare, ShareBasis,
+} from './results.js';
 export { isMarginError } from './results.js';
 export { GridModel, createGridModel, type GridModelOptions } from './grid/model.js';
 export { EsModel, TailModel, createEsModel, type EsModelOptions } from './es/model.js';
@@ -34,6 +38,10 @@ export { compiledModule, instantiateKernels, type KernelExports } from './wasm/m
 // Any method chosen by the caller, with stress scenarios and Euler allocation.
 export { createMarginModel, StressedModel, type MarginModelOptions } from './stress/model.js';
 export { validateStress } from './stress/spec.js';
+export { StressTest, createStressTest, type StressTestOptions } from './stress/evaluate.js';
+export { buildStressScenarios, type StressScenarioSet } from './scenarios/stress.js';
+export { buildFhsScenarios, type FhsScenarioSet } from './scenarios/fhs.js';
+export type { TailStats } from './kernels/es.js';
 export { FhsModel, createFhsModel, type FhsModelOptions } from './fhs/model.js';
 export { validateFhs } from './fhs/spec.js';
 export { parseHistoryCsv, alignHistory, type PriceHistory, type AlignedHistory } from './history/parse.js';
@@ -48,14 +56,17 @@ export { parseAccounts, resolveAccounts } from './accounts/parse.js';
 export { marginAccounts, type AccountMarginOptions } from './accounts/margin.js';
 export { formatAccounts } from './accounts/report.js';
 export type {
-  MarginMode, AccountStatus, AccountInput, AccountsFile, AccountMargin, AccountMarginOk, AccountMarginError, ModeMargin,
+  MarginMode, AccountStatus, AccountInput, AccountsFile, AccountsFileInput, AccountMargin, AccountMarginOk, AccountMarginError, ModeMargin,
 } from './accounts/types.js';
 export { MarginBook, type StatusChange, type WhatIfResult, type ApplyResult } from './book/book.js';
 export { parseEvent, parseEventLine, type BookEvent, type Order } from './book/events.js';
 export { replay, type ReplaySummary } from './book/replay.js';
 
 // Dynamic initial margin.
-export { calibrate, calibratedMarket, formatReport, resolveSettings, type CalibrationOptions, type CalibrationResult, type ApcMethod } from './dim/calibrate.js';
+export {
+  calibrate, calibratedMarket, formatReport, resolveSettings,
+  type CalibrationInput, type CalibrationOptions, type CalibrationResult, type ApcMethod, type GridSource,
+} from './dim/calibrate.js';
 
 // Batch: many portfolios over a worker pool (its own, or the application's Piscina pool), the cube
 // built once in shared memory, input streamed in and rows streamed out in order.

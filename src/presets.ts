@@ -17,6 +17,7 @@ import { validateFhs } from './fhs/spec.js';
 import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket } from './market/types.js';
 import { isObject } from './market/validate.js';
 import { packageFile } from './paths.js';
+import { checkMarket } from './options.js';
 
 export type PresetMethod = 'grid' | 'es' | 'fhs';
 
@@ -52,11 +53,13 @@ function presetSource(name: string, method: PresetMethod): string {
 
 /** A preset validated as a grid block (against `market` when given: its underlyings and groups). */
 export function loadPreset(name: string, market?: ResolvedMarket): GridSpec {
+  if (market !== undefined) checkMarket(market, 'loadPreset');
   return validateGrid(presetJson(name), presetSource(name, 'grid'), 'grid', market);
 }
 
 /** An ES preset, with the market's correlations when the preset has none. */
 export function loadEsPreset(name: string, market?: ResolvedMarket): EsSpec {
+  if (market !== undefined) checkMarket(market, 'loadEsPreset');
   const json = presetJson(name, 'es');
   const spec = validateEs(json, presetSource(name, 'es'), '', market);
   if (market?.risk.es && isObject(json) && !('correlations' in json)) spec.correlations = market.risk.es.correlations;
@@ -65,6 +68,7 @@ export function loadEsPreset(name: string, market?: ResolvedMarket): EsSpec {
 
 /** An FHS preset, with the market's stressed period when the preset has none. */
 export function loadFhsPreset(name: string, market?: ResolvedMarket): FhsSpec {
+  if (market !== undefined) checkMarket(market, 'loadFhsPreset');
   const json = presetJson(name, 'fhs');
   const spec = validateFhs(json, presetSource(name, 'fhs'), '');
   const sp = market?.risk.fhs?.stressedPeriod;

@@ -1,6 +1,7 @@
 /** Values and greeks of every instrument of a market, per contract (contract section 6, `value`). */
 import type { ResolvedMarket } from './market/types.js';
 import { Arena } from './wasm/arena.js';
+import { checkMarket } from './options.js';
 import { instantiateKernels, type KernelExports } from './wasm/module.js';
 import { valueTable } from './kernels/valuation.js';
 import { csvField } from './io/output.js';
@@ -23,6 +24,7 @@ export interface Valuation {
 }
 
 export function valueMarket(market: ResolvedMarket, kernels: KernelExports = instantiateKernels()): Valuation[] {
+  checkMarket(market, 'valueMarket');
   const n = market.instruments.ids.length;
   const out = valueTable(new Arena(kernels), market.table, n);
   if (out.length !== NGREEKS * n) throw new Error(`valuation returned ${out.length} numbers for ${n} instruments`);

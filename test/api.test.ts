@@ -10,6 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import * as api from 'margin-engine';
+import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const marketText = readFileSync(`${root}examples/market.json`, 'utf8');
@@ -21,6 +22,25 @@ const DOCUMENTED = [
   'instantiateKernels', 'Arena', 'buildGridScenarios', 'buildCube', 'cubeView',
   'createBatchEngine', 'BatchEngine', 'withAllocation',
   'parseAccountMarket', 'parseAccounts', 'marginAccounts', 'MarginBook', 'replay', 'calibrate', 'InputError',
+  'validateFhs', 'validateStress', 'loadMethodPreset', 'calibratedMarket', 'formatReport',
+  // docs/methods-fhs-stress-allocation.md and docs/accounts.md, "API"
+  'parseHistoryCsv', 'alignHistory', 'logReturns', 'ewmaFilter', 'buildFhsScenarios', 'buildStressScenarios', 'StressTest',
+  'StressedModel', 'tailShares', 'gridShares', 'stressShares', 'methodPresetNames', 'loadEsPreset', 'loadFhsPreset',
+  'resolveAccountMarket', 'linearMarket', 'resolveAccounts', 'formatAccounts', 'parseEvent', 'parseEventLine',
+  'GridModel', 'EsModel', 'FhsModel', 'TailModel', 'AllocatingModel',
+] as const;
+
+/** Every type the README's API section and the docs' API blocks name (and the types of their parameters). */
+const DOCUMENTED_TYPES = [
+  'ResolvedMarket', 'GridSpec', 'EsSpec', 'FhsSpec', 'StressSpec', 'KernelExports', 'PriceHistory', 'MarginModel',
+  'PortfolioLike', 'MarginResult', 'ParsedPortfolio', 'Valuation', 'BatchEngine', 'BatchSummary', 'GroupCharge',
+  'GridModel', 'EsModel', 'FhsModel', 'Arena', 'InputError', 'MarginBook',
+  'GridSource', 'CalibrationInput', 'CalibrationOptions', 'CalibrationResult',
+  'FhsScenarioSet', 'StressScenarioSet', 'StressTest', 'StressedModel', 'TailModel', 'TailStats', 'AllocatingModel',
+  'AlignedHistory', 'EwmaFilter', 'MarginOk', 'PositionShare', 'StressResult',
+  'AccountMarket', 'AccountsFile', 'AccountsFileInput', 'AccountMargin', 'AccountMarginOk', 'AccountStatus', 'MarketInput',
+  'BookEvent', 'Order', 'StatusChange', 'WhatIfResult', 'ReplaySummary',
+  'GridInput', 'EsInput', 'FhsInput', 'StressInput', 'MarginModelOptions', 'GridModelOptions', 'EsModelOptions', 'FhsModelOptions',
 ] as const;
 
 function collect(): { sink: Writable; text: () => string } {
@@ -33,6 +53,26 @@ describe('public API (imported as "margin-engine")', () => {
   it('exports every function the README documents', () => {
     const missing = DOCUMENTED.filter((name) => typeof (api as Record<string, unknown>)[name] !== 'function');
     expect(missing).toEqual([]);
+  });
+
+  it('exports every type the README and the docs name (type-checked against the built declarations)', () => {
+    // A module importing each type by the package's name, compiled by TypeScript as a consumer would.
+    const file = `${root}test/documented-types.ts`;
+    const text = `import type { ${DOCUMENTED_TYPES.join(', ')} } from 'margin-engine';\n`
+      + `export type All = [${DOCUMENTED_TYPES.join(", ")}];\n`;
+    const options: ts.CompilerOptions = {
+      module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+      strict: true, noEmit: true, skipLibCheck: true, types: [],
+    };
+    const host = ts.createCompilerHost(options);
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, lang, ...rest) => (name === file ? ts.createSourceFile(name, text, lang) : getSourceFile(name, lang, ...rest));
+    const fileExists = host.fileExists.bind(host);
+    host.fileExists = (name) => name === file || fileExists(name);
+    const program = ts.createProgram([file], options, host);
+    const messages = ts.getPreEmitDiagnostics(program, program.getSourceFile(file))
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+    expect(messages).toEqual([]);
   });
 
   it('the README example: one portfolio in-process, many in order, errors as data', () => {

@@ -439,7 +439,7 @@ describe('GridModel.margin with reused position arrays', () => {
     const { readFileSync: read } = await import('node:fs');
     const { resolveMarket } = await import('../src/market/load.js');
     const { createGridModel } = await import('../src/grid/model.js');
-    const { resolvePositions } = await import('../src/portfolio/resolve.js');
+    const { positionsProblem, resolvePositions } = await import('../src/portfolio/resolve.js');
     const market = resolveMarket(JSON.parse(read(new URL('../examples/market.json', import.meta.url), 'utf8')), 'market.json');
     const model = createGridModel(market);
     const ids = market.instruments.ids;
@@ -461,6 +461,13 @@ describe('GridModel.margin with reused position arrays', () => {
       }
       const p = { id: `P${trial}`, positions: positions as { instrument: string; quantity: number }[] };
       const got = model.margin(p);
+      // A malformed position (instrument not a string, quantity not finite) is E_PORTFOLIO, checked
+      // before the instruments; only an instrument the market lacks is E_UNKNOWN_INSTRUMENT.
+      const malformed = positionsProblem(p.positions);
+      if (malformed !== undefined) {
+        expect(got).toEqual({ ok: false, portfolio: p.id, method: 'grid', code: 'E_PORTFOLIO', message: malformed });
+        continue;
+      }
       const resolved = resolvePositions(market, p.positions);
       if (typeof resolved === 'string') {
         expect(got).toEqual({ ok: false, portfolio: p.id, method: 'grid', code: 'E_UNKNOWN_INSTRUMENT', message: resolved });

@@ -8,6 +8,7 @@ import type { EsSpec, GridSpec } from '../market/types.js';
 import { createAccount, evaluate } from './account.js';
 import { ScenarioEngine } from './engine.js';
 import type { AccountMarket } from './market.js';
+import { checkAccountMarket, checkAccountsFile } from '../options.js';
 import { isAccountError, type AccountMargin, type AccountMethod, type AccountsFile } from './types.js';
 
 export interface AccountMarginOptions {
@@ -24,6 +25,8 @@ export function marginAccounts(market: AccountMarket, file: AccountsFile, option
 
 /** The same, one account at a time (a caller may stop, or yield to the event loop, between them). */
 export function* marginAccountsEach(market: AccountMarket, file: AccountsFile, options: AccountMarginOptions = {}): Generator<AccountMargin> {
+  market = checkAccountMarket(market, 'marginAccounts: market');
+  checkAccountsFile(file, 'marginAccounts: file');
   const method = options.method ?? 'grid';
   const engine = new ScenarioEngine(market, file.assets.values(), { ...options, method });
   for (const entry of file.accounts) yield ((): AccountMargin => {

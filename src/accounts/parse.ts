@@ -11,6 +11,8 @@
  */
 import { InputError, isInputError, show } from '../errors.js';
 import type { ResolvedMarket } from '../market/types.js';
+import type { AccountMarket } from './market.js';
+import { accountsMarket } from '../options.js';
 import {
   checkKeys, expected, fail, FINITE, fieldPath, indexPath, isObject, keysOf, list, NON_NEGATIVE, nonEmptyString,
   num, object, own, POSITIVE, readJson, someIds, type JsonObject, type NumberRule,
@@ -28,13 +30,19 @@ const POSITION_KEYS = ['instrument', 'quantity', 'price'] as const;
 export const HAIRCUT: NumberRule = { text: 'a haircut in [0, 1)', ok: (x) => x >= 0 && x < 1 };
 const BALANCE: NumberRule = { text: 'a balance >= 0', ok: NON_NEGATIVE.ok };
 
-/** Parses an account file: NDJSON when `source` ends in .ndjson or .jsonl, else JSON. */
-export function parseAccounts(text: string, source: string, market: ResolvedMarket): AccountsFile {
+/**
+ * Parses an account file: NDJSON when `source` ends in .ndjson or .jsonl, else JSON. `market`: the
+ * ResolvedMarket (or parseAccountMarket's result, whose `.market` is taken); anything else is an
+ * InputError.
+ */
+export function parseAccounts(text: string, source: string, market: ResolvedMarket | AccountMarket): AccountsFile {
+  market = accountsMarket(market, 'parseAccounts: market');
   return /\.(ndjson|jsonl)$/i.test(source) ? parseAccountsNdjson(text, source, market) : resolveAccounts(readJson(text, source), source, market);
 }
 
 /** Validates an account file already parsed from JSON (or built in code). */
-export function resolveAccounts(json: unknown, source: string, market: ResolvedMarket): AccountsFile {
+export function resolveAccounts(json: unknown, source: string, market: ResolvedMarket | AccountMarket): AccountsFile {
+  market = accountsMarket(market, 'resolveAccounts: market');
   const root = object(source, '', json, 'a JSON object { "assets": {...}, "accounts": [...] }');
   checkKeys(source, '', root, TOP_KEYS);
   for (const k of ['$schema', 'description'] as const) {
@@ -49,7 +57,8 @@ export function resolveAccounts(json: unknown, source: string, market: ResolvedM
 }
 
 /** NDJSON: one account a line; an optional first line `{"assets": {...}}`. */
-export function parseAccountsNdjson(text: string, source: string, market: ResolvedMarket): AccountsFile {
+export function parseAccountsNdjson(text: string, source: string, market: ResolvedMarket | AccountMarket): AccountsFile {
+  market = accountsMarket(market, 'parseAccountsNdjson: market');
   const lines = text.split(/\r\n|\n|\r/);
   let assets: Map<string, AssetSpec> | undefined, assetsInput = new Map<string, AssetInput>();
   const accounts: AccountEntry[] = [];

@@ -3,10 +3,11 @@
  * margin over each portfolio's netted positions (`result.allocation`, in order of first appearance
  * of the instrument).
  */
+import { InputError, show } from '../errors.js';
 import { GridModel } from '../grid/model.js';
 import { TailModel } from '../es/model.js';
 import { resolvePositions } from '../portfolio/resolve.js';
-import type { MarginModel, PortfolioLike } from '../model.js';
+import { marginEach, type MarginModel, type PortfolioLike } from '../model.js';
 import type { MarginResult, Method } from '../results.js';
 import { gridShares, tailShares } from './euler.js';
 
@@ -37,13 +38,14 @@ export class AllocatingModel implements MarginModel {
   }
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 }
 
 /** Wraps a grid, es or fhs model so that every ok result carries its allocation. */
 export function withAllocation(model: GridModel | TailModel): AllocatingModel {
+  if (!(model instanceof GridModel) && !(model instanceof TailModel)) {
+    throw new InputError(`withAllocation: expected a grid, es or fhs model (createGridModel, createEsModel, createFhsModel), got ${show(model)}`);
+  }
   return new AllocatingModel(model);
 }

@@ -29,7 +29,8 @@ import { Readable, type Writable } from 'node:stream';
 import { Piscina } from 'piscina';
 import { InputError, show } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
-import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
+import type { EsInput, EsSpec, GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
+import { checkMarket, esOption, gridOption } from '../options.js';
 import type { MarginError, MarginResult } from '../results.js';
 import type { PortfolioLike } from '../model.js';
 import { buildGridScenarios } from '../scenarios/grid.js';
@@ -39,6 +40,7 @@ import { Arena, SharedHeap, align } from '../wasm/arena.js';
 import { compiledModule, createKernelMemory, instantiateKernels } from '../wasm/module.js';
 import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName, type CsvSink } from '../portfolio/parse.js';
 import { LineFeeder } from '../portfolio/stream.js';
+import { groupPortfoliosAsync } from '../portfolio/resolve.js';
 import type { PortfolioEmit } from '../portfolio/types.js';
 import { csvHeader, type OutputFormat } from '../io/output.js';
 import { estimateProgress } from '../io/progress.js';
@@ -78,10 +80,10 @@ export interface BatchEngineOptions {
   market: ResolvedMarket;
   /** `grid` (default) or `es`. */
   method?: BatchMethod;
-  /** The grid; default the market's risk.grid (method grid). */
-  grid?: GridSpec;
-  /** The ES parameters; default the market's risk.es (method es). */
-  es?: EsSpec;
+  /** The grid (validated, or its JSON form); default the market's risk.grid (method grid). */
+  grid?: GridSpec | GridInput;
+  /** The ES parameters (validated, or the block's JSON form); default the market's risk.es (method es). */
+  es?: EsSpec | EsInput;
   /**
    * Worker threads of the engine's own pool; default the number of cores (os.availableParallelism).
    * 1 runs everything in this thread, with the same code and the same results. Ignored with `pool`.
@@ -332,11 +334,11 @@ export class BatchEngine {
 
   /** Builds scenarios and the cube (in parallel across the workers); see createBatchEngine. */
   static async create(options: BatchEngineOptions): Promise<BatchEngine> {
-    const market = options.market;
+    const market = checkMarket(options?.market, 'createBatchEngine: market');
     const method = options.method ?? 'grid';
     if (method !== 'grid' && method !== 'es') throw new InputError(`method: expected grid or es, got ${JSON.stringify(method)}`);
-    const grid = method === 'grid' ? options.grid ?? market.risk.grid : undefined;
-    const es = method === 'es' ? options.es ?? market.risk.es : undefined;
+    const grid = method === 'grid' ? (options.grid === undefined ? market.risk.grid : gridOption(options.grid, market)) : undefined;
+    const es = method === 'es' ? (options.es === undefined ? market.risk.es : esOption(options.es, market)) : undefined;
     if (method === 'grid' && !grid) {
       throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block (or a preset), found none`,
         { file: market.source, path: 'risk.grid' });
@@ -405,6 +407,7 @@ export class BatchEngine {
    * `lateReappearances` and reported through onWarning.
    */
   async run(input: BatchInput, output: Writable, options: BatchRunOptions = {}): Promise<BatchSummary> {
+    if (typeof (output as { write?: unknown } | null)?.write !== 'function') throw new InputError('run: output: expected a Writable stream', { path: 'output' });
     const format = options.format ?? 'csv';
     const rowOptions = { currency: options.currency ? this.market.currency : undefined, raw: options.csvRaw === true };
     let text = '';
@@ -707,7 +710,8 @@ export class BatchEngine {
         }
       } else {
         let seq = 0;
-        const items = input as Iterable<PortfolioLike> | AsyncIterable<PortfolioLike>;
+        // Objects are grouped by id and checked first (groupPortfoliosAsync), as in-process.
+        const items = groupPortfoliosAsync(input as Iterable<PortfolioLike> | AsyncIterable<PortfolioLike>, () => stopped);
         let p0 = performance.now();
         if (!stopped) {
           for await (const p of items) {

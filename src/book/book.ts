@@ -22,6 +22,7 @@ import {
 } from '../accounts/account.js';
 import { CLS_INVERSE, CLS_LINEAR, CLS_OPTION, ScenarioEngine } from '../accounts/engine.js';
 import { marketSnapshot, type AccountMarket } from '../accounts/market.js';
+import { checkAccountMarket, checkAccountsFile } from '../options.js';
 import type { AccountMarginOptions } from '../accounts/margin.js';
 import { assetProblem, requireAllAccounts } from '../accounts/parse.js';
 import type {
@@ -83,6 +84,8 @@ export class MarginBook {
 
   /** Loads every account of `file` (throws InputError when one of them is invalid). */
   constructor(market: AccountMarket, file: AccountsFile, options: AccountMarginOptions = {}) {
+    market = checkAccountMarket(market, 'MarginBook: market');
+    checkAccountsFile(file, 'MarginBook: file');
     const parsed = requireAllAccounts(file);
     this.engine = new ScenarioEngine(market, file.assets.values(), options);
     this.input = market.input;

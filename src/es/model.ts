@@ -10,20 +10,21 @@ import { InputError } from '../errors.js';
 import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { ErrorCode } from '../errors.js';
 import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from '../grid/model.js';
-import type { EsSpec, ResolvedMarket } from '../market/types.js';
+import type { EsInput, EsSpec, ResolvedMarket } from '../market/types.js';
+import { checkMarket, esOption } from '../options.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
-import { resolvePositions } from '../portfolio/resolve.js';
+import { portfolioProblem, resolvePositions } from '../portfolio/resolve.js';
 import type { MarginResult, Method } from '../results.js';
-import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, problemResult, type MarginModel, type PortfolioLike } from '../model.js';
 import { tailWithIndex, type TailStats } from '../kernels/es.js';
 
 export interface EsModelOptions {
-  /** The ES parameters; default the market's `risk.es`. */
-  es?: EsSpec;
+  /** The ES parameters (validated, or the block's JSON form; checked against the market); default the market's `risk.es`. */
+  es?: EsSpec | EsInput;
   kernels?: KernelExports;
   /** The arena to allocate in (its kernels are used); default a fresh arena over `kernels`. */
   arena?: Arena;
@@ -140,9 +141,10 @@ export class TailModel implements MarginModel {
 
   margin(portfolio: PortfolioLike): MarginResult {
     const method = this.method;
-    if (portfolio.positions === undefined) return parseErrorResult(portfolio, method);
+    const problem = portfolioProblem(portfolio);
+    if (problem !== undefined) return problemResult(portfolio, problem, method);
     const id = portfolio.id;
-    const resolved = resolvePositions(this.market, portfolio.positions);
+    const resolved = resolvePositions(this.market, portfolio.positions!);
     if (typeof resolved === 'string') return { ok: false, portfolio: id, method, code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
     const t = this.numbers;
     const error = this.tailResolved(resolved.instr, resolved.qty, 0, resolved.instr.length, t);
@@ -156,9 +158,7 @@ export class TailModel implements MarginModel {
   lastErrorCode: ErrorCode = 'E_INTERNAL';
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 
   /**
@@ -184,7 +184,8 @@ export class EsModel extends TailModel {
   readonly spec: EsSpec;
 
   constructor(market: ResolvedMarket, options: EsModelOptions = {}) {
-    const spec = options.es ?? market.risk.es;
+    checkMarket(market, 'createEsModel');
+    const spec = options.es === undefined ? market.risk.es : esOption(options.es, market);
     if (!spec) {
       throw new InputError(`${market.source}: risk.es: the es method needs a risk.es block, found none`, { file: market.source, path: 'risk.es' });
     }

@@ -5,8 +5,9 @@
  * ES = ( sum_{i <= floor k} L_(i) + (k - floor k) L_(floor k + 1) ) / k, initial = max(ES, 0),
  * maintenance = maintenanceRatio * initial.
  */
-import { InputError } from '../errors.js';
-import type { FhsSpec, ResolvedMarket } from '../market/types.js';
+import { InputError, show } from '../errors.js';
+import type { FhsInput, FhsSpec, ResolvedMarket } from '../market/types.js';
+import { checkMarket, fhsOption } from '../options.js';
 import { TailModel } from '../es/model.js';
 import { buildFhsScenarios, type FhsScenarioSet } from '../scenarios/fhs.js';
 import { parseHistoryCsv, type PriceHistory } from '../history/parse.js';
@@ -18,8 +19,8 @@ export interface FhsModelOptions {
   history: PriceHistory | string;
   /** Names CSV text in messages (default "history.csv"). */
   historySource?: string;
-  /** The FHS parameters; default the market's `risk.fhs`. */
-  fhs?: FhsSpec;
+  /** The FHS parameters (validated, or the block's JSON form); default the market's `risk.fhs`. */
+  fhs?: FhsSpec | FhsInput;
   kernels?: KernelExports;
 }
 
@@ -29,12 +30,17 @@ export class FhsModel extends TailModel {
   readonly fhs: FhsScenarioSet;
 
   constructor(market: ResolvedMarket, options: FhsModelOptions) {
-    const spec = options.fhs ?? market.risk.fhs;
+    checkMarket(market, 'createFhsModel');
+    const spec = options.fhs === undefined ? market.risk.fhs : fhsOption(options.fhs);
     if (!spec) {
       throw new InputError(`${market.source}: risk.fhs: the fhs method needs a risk.fhs block (or a preset), found none`,
         { file: market.source, path: 'risk.fhs' });
     }
     if (options.history === undefined) throw new InputError('the fhs method needs a price history (--history FILE), found none', { path: 'history' });
+    const h = options.history as unknown;
+    if (typeof h !== 'string' && !(typeof h === 'object' && h !== null && (h as { series?: unknown }).series instanceof Map)) {
+      throw new InputError(`history: expected CSV text (date,underlying,price) or parseHistoryCsv's result, got ${show(h)}`, { path: 'history' });
+    }
     const history = typeof options.history === 'string'
       ? parseHistoryCsv(options.history, options.historySource ?? 'history.csv') : options.history;
     const scen = buildFhsScenarios(market, spec, history, options.fhs ? 'fhs' : 'risk.fhs');

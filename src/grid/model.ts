@@ -9,15 +9,16 @@
  */
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
-import type { GridSpec, ResolvedMarket } from '../market/types.js';
+import type { GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
+import { checkMarket, gridOption } from '../options.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
-import { resolvePositions, type Position } from '../portfolio/resolve.js';
+import { portfolioProblem, positionsProblem, resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
 import { show, type ErrorCode } from '../errors.js';
-import { parseErrorResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, problemResult, type MarginModel, type PortfolioLike } from '../model.js';
 import { valueTable } from '../kernels/valuation.js';
 import { OUT_VALUE } from '../layout.js';
 
@@ -44,8 +45,8 @@ export function inverseMessage(market: ResolvedMarket, i: number, method: string
 }
 
 export interface GridModelOptions {
-  /** The grid; default the market's `risk.grid`. */
-  grid?: GridSpec;
+  /** The grid (validated, or its JSON form: validated here against the market); default the market's `risk.grid`. */
+  grid?: GridSpec | GridInput;
   /** Kernels to use (with their memory); default a fresh instance of the compiled module. */
   kernels?: KernelExports;
   /**
@@ -162,7 +163,8 @@ export class GridModel implements MarginModel {
   private readonly slotOfInstr: Int32Array;
 
   constructor(market: ResolvedMarket, options: GridModelOptions = {}) {
-    const spec = options.grid ?? market.risk.grid;
+    checkMarket(market, 'createGridModel');
+    const spec = options.grid === undefined ? market.risk.grid : gridOption(options.grid, market);
     if (!spec) {
       throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block (or a preset), found none`,
         { file: market.source, path: 'risk.grid' });
@@ -351,12 +353,16 @@ export class GridModel implements MarginModel {
   }
 
   margin(portfolio: PortfolioLike): MarginResult {
-    if (portfolio.positions === undefined) return parseErrorResult(portfolio, 'grid');
+    // The portfolio itself here; its positions are checked only when the fast path refuses one.
+    const problem = portfolioProblem(portfolio, false);
+    if (problem !== undefined) return problemResult(portfolio, problem, 'grid');
     const id = portfolio.id;
-    let nPos = this.resolveReused(portfolio.positions);
+    let nPos = this.resolveReused(portfolio.positions!);
     let instr: ArrayLike<number> = this.resInstr, qty: ArrayLike<number> = this.resQty; // after: it may grow them
     if (nPos < 0) {
-      const resolved = resolvePositions(this.market, portfolio.positions);
+      const bad = positionsProblem(portfolio.positions!);
+      if (bad !== undefined) return problemResult(portfolio, bad, 'grid');
+      const resolved = resolvePositions(this.market, portfolio.positions!);
       if (typeof resolved === 'string') {
         return { ok: false, portfolio: id, method: 'grid', code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
       }
@@ -373,9 +379,7 @@ export class GridModel implements MarginModel {
   }
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 }
 

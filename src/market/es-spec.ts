@@ -53,7 +53,9 @@ export function validateEs(json: unknown, source: string, path = 'risk.es', mark
   if (distribution === 'student-t') {
     if (dofRaw === undefined) fail(src, dofPath, 'required with distribution "student-t": expected a number > 2 (e.g. 5), got nothing');
     degreesOfFreedom = num(src, dofPath, dofRaw, ABOVE_TWO);
-  } else if (dofRaw !== undefined) {
+  } else if (dofRaw !== undefined && dofRaw !== Infinity) {
+    // Infinity is what a validated "normal" spec carries (JSON cannot write it): validating a
+    // validated spec again gives it back.
     fail(src, dofPath, `applies to distribution "student-t" only, but the distribution is "normal"${distRaw === undefined ? ' (the default)' : ''}; `
       + `got ${show(dofRaw)}`);
   }

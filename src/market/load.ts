@@ -41,7 +41,7 @@ import {
   COL_CS, COL_F, COL_K, COL_KIND, COL_Q, COL_R, COL_S, COL_T, COL_U, COL_VOL, KIND_CALL, KIND_LINEAR, KIND_PUT,
   KIND_SPOT, NCOLS, YEAR_SECONDS,
 } from '../layout.js';
-import { show } from '../errors.js';
+import { InputError, show } from '../errors.js';
 import type { InstrumentKind, ResolvedInstruments, ResolvedMarket, ResolvedUnderlyings } from './types.js';
 import { validateGrid } from './grid-spec.js';
 import { validateEs } from './es-spec.js';
@@ -69,6 +69,7 @@ const MS_PER_YEAR = YEAR_SECONDS * 1000;
 
 /** Parses and resolves a market snapshot from JSON text. `source` names it in messages. */
 export function parseMarket(text: string, source = 'market'): ResolvedMarket {
+  if (typeof text !== 'string') throw new InputError(`${source}: expected the market's JSON text, got ${show(text)} (for a parsed value: resolveMarket)`, { file: source });
   return resolveMarket(readJson(text, source), source);
 }
 

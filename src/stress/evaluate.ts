@@ -4,7 +4,8 @@
  * L_s = -sum_p q_p cube[i_p, s] over its netted positions. The worst scenario is the one with the
  * largest loss (the first in the block's order on ties); the floor is cover * max(L_worst, 0).
  */
-import type { ResolvedMarket, StressSpec } from '../market/types.js';
+import type { ResolvedMarket, StressInput, StressSpec } from '../market/types.js';
+import { checkMarket, stressOption } from '../options.js';
 import { buildStressScenarios, type StressScenarioSet } from '../scenarios/stress.js';
 import { buildCube, cubeView, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
@@ -21,8 +22,10 @@ export class StressTest {
   readonly scenarios: StressScenarioSet;
   readonly cube: Cube;
 
-  constructor(market: ResolvedMarket, spec: StressSpec, options: StressTestOptions = {}) {
-    this.market = market;
+  /** @param spec validated (validateStress), or its JSON form (validated here against the market) */
+  constructor(market: ResolvedMarket, spec: StressSpec | StressInput, options: StressTestOptions = {}) {
+    this.market = checkMarket(market, 'StressTest');
+    spec = stressOption(spec, market);
     this.spec = spec;
     this.scenarios = buildStressScenarios(market, spec);
     this.cube = buildCube(new Arena(options.kernels ?? instantiateKernels()), market, this.scenarios);

@@ -10,8 +10,11 @@
  * stress scenario.
  */
 import { InputError, show } from '../errors.js';
-import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket, StressSpec } from '../market/types.js';
-import type { MarginModel, PortfolioLike } from '../model.js';
+import type {
+  EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
+} from '../market/types.js';
+import { checkMarket, stressOption } from '../options.js';
+import { marginEach, type MarginModel, type PortfolioLike } from '../model.js';
 import type { MarginResult, Method } from '../results.js';
 import { resolvePositions } from '../portfolio/resolve.js';
 import { createGridModel, NOT_FINITE_WHY } from '../grid/model.js';
@@ -54,24 +57,28 @@ export class StressedModel implements MarginModel {
   }
 
   marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    const results: MarginResult[] = [];
-    for (const p of portfolios) results.push(this.margin(p));
-    return results;
+    return marginEach(this, portfolios);
   }
 }
 
 export interface MarginModelOptions {
   /** grid (default), es or fhs. */
   method?: Method;
-  /** Method blocks replacing the market's `risk.grid`, `risk.es`, `risk.fhs` (e.g. a preset). */
-  grid?: GridSpec;
-  es?: EsSpec;
-  fhs?: FhsSpec;
+  /**
+   * Method blocks replacing the market's `risk.grid`, `risk.es`, `risk.fhs` (e.g. a preset):
+   * validated, or their JSON form (validated against the market).
+   */
+  grid?: GridSpec | GridInput;
+  es?: EsSpec | EsInput;
+  fhs?: FhsSpec | FhsInput;
   /** fhs: the price history, parsed or CSV text (named by historySource, default "history.csv"). */
   history?: PriceHistory | string;
   historySource?: string;
-  /** Stress scenarios: default the market's `risk.stress` when it has one; null for none. */
-  stress?: StressSpec | null;
+  /**
+   * Stress scenarios: validated (validateStress) or the JSON form (a stress file as parsed,
+   * validated against the market); default the market's `risk.stress` when it has one; null for none.
+   */
+  stress?: StressSpec | StressInput | null;
   /** Attach the Euler allocation of the initial margin to every ok result. */
   allocation?: boolean;
   /** Kernels of the method's model (the stress scenarios always get an instance of their own). */
@@ -84,6 +91,10 @@ export interface MarginModelOptions {
  * method's block (or the fhs history) is missing or invalid for the market.
  */
 export function createMarginModel(market: ResolvedMarket, options: MarginModelOptions = {}): MarginModel {
+  checkMarket(market, 'createMarginModel');
+  // Checked before any cube is built.
+  const stress = options.stress === undefined ? market.risk.stress
+    : options.stress === null ? undefined : stressOption(options.stress, market);
   const method = options.method ?? 'grid';
   let model: MarginModel;
   let ratio: number;
@@ -113,6 +124,5 @@ export function createMarginModel(market: ResolvedMarket, options: MarginModelOp
     default:
       throw new InputError(`method: expected "grid", "es" or "fhs", got ${JSON.stringify(method)}`, { path: 'method' });
   }
-  const stress = options.stress === undefined ? market.risk.stress : options.stress ?? undefined;
   return stress ? new StressedModel(model, new StressTest(market, stress), ratio) : model;
 }

@@ -1,0 +1,96 @@
+/**
+ * Checks at the public entry points that take a market or a method block as an object: a wrong
+ * object is an InputError with a message (what was expected, what was given, what to call), never
+ * a TypeError from deep inside. A method block may be given as validated (validateGrid,
+ * validateEs, validateFhs, validateStress, a preset) or as its JSON form, which is validated here
+ * against the market (messages name `options` and the option's name).
+ */
+import { InputError, show } from './errors.js';
+import type {
+  EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
+} from './market/types.js';
+import type { AccountMarket } from './accounts/market.js';
+import type { AccountsFile } from './accounts/types.js';
+import { validateGrid } from './market/grid-spec.js';
+import { validateEs } from './market/es-spec.js';
+import { validateFhs } from './fhs/spec.js';
+import { validateStress } from './stress/spec.js';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A market resolved by parseMarket or resolveMarket (its index maps and instrument table). */
+export function isResolvedMarket(v: unknown): v is ResolvedMarket {
+  if (!isRecord(v)) return false;
+  const u = v.underlyings as { index?: unknown } | undefined, i = v.instruments as { index?: unknown } | undefined;
+  const g = v.groups as { index?: unknown } | undefined;
+  return isRecord(u) && u.index instanceof Map && isRecord(i) && i.index instanceof Map && isRecord(g) && g.index instanceof Map
+    && v.table instanceof Float64Array && isRecord(v.risk) && typeof v.source === 'string';
+}
+
+/** A market as parseAccountMarket or resolveAccountMarket give it ({ market, inverse }). */
+export function isAccountMarket(v: unknown): v is AccountMarket {
+  return isRecord(v) && isResolvedMarket(v.market) && v.inverse instanceof Uint8Array;
+}
+
+/** `v` when it is a ResolvedMarket; else an InputError naming `where` and what to call. */
+export function checkMarket(v: unknown, where: string): ResolvedMarket {
+  if (isResolvedMarket(v)) return v;
+  const hint = isAccountMarket(v)
+    ? 'got an AccountMarket (parseAccountMarket); pass its .market'
+    : `got ${show(v)}`;
+  throw new InputError(`${where}: expected a market from parseMarket or resolveMarket, ${hint}`, { path: 'market' });
+}
+
+/**
+ * The resolved market of a market as the account layer takes it: a ResolvedMarket, or an
+ * AccountMarket's `.market`; else an InputError naming `where`.
+ */
+export function accountsMarket(v: unknown, where: string): ResolvedMarket {
+  if (isAccountMarket(v)) return v.market;
+  if (isResolvedMarket(v)) return v;
+  throw new InputError(`${where}: expected a market from parseAccountMarket (or parseMarket), got ${show(v)}`, { path: 'market' });
+}
+
+/** An AccountMarket, or a ResolvedMarket wrapped as one (no inverse instruments); else an InputError. */
+export function checkAccountMarket(v: unknown, where: string): AccountMarket {
+  if (isAccountMarket(v)) return v;
+  if (isResolvedMarket(v)) return { market: v, inverse: new Uint8Array(v.instruments.ids.length) };
+  throw new InputError(`${where}: expected a market from parseAccountMarket (or parseMarket), got ${show(v)}`, { path: 'market' });
+}
+
+/** `v` when it is an account file as parseAccounts or resolveAccounts give it; else an InputError naming `where`. */
+export function checkAccountsFile(v: unknown, where: string): AccountsFile {
+  if (isRecord(v) && v.assets instanceof Map && Array.isArray(v.accounts)) return v as unknown as AccountsFile;
+  throw new InputError(`${where}: expected an account file from parseAccounts or resolveAccounts, got ${show(v)}`, { path: 'accounts' });
+}
+
+/** A validated grid (Maps of underlyings and groups) as is; its JSON form validated against the market. */
+export function gridOption(v: GridSpec | GridInput, market: ResolvedMarket, name = 'grid'): GridSpec {
+  if (isRecord(v) && v.underlyings instanceof Map && v.groups instanceof Map && Array.isArray(v.points)) return v as GridSpec;
+  return validateGrid(v, 'options', name, market);
+}
+
+/** An ES block, validated (again: validating a validated block gives it back) against the market. */
+export function esOption(v: EsSpec | EsInput, market: ResolvedMarket, name = 'es'): EsSpec {
+  return validateEs(v, 'options', name, market);
+}
+
+/** An FHS block, validated (again: validating a validated block gives it back). */
+export function fhsOption(v: FhsSpec | FhsInput, name = 'fhs'): FhsSpec {
+  return validateFhs(v, 'options', name);
+}
+
+/**
+ * A validated stress block (scenarios with Maps of moves) as is; its JSON form (a stress file as
+ * parsed, or a market's risk.stress) validated against the market.
+ */
+export function stressOption(v: StressSpec | StressInput, market: ResolvedMarket, name = 'stress'): StressSpec {
+  if (isRecord(v) && Array.isArray(v.scenarios) && v.scenarios.length > 0
+    && v.scenarios.every((s) => isRecord(s) && s.spot instanceof Map && s.vol instanceof Map)
+    && typeof v.cover === 'number' && typeof v.floor === 'boolean' && typeof v.horizonDays === 'number') {
+    return v as StressSpec;
+  }
+  return validateStress(v, 'options', name, market);
+}
