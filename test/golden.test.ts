@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageFile } from '../src/paths.js';
 import { GOLDEN_DIR, GOLDEN_FILES, GOLDEN_PORTFOLIOS, makeGolden } from '../scripts/make-golden.mjs';
 
 const REGENERATE = 'If the change of the numbers or of the format is intended, regenerate the golden files with '
@@ -49,4 +50,15 @@ describe(`golden outputs on Node ${process.version}`, () => {
       }
     });
   }
+});
+
+describe('supported Node versions', () => {
+  it('package.json engines, the README and .ci/run name the same ones: 20, 22 and 24', () => {
+    const engines = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')).engines.node as string;
+    expect(engines.split('||').map((r) => Number(/^\s*\^(\d+)\.0\.0\s*$/.exec(r)?.[1]))).toEqual([20, 22, 24]);
+    expect(readFileSync(packageFile('README.md'), 'utf8')).toContain('Node 20, 22 or 24');
+    // CI runs the suite on the machine's Node (20), then on each of OTHER_NODE_VERSIONS.
+    const ci = readFileSync(packageFile('.ci', 'run'), 'utf8');
+    expect(/^OTHER_NODE_VERSIONS=\(([^)]*)\)$/m.exec(ci)?.[1].trim().split(/\s+/).map(Number)).toEqual([22, 24]);
+  });
 });
