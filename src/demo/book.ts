@@ -85,8 +85,10 @@ function normCdf(x: number): number {
 
 function lotStep(cs: number, spot: number): number {
   if (cs > 1) return 1;
-  const raw = Math.pow(10, Math.floor(Math.log10(10_000 / (cs * spot))));
-  return Math.min(100, Math.max(1e-4, raw));
+  // 10^k as the decimal literal "1e<k>", which the language rounds exactly, rather than Math.pow,
+  // whose last bit depends on the Node version (10^-4 is 9.999999999999999e-5 on Node 20).
+  const k = Math.min(2, Math.max(-4, Math.floor(Math.log10(10_000 / (cs * spot)))));
+  return Number(`1e${k}`);
 }
 
 function decimalsOf(step: number): number {

@@ -21,6 +21,7 @@
 import { show } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from './types.js';
+import { pow } from '../math/pow.js';
 import {
   ABOVE_MINUS_ONE, checkKeys, expected, fail, FINITE, fieldPath, indexPath, keysOf, list, NON_NEGATIVE, num,
   MAINTENANCE_RATIO, numberList, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
@@ -153,10 +154,10 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
   return spec;
 }
 
-/** Tenor weight of a vol shock, `(refDays / max(floorDays, 365 T))^power`; 1 without volTerm. */
+/** Tenor weight of a vol shock, `(refDays / max(floorDays, 365 T))^power`; 1 without volTerm (pow: src/math/pow.ts, the same on every Node). */
 export function volWeight(spec: GridSpec, T: number): number {
   const vt = spec.volTerm;
-  return vt ? Math.pow(vt.refDays / Math.max(vt.floorDays, 365 * T), vt.power) : 1;
+  return vt ? pow(vt.refDays / Math.max(vt.floorDays, 365 * T), vt.power) : 1;
 }
 
 /**

@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import { checkCubeSize, paddedStride, type ScenarioSet } from './types.js';
+import { pow } from '../math/pow.js';
 
 export interface GridScenarioSet extends ScenarioSet {
   nPoints: number;
@@ -17,11 +18,14 @@ export interface GridScenarioSet extends ScenarioSet {
   volMove: Float64Array;
 }
 
-/** Tenor weight of the vol shock, `(refDays / max(floorDays, 365 T))^power`, 1 without volTerm. */
+/**
+ * Tenor weight of the vol shock, `(refDays / max(floorDays, 365 T))^power`, 1 without volTerm; the
+ * power by src/math/pow.ts (not Math.pow, whose last bit depends on the Node version).
+ */
 export function tenorWeight(spec: GridSpec, T: number): number {
   const vt = spec.volTerm;
   if (!vt) return 1;
-  return Math.pow(vt.refDays / Math.max(vt.floorDays, 365 * T), vt.power);
+  return pow(vt.refDays / Math.max(vt.floorDays, 365 * T), vt.power);
 }
 
 /**
