@@ -1,6 +1,6 @@
 /**
- * Host side of the pricing kernel assembly/black76.ts (European options on a future, Black-76):
- * small typed functions
+ * Host side of the pricing kernels assembly/black76.ts (European options on a future, Black-76)
+ * and assembly/american.ts (American options, Bjerksund-Stensland 2002): small typed functions
  * over an instrument table in kernel layout (src/layout.ts), through an Arena on the instantiated
  * kernels (src/wasm/). Formulas and conventions: docs/pricing.md.
  */
@@ -21,7 +21,7 @@ type PricingKernel = (table: number, n: number, out: number, rowStatus: number) 
 
 /** The result of a pricing kernel: its numbers, and one status per row (PRICE_OK or an error). */
 export interface PricedTable {
-  /** black76Table: NGREEKS columns of n (OUT_VALUE .. OUT_THETA). */
+  /** black76Table: NGREEKS columns of n (OUT_VALUE .. OUT_THETA); americanTable: one column of n values. */
   values: Float64Array;
   /** One status per option: PRICE_OK, PRICE_BAD_INPUT or PRICE_NON_FINITE (whose numbers are 0). */
   rowStatus: Int32Array;
@@ -61,4 +61,13 @@ function run(arena: Arena, name: string, table: Float64Array, n: number, nOut: n
  */
 export function black76Table(arena: Arena, table: Float64Array, n: number): PricedTable {
   return run(arena, 'black76Instruments', table, n, NGREEKS);
+}
+
+/**
+ * Bjerksund-Stensland (2002) value of one contract of each of the `n` American options of
+ * `table` (kinds KIND_CALL or KIND_PUT; S, K, T, r, q, vol and CS read). values: one column of n
+ * values per contract. Row statuses and errors as black76Table.
+ */
+export function americanTable(arena: Arena, table: Float64Array, n: number): PricedTable {
+  return run(arena, 'americanInstruments', table, n, 1);
 }
