@@ -18,3 +18,5 @@ export { vmathMap } from './vmath-map';
 export { philoxBlock, rngSample } from './rng';
 export { esShocks } from './shocks';
 export { esTail, esTailIndex } from './tail';
+export { black76Instruments, black76Price, PRICE_OK, PRICE_BAD_INPUT, PRICE_NON_FINITE, STATUS_ROW_ERRORS } from './black76';
+export { americanInstruments, americanPrice, bivariateNormal } from './american';
