@@ -42,6 +42,8 @@ export const STATUS_BAD_ARGUMENT: i32 = 1;
  * number. The host finds the value and reports it as an input error.
  */
 export const STATUS_NOT_FINITE: i32 = 2;
+/** Some rows of a per-row kernel (the pricing kernels) carry a row status other than OK; the others are valid. */
+export const STATUS_ROW_ERRORS: i32 = 3;
 
 /** True when x is neither NaN nor infinite. */
 // @ts-ignore: decorator

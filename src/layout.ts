@@ -32,6 +32,8 @@ export const STATUS_OK = 0;
 export const STATUS_BAD_ARGUMENT = 1;
 /** A value a kernel read or computed is NaN or infinite (assembly/layout.ts). */
 export const STATUS_NOT_FINITE = 2;
+/** Some rows of a per-row kernel carry a row status other than OK (assembly/layout.ts). */
+export const STATUS_ROW_ERRORS = 3;
 
 /** Seconds in the ACT/365F year of the contract. */
 export const YEAR_SECONDS = 365 * 86400;

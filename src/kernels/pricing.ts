@@ -6,7 +6,7 @@
  */
 import type { Arena } from '../wasm/arena.js';
 import type { ErrorCode } from '../errors.js';
-import { NCOLS, NGREEKS, STATUS_OK } from '../layout.js';
+import { NCOLS, NGREEKS, STATUS_OK, STATUS_ROW_ERRORS } from '../layout.js';
 
 /** Row status: the row's numbers are valid. Mirrors the module's PRICE_OK (a test checks). */
 export const PRICE_OK = 0;
@@ -14,8 +14,8 @@ export const PRICE_OK = 0;
 export const PRICE_BAD_INPUT = 1;
 /** Row status: the inputs are in the domain but a result is not finite; the row's numbers are 0. */
 export const PRICE_NON_FINITE = 2;
-/** Kernel status: some rows are not PRICE_OK, the others are valid. */
-export const STATUS_ROW_ERRORS = 2;
+/** Kernel status: some rows are not PRICE_OK, the others are valid (src/layout.ts). */
+export { STATUS_ROW_ERRORS } from '../layout.js';
 
 type PricingKernel = (table: number, n: number, out: number, rowStatus: number) => number;
 
