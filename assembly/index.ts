@@ -18,3 +18,4 @@ export { vmathMap } from './vmath-map';
 export { philoxBlock, rngSample } from './rng';
 export { esShocks } from './shocks';
 export { esTail, esTailIndex } from './tail';
+export { surfaceVols, surfaceLnMap } from './surface';

@@ -6,12 +6,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { instantiateKernels } from '../src/wasm/module.js';
+import { Arena } from '../src/wasm/arena.js';
 import { isInputError } from '../src/errors.js';
 import {
-  MAX_EXPIRIES, MAX_POINTS, surfaceLn, surfaceVol, validateSurface,
+  MAX_EXPIRIES, MAX_POINTS, surfaceLn, surfaceVol, validateSurface, type ResolvedSurface,
 } from '../src/surface/surface.js';
+import { SURFACE_BAD_LOOKUP, surfaceVolsWasm } from '../src/kernels/surface.js';
 import { bsmPriceRef } from '../src/reference/valuation.js';
+import { valueTable } from '../src/kernels/valuation.js';
+import { COL_CS, COL_K, COL_KIND, COL_Q, COL_R, COL_S, COL_T, COL_VOL, KIND_CALL, KIND_PUT, NCOLS, STATUS_BAD_ARGUMENT } from '../src/layout.js';
 import { Rng } from './helpers/random.js';
+
+const kernels = instantiateKernels();
+const arena = new Arena(kernels);
 
 const AS_OF = '2026-01-01T00:00:00Z';
 /** T_0 = 73/365 = 0.2, T_1 = 146/365 = 0.4; points 0.8, 1, 1.25 (moneyness). */
@@ -188,24 +196,106 @@ interface Fixture {
 }
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/surface.json', import.meta.url), 'utf8')) as Fixture;
 
-describe('surfaceVol against the numpy/scipy fixture', () => {
+describe('surfaceVol and the kernel against the numpy/scipy fixture', () => {
   it.each(fixture.surfaces.map((s) => [s.name, s] as const))('%s', (_name, entry) => {
     const s = validateSurface(entry.surface, entry.name, fixture.asOf);
+    const K = entry.lookups.map((l) => l.K), T = entry.lookups.map((l) => l.T), F = entry.lookups.map((l) => l.F);
+    const wasm = surfaceVolsWasm(arena, s, K, T, F);
     expect(entry.lookups.length).toBeGreaterThan(40);
-    entry.lookups.forEach((l) => {
+    entry.lookups.forEach((l, k) => {
       const v = surfaceVol(s, l.K, l.T, l.F);
       // Independent implementations (numpy's log, scipy's interpolation order): 2e-15 relative.
       expect(Math.abs(v - l.vol) / l.vol, `K ${l.K} T ${l.T} F ${l.F}: ${v} vs ${l.vol}`).toBeLessThan(2e-15);
+      expect(Object.is(wasm[k], v)).toBe(true);
     });
   });
 });
 
 describe('surfaceLn', () => {
-  it('is V8\'s Math.log (fdlibm) on many values', () => {
+  it('is V8\'s Math.log (fdlibm) on many values, and the kernel\'s logarithm bit for bit', () => {
     const rng = new Rng(7);
     const xs: number[] = [0, -0, -1, Infinity, -Infinity, NaN, 5e-324, 2.2250738585072014e-308, 1, 2, 0.5, Number.MAX_VALUE];
     for (let i = 0; i < 30000; i++) xs.push(Math.exp(rng.uniform(-740, 709)), rng.uniform(0.1, 10), 1 + rng.uniform(-1e-5, 1e-5));
-    expect(xs.filter((x) => !Object.is(surfaceLn(x), Math.log(x)))).toEqual([]);
+    const mark = arena.mark();
+    const p = arena.putF64(xs), o = arena.allocF64(xs.length);
+    expect((kernels.surfaceLnMap as (a: number, n: number, b: number) => number)(p, xs.length, o)).toBe(0);
+    const got = arena.f64(o, xs.length).slice();
+    arena.release(mark);
+    const vsMath = xs.filter((x) => !Object.is(surfaceLn(x), Math.log(x)));
+    const vsKernel = xs.filter((x, i) => !Object.is(got[i], surfaceLn(x)));
+    expect(vsMath).toEqual([]);
+    expect(vsKernel).toEqual([]);
+  });
+});
+
+/** A random valid surface: increasing expiries and points, calendar-arbitrage-free vols. */
+function randomSurface(rng: Rng): { json: unknown; s: ResolvedSurface } {
+  const nE = rng.int(1, 8), nP = rng.int(1, 12);
+  const axis = rng.next() < 0.5 ? 'moneyness' : 'strike';
+  const asOfMs = Date.parse(AS_OF);
+  let ms = asOfMs;
+  const expiries: string[] = [];
+  for (let i = 0; i < nE; i++) { ms += rng.int(1, 120) * 3_600_000 * rng.int(1, 24); expiries.push(new Date(ms).toISOString()); }
+  const T = expiries.map((e) => (Date.parse(e) - asOfMs) / (365 * 86400 * 1000));
+  let x = axis === 'moneyness' ? rng.uniform(0.3, 0.9) : rng.uniform(50, 5000);
+  const points: number[] = [];
+  for (let j = 0; j < nP; j++) { points.push(x); x *= rng.uniform(1.01, 1.4); }
+  const vols: number[][] = [Array.from({ length: nP }, () => rng.uniform(0.05, 1.5))];
+  for (let i = 1; i < nE; i++) {
+    vols.push(vols[i - 1].map((v) => v * Math.sqrt(T[i - 1] / T[i]) * rng.uniform(1.001, 1.2)));
+  }
+  const json = { axis, expiries, points, vols };
+  return { json, s: validateSurface(json, 'X', AS_OF) };
+}
+
+describe('the kernel against surfaceVol', () => {
+  it('bit for bit on 10,000 random lookups over random valid surfaces', () => {
+    const rng = new Rng(20261203);
+    let total = 0, onExpiry = 0, onPoint = 0;
+    for (let n = 0; n < 50; n++) {
+      const { s } = randomSurface(rng);
+      const lo = s.points[0], hi = s.points[s.nPoints - 1];
+      const K: number[] = [], T: number[] = [], F: number[] = [];
+      for (let k = 0; k < 200; k++) {
+        const f = rng.uniform(50, 150);
+        let x = Math.exp(rng.uniform(Math.log(lo) - 0.5, Math.log(hi) + 0.5));
+        if (rng.next() < 0.1) { x = s.points[rng.int(0, s.nPoints - 1)]; onPoint++; }
+        let t = rng.uniform(-0.05, s.T[s.nExpiries - 1] * 1.5);
+        if (rng.next() < 0.1) { t = s.T[rng.int(0, s.nExpiries - 1)]; onExpiry++; }
+        K.push(s.axis === 'moneyness' ? x * f : x); T.push(t); F.push(f);
+      }
+      const wasm = surfaceVolsWasm(arena, s, K, T, F);
+      for (let k = 0; k < K.length; k++) {
+        const v = surfaceVol(s, K[k], T[k], F[k]);
+        expect(Number.isFinite(v) && v > 0).toBe(true);
+        if (!Object.is(wasm[k], v)) {
+          throw new Error(`surface ${n} lookup ${k}: K ${K[k]} T ${T[k]} F ${F[k]}: kernel ${wasm[k]}, TypeScript ${v}`);
+        }
+        total++;
+      }
+    }
+    expect(total).toBe(10_000);
+    expect(onExpiry).toBeGreaterThan(500);
+    expect(onPoint).toBeGreaterThan(500);
+  });
+
+  it('gives NaN for unusable lookups only, with its status; refuses a bad surface layout', () => {
+    const K = [100, 0, 100, 100, 90], T = [0.3, 0.3, NaN, 0.3, 0.3], F = [100, 100, 100, -1, 100];
+    const v = surfaceVolsWasm(arena, hand, K, T, F);
+    expect(Object.is(v[0], surfaceVol(hand, 100, 0.3, 100))).toBe(true);
+    expect(Object.is(v[4], surfaceVol(hand, 90, 0.3, 100))).toBe(true);
+    expect([v[1], v[2], v[3]].every(Number.isNaN)).toBe(true);
+    const run = kernels.surfaceVols as (...a: number[]) => number;
+    const mark = arena.mark();
+    const p = arena.putF64([1, 2, 3]), out = arena.allocF64(1);
+    const one = arena.putF64([100]), t = arena.putF64([0.3]), bad = arena.putF64([-1]);
+    expect(run(0, p, 1, p, 1, p, one, t, one, 1, out)).toBe(0);
+    expect(run(0, p, 1, p, 1, p, one, t, bad, 1, out)).toBe(SURFACE_BAD_LOOKUP);
+    expect(run(2, p, 1, p, 1, p, one, t, one, 1, out)).toBe(STATUS_BAD_ARGUMENT);
+    expect(run(0, p, 0, p, 1, p, one, t, one, 1, out)).toBe(STATUS_BAD_ARGUMENT);
+    expect(run(0, p, 1, p, 0, p, one, t, one, 1, out)).toBe(STATUS_BAD_ARGUMENT);
+    expect(run(0, p, 1, p, 1, p, one, t, one, -1, out)).toBe(STATUS_BAD_ARGUMENT);
+    arena.release(mark);
   });
 });
 
@@ -218,5 +308,31 @@ describe('options priced at the surface\'s vol', () => {
     const atm = surfaceVol(hand, Fw, T0, Fw);
     expect(atm).toBe(0.5);
     expect(Object.is(bsmPriceRef(true, S, Fw, T0, r, q, atm), bsmPriceRef(true, S, Fw, T0, r, q, 0.5))).toBe(true);
+    // Off the nodes: the reference and the valuation kernel, at the kernel's and at TypeScript's vols.
+    const rng = new Rng(99);
+    const n = 200;
+    const K: number[] = [], T: number[] = [], F: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = rng.uniform(0.01, 0.6);
+      K.push(rng.uniform(60, 150)); T.push(t); F.push(S * Math.exp((r - q) * t));
+    }
+    const wasmVols = surfaceVolsWasm(arena, hand, K, T, F);
+    const tsVols = K.map((k, i) => surfaceVol(hand, k, T[i], F[i]));
+    const table = (vols: ArrayLike<number>) => {
+      const tb = new Float64Array(NCOLS * n);
+      for (let i = 0; i < n; i++) {
+        tb[COL_KIND * n + i] = i % 2 ? KIND_CALL : KIND_PUT; tb[COL_S * n + i] = S; tb[COL_K * n + i] = K[i];
+        tb[COL_T * n + i] = T[i]; tb[COL_R * n + i] = r; tb[COL_Q * n + i] = q; tb[COL_VOL * n + i] = vols[i];
+        tb[COL_CS * n + i] = 1;
+      }
+      return tb;
+    };
+    const fromKernel = valueTable(arena, table(wasmVols), n);
+    const explicit = valueTable(arena, table(tsVols.map((v) => Number(v.toString()))), n);
+    expect(Array.from(fromKernel)).toEqual(Array.from(explicit));
+    for (let i = 0; i < n; i++) {
+      expect(Object.is(bsmPriceRef(i % 2 === 1, S, K[i], T[i], r, q, wasmVols[i]),
+        bsmPriceRef(i % 2 === 1, S, K[i], T[i], r, q, Number(tsVols[i].toString())))).toBe(true);
+    }
   });
 });
