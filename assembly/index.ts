@@ -20,3 +20,4 @@ export { esShocks } from './shocks';
 export { esTail, esTailIndex } from './tail';
 export { black76Instruments, black76Price, PRICE_OK, PRICE_BAD_INPUT, PRICE_NON_FINITE, STATUS_ROW_ERRORS } from './black76';
 export { americanInstruments, americanPrice, bivariateNormal } from './american';
+export { surfaceVols, surfaceLnMap } from './surface';
