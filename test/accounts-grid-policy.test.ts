@@ -1,0 +1,111 @@
+// The account layer's grid policy agrees with the grid model's (docs/accounts.md, "Requirements"):
+// the long option minimum capped at each long position's market value (FINRA Rule 4210(g), issue 9
+// item 5), the grid's marginMultiplier applied to every requirement (item 7), and inverse
+// settlement read from the market loader's marking (item 26).
+//
+// Tolerances: the account layer and the grid model run the same kernels (revalue, aggregate or
+// the account's rows, gridReduce) on the same market, so their requirements agree to rounding:
+// 1e-12 relative is asked. The cheap-option case is checked against its closed form q x V.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolveMarket } from '../src/market/load.js';
+import { validateGrid } from '../src/market/grid-spec.js';
+import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
+import { createGridModel } from '../src/grid/model.js';
+import { valueMarket } from '../src/valuation.js';
+import { linearMarket, resolveAccountMarket, type AccountMarket } from '../src/accounts/market.js';
+import { resolveAccounts } from '../src/accounts/parse.js';
+import { marginAccounts } from '../src/accounts/margin.js';
+import { MarginBook } from '../src/book/book.js';
+import { ScenarioEngine } from '../src/accounts/engine.js';
+import { createAccount, ownMargin } from '../src/accounts/account.js';
+import type { AccountMargin, AccountMarginOk, AccountsFileInput, MarginMode } from '../src/accounts/types.js';
+import { packageFile } from '../src/paths.js';
+
+function ok(r: AccountMargin): AccountMarginOk {
+  if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
+  return r;
+}
+function rel(a: number, b: number): number {
+  return Math.abs(a - b) / Math.max(Math.abs(b), Number.MIN_VALUE);
+}
+
+const exampleJson = (): MarketInput => JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
+const example = resolveMarket(exampleJson(), 'examples/market.json');
+const exampleAm = resolveAccountMarket(exampleJson(), 'examples/market.json');
+const values = new Map(valueMarket(example).map((v) => [v.instrument, v.value]));
+
+type Pos = { instrument: string; quantity: number };
+/** One account of `positions`, the given mode, 10 million USD of cash collateral (no collateral risk). */
+function accountsOf(books: Record<string, Pos[]>, mode: MarginMode): AccountsFileInput {
+  return { accounts: Object.entries(books).map(([id, positions]) => ({ account: id, mode, collateral: { USD: 1e7 }, positions })) };
+}
+function marginIn(am: AccountMarket, file: AccountsFileInput, grid?: ReturnType<typeof validateGrid>): AccountMarginOk[] {
+  return marginAccounts(am, resolveAccounts(file, 'accounts.json', am.market), { method: 'grid', ...(grid ? { grid } : {}) }).map(ok);
+}
+function gridIm(market: ResolvedMarket, positions: Pos[], grid?: ReturnType<typeof validateGrid>): { initial: number; maintenance: number } {
+  const r = createGridModel(market, grid ? { grid } : {}).margin({ id: 'P', positions });
+  if (!r.ok) throw new Error(r.message);
+  return { initial: r.initialMargin, maintenance: r.maintenanceMargin };
+}
+
+// The example market's grid: shortOptionMinimum = longOptionMinimum = 0.375 a unit; AAPL options of
+// contract size 100 (a long option minimum of 37.5 a contract before the cap), AAPL at 230.
+const CHEAP = 'AAPL-18DEC26-270-C';
+const BOOKS: Record<string, Pos[]> = {
+  CHEAP_LONG: [{ instrument: CHEAP, quantity: 10 }],
+  LONG_STRADDLE: [{ instrument: 'AAPL-15JAN27-230-C', quantity: 2 }, { instrument: 'AAPL-15JAN27-230-P', quantity: 2 }],
+  MIXED: [
+    { instrument: CHEAP, quantity: 25 }, { instrument: 'NVDA-18DEC26-190-C', quantity: 4 }, { instrument: 'AAPL-18DEC26-190-P', quantity: 6 },
+    { instrument: 'AAPL-18DEC26-230-C', quantity: -3 },
+    { instrument: 'BTC-PERP', quantity: -0.5 }, { instrument: 'BTC-27NOV26-82500-C', quantity: 2 }, { instrument: 'AAPL', quantity: 50 },
+  ],
+  SHORT_ONLY: [{ instrument: 'AAPL-18DEC26-250-C', quantity: -5 }, { instrument: 'ETH-PERP', quantity: 3 }],
+};
+
+
+describe('accounts: inverse settlement is the market loader\'s rule (item 26)', () => {
+  const hand = (): MarketInput => ({
+    asOf: '2026-11-20T00:00:00Z', currency: 'USD',
+    underlyings: { BTC: { spot: 80000, rate: 0.04, vol: 0.6 } },
+    instruments: {
+      'BTC-PERP': { kind: 'perpetual', underlying: 'BTC' },
+      'BTC-INV': { kind: 'perpetual', underlying: 'BTC', contractSize: 10, settlement: 'inverse' },
+    },
+    risk: { grid: { points: [{ move: -0.25 }, { move: 0 }, { move: 0.25 }], volMoves: [0], maintenanceRatio: 0.75 } },
+  } as unknown as MarketInput);
+
+  it('resolveAccountMarket gives the loader\'s market, inverse instruments marked as the loader marks them', () => {
+    const am = resolveAccountMarket(hand(), 'hand.json');
+    expect(Array.from(am.market.instruments.inverse!)).toEqual([0, 1]);
+    expect(Array.from(am.inverse)).toEqual([0, 1]);
+    expect(am.market.instruments.inverse).not.toBe(am.inverse);
+  });
+
+  it('a market from the loader itself (parseMarket, resolveMarket) margins its inverse contracts as inverse', () => {
+    const file: AccountsFileInput = {
+      accounts: [
+        { account: 'USD', collateral: { USD: 10000 }, positions: [{ instrument: 'BTC-INV', quantity: -1000, price: 100000 }] },
+        { account: 'BTC', numeraire: 'BTC', collateral: { BTC: 1 }, positions: [{ instrument: 'BTC-INV', quantity: 1000 }] },
+      ],
+    };
+    const viaAccounts = marginAccounts(resolveAccountMarket(hand(), 'hand.json'), resolveAccounts(file, 'a.json', resolveAccountMarket(hand(), 'hand.json'))).map(ok);
+    const loaded = resolveMarket(hand(), 'hand.json');
+    for (const am of [linearMarket(loaded), loaded as unknown as AccountMarket]) {
+      const rs = marginAccounts(am, resolveAccounts(file, 'a.json', loaded)).map(ok);
+      expect(rs).toEqual(viaAccounts);
+    }
+    // Short 1,000 inverse contracts of 10 USD entered at 100,000, marked at 80,000: a coin value of
+    // -10,000 (1/100,000 - 1/80,000) = 0.025 BTC, 2,000 USD; a linear contract of size 10 would show
+    // -1,000 x 10 x (80,000 - 100,000) = 2e8 USD.
+    expect(rel(viaAccounts[0].unrealisedPnl, 2000)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('a spot with settlement "inverse" is the loader\'s error, with its message', () => {
+    const m = hand() as unknown as { instruments: Record<string, unknown> };
+    m.instruments.BTC = { kind: 'spot', underlying: 'BTC', settlement: 'inverse' };
+    const msg = 'hand.json: instruments.BTC.settlement: unknown field for a spot (expected one of: kind, underlying, contractSize)';
+    expect(() => resolveMarket(m, 'hand.json')).toThrow(msg);
+    expect(() => resolveAccountMarket(m, 'hand.json')).toThrow(msg);
+  });
+});
