@@ -63,6 +63,55 @@ const BOOKS: Record<string, Pos[]> = {
   SHORT_ONLY: [{ instrument: 'AAPL-18DEC26-250-C', quantity: -5 }, { instrument: 'ETH-PERP', quantity: 3 }],
 };
 
+describe('accounts: the long option minimum is capped at the position\'s market value (item 5)', () => {
+  it('one cheap long option is charged min(longOptionMinimum x cs, value) per contract, in every mode', () => {
+    const V = values.get(CHEAP)!;
+    // The example's cheapest AAPL option, an out-of-the-money call: worth less than the 37.5 minimum of a contract.
+    expect(V).toBeGreaterThan(0);
+    expect(V).toBeLessThan(0.375 * 100 / 3);
+    const [r] = marginIn(exampleAm, accountsOf({ A: BOOKS.CHEAP_LONG }, 'portfolio'));
+    // The scan risk of a long option is below its value, so the charge is the capped minimum 10 V.
+    for (const mode of ['portfolio', 'cross', 'isolated'] as const) {
+      expect(rel(r.modes[mode].initialMargin, 10 * Math.min(0.375 * 100, V)), mode).toBeLessThanOrEqual(1e-12);
+      expect(rel(r.modes[mode].maintenanceMargin, 0.8 * 10 * V), mode).toBeLessThanOrEqual(1e-12);
+    }
+    expect(r.modes.portfolio.initialMargin).toBeLessThan(10 * 37.5);
+    expect(rel(r.modes.portfolio.initialMargin, gridIm(example, BOOKS.CHEAP_LONG).initial)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('portfolio mode with cash collateral equals the grid model\'s initial margin on long, short and mixed books', () => {
+    const rs = marginIn(exampleAm, accountsOf(BOOKS, 'portfolio'));
+    for (const r of rs) {
+      const g = gridIm(example, BOOKS[r.account]);
+      expect(g.initial, r.account).toBeGreaterThan(0);
+      expect(rel(r.initialMargin, g.initial), `${r.account}: ${r.initialMargin} vs ${g.initial}`).toBeLessThanOrEqual(1e-12);
+      expect(rel(r.maintenanceMargin, g.maintenance), r.account).toBeLessThanOrEqual(1e-12);
+    }
+  });
+
+  it('cross mode: each position alone is charged what the grid model charges it alone', () => {
+    const [r] = marginIn(exampleAm, accountsOf({ MIXED: BOOKS.MIXED }, 'cross'));
+    const items = new Map(r.standalone!.map((s) => [s.item, s.initialMargin]));
+    let sum = 0;
+    for (const p of BOOKS.MIXED) {
+      const g = gridIm(example, [p]).initial;
+      sum += g;
+      expect(rel(items.get(p.instrument)!, g), p.instrument).toBeLessThanOrEqual(1e-12);
+    }
+    expect(rel(r.modes.cross.initialMargin, sum)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('the cap moves with the market: after a spot move the book agrees with the grid model on the moved market', () => {
+    const book = new MarginBook(exampleAm, resolveAccounts(accountsOf(BOOKS, 'portfolio'), 'accounts.json', exampleAm.market));
+    // AAPL falls 10 %: the cheap put gains value, its capped minimum with it.
+    expect(book.apply({ type: 'price', underlying: 'AAPL', spot: 207 }).ok).toBe(true);
+    const moved = resolveMarket(book.snapshotMarket(), 'snapshot');
+    for (const id of Object.keys(BOOKS)) {
+      const g = gridIm(moved, BOOKS[id]);
+      expect(rel(book.margin(id).modes.portfolio.initialMargin, g.initial), id).toBeLessThanOrEqual(1e-12);
+    }
+  });
+});
 
 describe('accounts: inverse settlement is the market loader\'s rule (item 26)', () => {
   const hand = (): MarketInput => ({

@@ -260,6 +260,16 @@ export class ScenarioEngine {
   spot(u: number): number { return this.market.underlyings.spot[u]; }
   /** Reference price F of a future or perpetual (engine index). */
   refPrice(e: number): number { return this.market.instruments.refPrice[this.mkt[e]]; }
+  /**
+   * The long option minimum of one contract of option e, in the currency: min(longOptionMinimum x
+   * contractSize, its market value), the value floored at 0 (FINRA Rule 4210(g): the minimum on a
+   * long option never exceeds its market value; the grid model's longMinimumPerContract). Read
+   * from the current value, so it moves with the market.
+   */
+  longMinimumPerContract(e: number): number {
+    const lom = this.longOptionMinimum;
+    return lom === 0 ? 0 : Math.min(lom * this.cs[e], Math.max(0, this.value[e]));
+  }
   /** Price of an asset in the currency. */
   assetPrice(k: number): number {
     const a = this.assets[k];
