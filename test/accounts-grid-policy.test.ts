@@ -113,6 +113,68 @@ describe('accounts: the long option minimum is capped at the position\'s market 
   });
 });
 
+describe('accounts: the grid\'s marginMultiplier is applied as the grid model applies it (item 7)', () => {
+  const rawGrid = (exampleJson().risk as { grid: Record<string, unknown> }).grid;
+  const plain = validateGrid(rawGrid, 'grid', '', example);
+  const buffered = validateGrid({ ...rawGrid, marginMultiplier: 1.25 }, 'grid', '', example);
+
+  it('portfolio mode equals the buffered grid model\'s initial and maintenance margin', () => {
+    const rs = marginIn(exampleAm, accountsOf(BOOKS, 'portfolio'), buffered);
+    for (const r of rs) {
+      const g = gridIm(example, BOOKS[r.account], buffered);
+      expect(rel(r.initialMargin, g.initial), r.account).toBeLessThanOrEqual(1e-12);
+      expect(rel(r.maintenanceMargin, g.maintenance), r.account).toBeLessThanOrEqual(1e-12);
+      expect(rel(r.initialMargin, 1.25 * gridIm(example, BOOKS[r.account], plain).initial), r.account).toBeLessThanOrEqual(1e-12);
+    }
+  });
+
+  it('every mode is 1.25 x the unbuffered requirement, each standalone item too; equity is unchanged', () => {
+    const file = accountsOf(BOOKS, 'isolated');
+    const r0 = marginIn(exampleAm, file, plain), r1 = marginIn(exampleAm, file, buffered);
+    r1.forEach((r, k) => {
+      const b = r0[k];
+      expect(r.equity).toBe(b.equity);
+      for (const mode of ['portfolio', 'cross', 'isolated'] as const) {
+        expect(b.modes[mode].initialMargin, `${r.account} ${mode}`).toBeGreaterThan(0);
+        expect(rel(r.modes[mode].initialMargin, 1.25 * b.modes[mode].initialMargin), `${r.account} ${mode}`).toBeLessThanOrEqual(1e-15);
+        expect(rel(r.modes[mode].maintenanceMargin, 0.8 * r.modes[mode].initialMargin), `${r.account} ${mode}`).toBeLessThanOrEqual(1e-15);
+      }
+      r.standalone!.forEach((s, i) => expect(rel(s.initialMargin, 1.25 * b.standalone![i].initialMargin), s.item).toBeLessThanOrEqual(1e-15));
+      // Cross: each position alone is the buffered grid model's margin of it alone.
+      for (const p of BOOKS[r.account]) {
+        const s = r.standalone!.find((x) => x.item === p.instrument)!;
+        expect(rel(s.initialMargin, gridIm(example, [p], buffered).initial), p.instrument).toBeLessThanOrEqual(1e-12);
+      }
+    });
+  });
+
+  it('a coin-margined account and collateral at risk: 1.25 x in every mode, on the book\'s hot path too', () => {
+    const file: AccountsFileInput = {
+      assets: { BTC: { haircut: 0.1 }, ETH: { haircut: 0.2 } },
+      accounts: (['portfolio', 'cross', 'isolated'] as const).flatMap((mode) => [
+        { account: `BTC-${mode}`, mode, numeraire: 'BTC', collateral: { BTC: 2, ETH: 5 }, positions: BOOKS.MIXED },
+        { account: `USD-${mode}`, mode, collateral: { USD: 1e5, ETH: 5 }, positions: BOOKS.SHORT_ONLY },
+      ]),
+    };
+    const r0 = marginIn(exampleAm, file, plain), r1 = marginIn(exampleAm, file, buffered);
+    r1.forEach((r, k) => {
+      for (const mode of ['portfolio', 'cross', 'isolated'] as const) {
+        expect(r0[k].modes[mode].initialMargin, `${r.account} ${mode}`).toBeGreaterThan(0);
+        expect(rel(r.modes[mode].initialMargin, 1.25 * r0[k].modes[mode].initialMargin), `${r.account} ${mode}`).toBeLessThanOrEqual(1e-14);
+      }
+    });
+    // The book's hot path (ownMargin) gives the same own-mode numbers, bit for bit.
+    const resolved = resolveAccounts(file, 'accounts.json', exampleAm.market);
+    const eng = new ScenarioEngine(exampleAm, resolved.assets.values(), { method: 'grid', grid: buffered });
+    resolved.accounts.forEach((entry, k) => {
+      if ('error' in entry) throw new Error(entry.error);
+      const own = ownMargin(eng, createAccount(eng, entry), { equity: 0, initialMargin: 0, maintenanceMargin: 0, excess: 0, status: 'healthy' });
+      const r = r1[k];
+      expect(own, r.account).toEqual({ equity: r.equity, initialMargin: r.initialMargin, maintenanceMargin: r.maintenanceMargin, excess: r.excess, status: r.status });
+    });
+  });
+});
+
 describe('accounts: inverse settlement is the market loader\'s rule (item 26)', () => {
   const hand = (): MarketInput => ({
     asOf: '2026-11-20T00:00:00Z', currency: 'USD',

@@ -484,7 +484,7 @@ function longOptionMinimums(eng: ScenarioEngine, a: AccountState, out: Float64Ar
   }
 }
 
-/** The netted (portfolio-mode) initial requirement, in the numeraire. */
+/** The netted (portfolio-mode) initial requirement, in the numeraire (the grid's marginMultiplier applied in reduce). */
 export function portfolioRequirement(eng: ScenarioEngine, a: AccountState): number {
   const inv = 1 / numerairePrice(eng, a);
   let optMin: Float64Array | null = null;
@@ -510,10 +510,11 @@ function optionMinimum(eng: ScenarioEngine, p: Position): number {
 
 /**
  * Every item margined alone: each position, and each collateral asset that carries risk in the
- * numeraire. `value` is the item's own value (positions) in the numeraire.
+ * numeraire; each requirement times the grid's marginMultiplier (1 for ES), as the grid model's
+ * initial margin of that item alone. `value` is the item's own value (positions) in the numeraire.
  */
 function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolean): Item[] {
-  const Pc = numerairePrice(eng, a), inv = 1 / Pc;
+  const Pc = numerairePrice(eng, a), inv = 1 / Pc, mm = eng.marginMultiplier;
   const items: Item[] = [];
   const ids = eng.market.instruments.ids;
   const name = (p: Position) => (withNames ? ids[eng.mkt[p.e]] : '');
@@ -521,11 +522,11 @@ function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolea
     for (const p of a.positions.values()) {
       const m = mult(eng, p);
       const scan = m > 0 ? m * eng.lossLong[p.e] : -m * eng.lossShort[p.e];
-      items.push({ item: name(p), im: Math.max(scan, optionMinimum(eng, p)) * inv, value: positionValue(eng, p) * inv });
+      items.push({ item: name(p), im: Math.max(scan, optionMinimum(eng, p)) * inv * mm, value: positionValue(eng, p) * inv });
     }
     for (const [k, b] of a.balances) {
       const u = eng.assets[k].underlying;
-      if (u >= 0 && k !== a.numeraire) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv, value: 0 });
+      if (u >= 0 && k !== a.numeraire) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv * mm, value: 0 });
     }
     return items;
   }
@@ -663,16 +664,18 @@ export function ownMargin(eng: ScenarioEngine, a: AccountState, out: OwnMargin):
     if (a.mode === 'isolated') isolatedInto(out, items, ch * inv + a.cash, ratio);
     return out;
   }
-  // Currency or fixed-price numeraire: each item's requirement from the per-unit coefficients.
+  // Currency or fixed-price numeraire: each item's requirement from the per-unit coefficients,
+  // times the grid's marginMultiplier (1 for ES), as standaloneItems computes it.
+  const mm = eng.marginMultiplier;
   for (const p of a.positions.values()) {
     const m = mult(eng, p);
     const scan = m > 0 ? m * eng.lossLong[p.e] : -m * eng.lossShort[p.e];
     const om = optionMinimum(eng, p);
-    sum += (scan > om ? scan : om) * inv;
+    sum += (scan > om ? scan : om) * inv * mm;
   }
   for (const [k, b] of a.balances) {
     const u = eng.assets[k].underlying;
-    if (u >= 0 && k !== a.numeraire) sum += b * eng.collCoef[u] * inv;
+    if (u >= 0 && k !== a.numeraire) sum += b * eng.collCoef[u] * inv * mm;
   }
   out.initialMargin = sum; out.maintenanceMargin = ratio * sum; out.excess = E - sum; out.status = statusOf(E, sum, ratio * sum);
   if (a.mode === 'isolated') isolatedInto(out, standaloneItems(eng, a, false), ch * inv + a.cash, ratio);

@@ -64,6 +64,12 @@ export class ScenarioEngine {
   readonly confidence: number;
   readonly shortOptionMinimum: number;
   readonly longOptionMinimum: number;
+  /**
+   * Grid: the grid's marginMultiplier (the anti-procyclicality buffer of calibrate --apc buffer;
+   * 1 when absent), applied to every requirement as the grid model applies it to its initial
+   * margin (maintenance follows). ES: 1.
+   */
+  readonly marginMultiplier: number;
   /** Per group index of the market: the grid offset (0 for ES). */
   readonly offsets: Float64Array;
   /** Grid: point of each scenario, cover of each point. */
@@ -139,16 +145,13 @@ export class ScenarioEngine {
       if (!spec) {
         throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block, found none`, { file: market.source, path: 'risk.grid' });
       }
-      if (spec.marginMultiplier !== undefined && spec.marginMultiplier !== 1) {
-        throw new InputError(`${market.source}: risk.grid.marginMultiplier: ${spec.marginMultiplier} is not applied to account requirements; `
-          + 'margin accounts on a grid without it (calibrate without --apc buffer)', { file: market.source, path: 'risk.grid.marginMultiplier' });
-      }
       const sc = buildGridScenarios(market, spec);
       this.nScen = sc.nScen; this.stride = sc.stride; this.nPoints = sc.nPoints;
       spotMult = sc.spotMult; volShock = sc.volShock; volWeightM = sc.volWeight; this.horizonYears = sc.horizonYears;
       this.point = sc.point; this.cover = sc.cover;
       this.maintenanceRatio = spec.maintenanceRatio; this.confidence = NaN;
       this.shortOptionMinimum = spec.shortOptionMinimum; this.longOptionMinimum = spec.longOptionMinimum;
+      this.marginMultiplier = spec.marginMultiplier ?? 1;
       this.offsets = groupOffsets(market, spec);
     } else {
       const spec = options.es ?? market.risk.es;
@@ -160,7 +163,7 @@ export class ScenarioEngine {
       spotMult = sc.spotMult; volShock = sc.volShock; volWeightM = sc.volWeight; this.horizonYears = sc.horizonYears;
       this.point = new Int32Array(sc.stride); this.cover = Float64Array.of(1);
       this.maintenanceRatio = spec.maintenanceRatio; this.confidence = spec.confidence;
-      this.shortOptionMinimum = 0; this.longOptionMinimum = 0;
+      this.shortOptionMinimum = 0; this.longOptionMinimum = 0; this.marginMultiplier = 1;
       this.offsets = new Float64Array(this.nGroups);
     }
     this.spotMult = spotMult.slice();
@@ -457,7 +460,8 @@ export class ScenarioEngine {
    * The portfolio requirement (currency-free: in the rows' unit) of `nRows` scenario P&L rows
    * (`rows[r * stride + s]`, row r on underlying rowU[r]). Grid: the group requirements of contract
    * section 4 with the option minimums `optMin[g]` (already in the rows' unit, by market group
-   * index; null for none) added as max(R_g, M_g). ES: max(ES of the summed losses, 0).
+   * index; null for none) added as max(R_g, M_g), the sum times the grid's marginMultiplier (as
+   * the grid model's initial margin). ES: max(ES of the summed losses, 0).
    */
   reduce(rows: Float64Array, rowU: ArrayLike<number>, nRows: number, optMin: Float64Array | null): number {
     const stride = this.stride, nS = this.nScen;
@@ -501,7 +505,7 @@ export class ScenarioEngine {
       const M = optMin ? optMin[slotG[k]] : 0;
       im += R > M ? R : M;
     }
-    return im;
+    return im * this.marginMultiplier;
   }
 }
 
