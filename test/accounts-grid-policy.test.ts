@@ -7,7 +7,10 @@
 // the account's rows, gridReduce) on the same market, so their requirements agree to rounding:
 // 1e-12 relative is asked. The cheap-option case is checked against its closed form q x V.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveMarket } from '../src/market/load.js';
 import { validateGrid } from '../src/market/grid-spec.js';
 import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
@@ -19,6 +22,7 @@ import { marginAccounts } from '../src/accounts/margin.js';
 import { MarginBook } from '../src/book/book.js';
 import { ScenarioEngine } from '../src/accounts/engine.js';
 import { createAccount, ownMargin } from '../src/accounts/account.js';
+import { parseAccounts } from '../src/accounts/parse.js';
 import type { AccountMargin, AccountMarginOk, AccountsFileInput, MarginMode } from '../src/accounts/types.js';
 import { packageFile } from '../src/paths.js';
 
@@ -172,6 +176,30 @@ describe('accounts: the grid\'s marginMultiplier is applied as the grid model ap
       const r = r1[k];
       expect(own, r.account).toEqual({ equity: r.equity, initialMargin: r.initialMargin, maintenanceMargin: r.maintenanceMargin, excess: r.excess, status: r.status });
     });
+  });
+});
+
+describe('margin-engine accounts on a calibrated market with a buffer (dist/src/cli.js, built by pretest)', () => {
+  it('margins the bundled accounts (exit 0) at 1.25 x the unbuffered requirements, as the library does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'margin-accounts-apc-'));
+    const json = exampleJson() as unknown as { risk: { grid: Record<string, unknown> } };
+    json.risk.grid.marginMultiplier = 1.25;
+    const market = join(dir, 'buffered.json');
+    writeFileSync(market, JSON.stringify(json));
+    const accounts = packageFile('examples', 'accounts.json');
+    const run = spawnSync(process.execPath, [packageFile('dist', 'src', 'cli.js'), 'accounts', '--market', market, '--accounts', accounts, '--format', 'ndjson'],
+      { encoding: 'utf8', cwd: dir });
+    expect(run.status, run.stderr).toBe(0);
+    const rows = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { account: string; initial_margin: number; modes: Record<MarginMode, { initial_margin: number }> });
+    const file = parseAccounts(readFileSync(accounts, 'utf8'), 'examples/accounts.json', exampleAm);
+    const plain = marginAccounts(exampleAm, file).map(ok);
+    expect(rows.map((r) => r.account)).toEqual(plain.map((r) => r.account));
+    rows.forEach((r, k) => {
+      for (const mode of ['portfolio', 'cross', 'isolated'] as const) {
+        expect(rel(r.modes[mode].initial_margin, 1.25 * plain[k].modes[mode].initialMargin), `${r.account} ${mode}`).toBeLessThanOrEqual(1e-14);
+      }
+    });
+    expect(rows.some((r) => r.initial_margin > 0)).toBe(true);
   });
 });
 
