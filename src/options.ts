@@ -53,10 +53,10 @@ export function accountsMarket(v: unknown, where: string): ResolvedMarket {
   throw new InputError(`${where}: expected a market from parseAccountMarket (or parseMarket), got ${show(v)}`, { path: 'market' });
 }
 
-/** An AccountMarket, or a ResolvedMarket wrapped as one (no inverse instruments); else an InputError. */
+/** An AccountMarket, or a ResolvedMarket wrapped as one (its inverse instruments those the loader marked); else an InputError. */
 export function checkAccountMarket(v: unknown, where: string): AccountMarket {
   if (isAccountMarket(v)) return v;
-  if (isResolvedMarket(v)) return { market: v, inverse: new Uint8Array(v.instruments.ids.length) };
+  if (isResolvedMarket(v)) return { market: v, inverse: v.instruments.inverse?.slice() ?? new Uint8Array(v.instruments.ids.length) };
   throw new InputError(`${where}: expected a market from parseAccountMarket (or parseMarket), got ${show(v)}`, { path: 'market' });
 }
 

@@ -48,9 +48,12 @@ export class AccountState {
   rows: Float64Array;
   /** Row of each underlying, -1 when absent. */
   readonly rowOf: Int32Array;
-  /** Option units (|quantity| x contractSize) by market group, short and long. */
+  /**
+   * Short option units (|quantity| x contractSize) by market group. The long option minimum is
+   * not kept here: each long position's term is capped at its market value, which moves with the
+   * market (see longOptionMinimums).
+   */
   readonly optShort: Float64Array;
-  readonly optLong: Float64Array;
   /** Coin-margined: the currency value W the numeraire's row holds. */
   W = 0;
   /** The status under the account's mode after the last evaluation. */
@@ -66,7 +69,6 @@ export class AccountState {
     this.rows = new Float64Array(2 * stride);
     this.rowOf = new Int32Array(nU).fill(-1);
     this.optShort = new Float64Array(nGroups);
-    this.optLong = new Float64Array(nGroups);
   }
 }
 
@@ -223,7 +225,6 @@ export function buildRows(eng: ScenarioEngine, a: AccountState): void {
   for (let r = 0; r < a.nRows; r++) a.rowOf[a.rowU[r]] = -1;
   a.nRows = 0;
   a.optShort.fill(0);
-  a.optLong.fill(0);
   const scalar = 1 / numerairePrice(eng, a);
   const { mem, base } = eng.cubeMemory();
   for (const p of a.positions.values()) {
@@ -274,7 +275,6 @@ function addOptionUnits(eng: ScenarioEngine, a: AccountState, e: number, q0: num
   if (eng.cls[e] !== CLS_OPTION) return;
   const g = eng.market.underlyings.group[eng.und[e]], cs = eng.cs[e];
   a.optShort[g] += (Math.max(-q1, 0) - Math.max(-q0, 0)) * cs;
-  a.optLong[g] += (Math.max(q1, 0) - Math.max(q0, 0)) * cs;
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -383,14 +383,13 @@ export function applyTransfer(eng: ScenarioEngine, a: AccountState, k: number, a
 // -----------------------------------------------------------------------------------------------
 // Saving and restoring (what-if)
 
-/** What trades on some instruments can change in an account: rows, option units, W, cash and those positions. */
+/** What trades on some instruments can change in an account: rows, short option units, W, cash and those positions. */
 export interface SavedAccount {
   nRows: number;
   rowU: Int32Array;
   rows: Float64Array;
   rowOf: Int32Array;
   optShort: Float64Array;
-  optLong: Float64Array;
   W: number;
   cash: number;
   /** The saved positions: engine index and the position (undefined when absent). */
@@ -409,7 +408,7 @@ export function saveAccount(a: AccountState, stride: number, es: readonly number
     ? keep
     : {
       nRows: 0, rowU: new Int32Array(a.rowU.length), rows: new Float64Array(a.rows.length), rowOf: new Int32Array(a.rowOf.length),
-      optShort: new Float64Array(a.optShort.length), optLong: new Float64Array(a.optLong.length), W: 0, cash: 0, es: [], positions: [],
+      optShort: new Float64Array(a.optShort.length), W: 0, cash: 0, es: [], positions: [],
     };
   s.nRows = n;
   for (let r = 0; r < n; r++) s.rowU[r] = a.rowU[r];
@@ -417,7 +416,6 @@ export function saveAccount(a: AccountState, stride: number, es: readonly number
   for (let i = 0; i < len; i++) dst[i] = src[i];
   s.rowOf.set(a.rowOf);
   s.optShort.set(a.optShort);
-  s.optLong.set(a.optLong);
   s.W = a.W;
   s.cash = a.cash;
   s.es.length = 0;
@@ -435,7 +433,6 @@ export function restoreAccount(a: AccountState, s: SavedAccount, stride: number)
   for (let i = 0; i < len; i++) dst[i] = src[i];
   a.rowOf.set(s.rowOf);
   a.optShort.set(s.optShort);
-  a.optLong.set(s.optLong);
   a.W = s.W;
   a.cash = s.cash;
   for (let k = s.es.length - 1; k >= 0; k--) {
@@ -448,6 +445,7 @@ export function restoreAccount(a: AccountState, s: SavedAccount, stride: number)
 // Evaluation
 
 let OPT_MIN = new Float64Array(8);
+let LONG_MIN = new Float64Array(8);
 let ITEM_ROWS = new Float64Array(0);
 const ITEM_U = new Int32Array(2);
 
@@ -473,33 +471,50 @@ export function equityParts(eng: ScenarioEngine, a: AccountState): {
   };
 }
 
-/** The netted (portfolio-mode) initial requirement, in the numeraire. */
+/**
+ * The long option minimum of the account's long option positions by market group, in the
+ * currency: each position's q x longMinimumPerContract (its term capped at its market value, as
+ * the grid model does), summed in the positions' order. Written into `out` (zeroed first).
+ */
+function longOptionMinimums(eng: ScenarioEngine, a: AccountState, out: Float64Array): void {
+  out.fill(0, 0, eng.nGroups);
+  const groupOf = eng.market.underlyings.group;
+  for (const p of a.positions.values()) {
+    if (eng.cls[p.e] === CLS_OPTION && p.q > 0) out[groupOf[eng.und[p.e]]] += p.q * eng.longMinimumPerContract(p.e);
+  }
+}
+
+/** The netted (portfolio-mode) initial requirement, in the numeraire (the grid's marginMultiplier applied in reduce). */
 export function portfolioRequirement(eng: ScenarioEngine, a: AccountState): number {
   const inv = 1 / numerairePrice(eng, a);
   let optMin: Float64Array | null = null;
   if (eng.shortOptionMinimum > 0 || eng.longOptionMinimum > 0) {
-    if (OPT_MIN.length < eng.nGroups) OPT_MIN = new Float64Array(eng.nGroups);
+    if (OPT_MIN.length < eng.nGroups) { OPT_MIN = new Float64Array(eng.nGroups); LONG_MIN = new Float64Array(eng.nGroups); }
     optMin = OPT_MIN;
-    for (let g = 0; g < eng.nGroups; g++) optMin[g] = (eng.shortOptionMinimum * a.optShort[g] + eng.longOptionMinimum * a.optLong[g]) * inv;
+    longOptionMinimums(eng, a, LONG_MIN);
+    for (let g = 0; g < eng.nGroups; g++) optMin[g] = (eng.shortOptionMinimum * a.optShort[g] + LONG_MIN[g]) * inv;
   }
   return eng.reduce(a.rows, a.rowU, a.nRows, optMin);
 }
 
 interface Item { item: string; im: number; value: number }
 
-/** Option minimum of one position, in the currency. */
+/**
+ * Option minimum of one position, in the currency: shortOptionMinimum x |q| x contractSize when
+ * short, q x longMinimumPerContract when long (capped at its market value), 0 for a non-option.
+ */
 function optionMinimum(eng: ScenarioEngine, p: Position): number {
   if (eng.cls[p.e] !== CLS_OPTION) return 0;
-  const units = p.q * eng.cs[p.e];
-  return units < 0 ? -units * eng.shortOptionMinimum : units * eng.longOptionMinimum;
+  return p.q < 0 ? -p.q * eng.cs[p.e] * eng.shortOptionMinimum : p.q * eng.longMinimumPerContract(p.e);
 }
 
 /**
  * Every item margined alone: each position, and each collateral asset that carries risk in the
- * numeraire. `value` is the item's own value (positions) in the numeraire.
+ * numeraire; each requirement times the grid's marginMultiplier (1 for ES), as the grid model's
+ * initial margin of that item alone. `value` is the item's own value (positions) in the numeraire.
  */
 function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolean): Item[] {
-  const Pc = numerairePrice(eng, a), inv = 1 / Pc;
+  const Pc = numerairePrice(eng, a), inv = 1 / Pc, mm = eng.marginMultiplier;
   const items: Item[] = [];
   const ids = eng.market.instruments.ids;
   const name = (p: Position) => (withNames ? ids[eng.mkt[p.e]] : '');
@@ -507,11 +522,11 @@ function standaloneItems(eng: ScenarioEngine, a: AccountState, withNames: boolea
     for (const p of a.positions.values()) {
       const m = mult(eng, p);
       const scan = m > 0 ? m * eng.lossLong[p.e] : -m * eng.lossShort[p.e];
-      items.push({ item: name(p), im: Math.max(scan, optionMinimum(eng, p)) * inv, value: positionValue(eng, p) * inv });
+      items.push({ item: name(p), im: Math.max(scan, optionMinimum(eng, p)) * inv * mm, value: positionValue(eng, p) * inv });
     }
     for (const [k, b] of a.balances) {
       const u = eng.assets[k].underlying;
-      if (u >= 0 && k !== a.numeraire) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv, value: 0 });
+      if (u >= 0 && k !== a.numeraire) items.push({ item: withNames ? `collateral:${eng.assets[k].id}` : '', im: b * eng.collCoef[u] * inv * mm, value: 0 });
     }
     return items;
   }
@@ -649,16 +664,18 @@ export function ownMargin(eng: ScenarioEngine, a: AccountState, out: OwnMargin):
     if (a.mode === 'isolated') isolatedInto(out, items, ch * inv + a.cash, ratio);
     return out;
   }
-  // Currency or fixed-price numeraire: each item's requirement from the per-unit coefficients.
+  // Currency or fixed-price numeraire: each item's requirement from the per-unit coefficients,
+  // times the grid's marginMultiplier (1 for ES), as standaloneItems computes it.
+  const mm = eng.marginMultiplier;
   for (const p of a.positions.values()) {
     const m = mult(eng, p);
     const scan = m > 0 ? m * eng.lossLong[p.e] : -m * eng.lossShort[p.e];
     const om = optionMinimum(eng, p);
-    sum += (scan > om ? scan : om) * inv;
+    sum += (scan > om ? scan : om) * inv * mm;
   }
   for (const [k, b] of a.balances) {
     const u = eng.assets[k].underlying;
-    if (u >= 0 && k !== a.numeraire) sum += b * eng.collCoef[u] * inv;
+    if (u >= 0 && k !== a.numeraire) sum += b * eng.collCoef[u] * inv * mm;
   }
   out.initialMargin = sum; out.maintenanceMargin = ratio * sum; out.excess = E - sum; out.status = statusOf(E, sum, ratio * sum);
   if (a.mode === 'isolated') isolatedInto(out, standaloneItems(eng, a, false), ch * inv + a.cash, ratio);

@@ -64,6 +64,12 @@ export class ScenarioEngine {
   readonly confidence: number;
   readonly shortOptionMinimum: number;
   readonly longOptionMinimum: number;
+  /**
+   * Grid: the grid's marginMultiplier (the anti-procyclicality buffer of calibrate --apc buffer;
+   * 1 when absent), applied to every requirement as the grid model applies it to its initial
+   * margin (maintenance follows). ES: 1.
+   */
+  readonly marginMultiplier: number;
   /** Per group index of the market: the grid offset (0 for ES). */
   readonly offsets: Float64Array;
   /** Grid: point of each scenario, cover of each point. */
@@ -139,16 +145,13 @@ export class ScenarioEngine {
       if (!spec) {
         throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block, found none`, { file: market.source, path: 'risk.grid' });
       }
-      if (spec.marginMultiplier !== undefined && spec.marginMultiplier !== 1) {
-        throw new InputError(`${market.source}: risk.grid.marginMultiplier: ${spec.marginMultiplier} is not applied to account requirements; `
-          + 'margin accounts on a grid without it (calibrate without --apc buffer)', { file: market.source, path: 'risk.grid.marginMultiplier' });
-      }
       const sc = buildGridScenarios(market, spec);
       this.nScen = sc.nScen; this.stride = sc.stride; this.nPoints = sc.nPoints;
       spotMult = sc.spotMult; volShock = sc.volShock; volWeightM = sc.volWeight; this.horizonYears = sc.horizonYears;
       this.point = sc.point; this.cover = sc.cover;
       this.maintenanceRatio = spec.maintenanceRatio; this.confidence = NaN;
       this.shortOptionMinimum = spec.shortOptionMinimum; this.longOptionMinimum = spec.longOptionMinimum;
+      this.marginMultiplier = spec.marginMultiplier ?? 1;
       this.offsets = groupOffsets(market, spec);
     } else {
       const spec = options.es ?? market.risk.es;
@@ -160,7 +163,7 @@ export class ScenarioEngine {
       spotMult = sc.spotMult; volShock = sc.volShock; volWeightM = sc.volWeight; this.horizonYears = sc.horizonYears;
       this.point = new Int32Array(sc.stride); this.cover = Float64Array.of(1);
       this.maintenanceRatio = spec.maintenanceRatio; this.confidence = spec.confidence;
-      this.shortOptionMinimum = 0; this.longOptionMinimum = 0;
+      this.shortOptionMinimum = 0; this.longOptionMinimum = 0; this.marginMultiplier = 1;
       this.offsets = new Float64Array(this.nGroups);
     }
     this.spotMult = spotMult.slice();
@@ -260,6 +263,16 @@ export class ScenarioEngine {
   spot(u: number): number { return this.market.underlyings.spot[u]; }
   /** Reference price F of a future or perpetual (engine index). */
   refPrice(e: number): number { return this.market.instruments.refPrice[this.mkt[e]]; }
+  /**
+   * The long option minimum of one contract of option e, in the currency: min(longOptionMinimum x
+   * contractSize, its market value), the value floored at 0 (FINRA Rule 4210(g): the minimum on a
+   * long option never exceeds its market value; the grid model's longMinimumPerContract). Read
+   * from the current value, so it moves with the market.
+   */
+  longMinimumPerContract(e: number): number {
+    const lom = this.longOptionMinimum;
+    return lom === 0 ? 0 : Math.min(lom * this.cs[e], Math.max(0, this.value[e]));
+  }
   /** Price of an asset in the currency. */
   assetPrice(k: number): number {
     const a = this.assets[k];
@@ -447,7 +460,8 @@ export class ScenarioEngine {
    * The portfolio requirement (currency-free: in the rows' unit) of `nRows` scenario P&L rows
    * (`rows[r * stride + s]`, row r on underlying rowU[r]). Grid: the group requirements of contract
    * section 4 with the option minimums `optMin[g]` (already in the rows' unit, by market group
-   * index; null for none) added as max(R_g, M_g). ES: max(ES of the summed losses, 0).
+   * index; null for none) added as max(R_g, M_g), the sum times the grid's marginMultiplier (as
+   * the grid model's initial margin). ES: max(ES of the summed losses, 0).
    */
   reduce(rows: Float64Array, rowU: ArrayLike<number>, nRows: number, optMin: Float64Array | null): number {
     const stride = this.stride, nS = this.nScen;
@@ -491,7 +505,7 @@ export class ScenarioEngine {
       const M = optMin ? optMin[slotG[k]] : 0;
       im += R > M ? R : M;
     }
-    return im;
+    return im * this.marginMultiplier;
   }
 }
 

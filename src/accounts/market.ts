@@ -1,7 +1,9 @@
 /**
- * The market as the account layer reads it: the snapshot of contract section 2, plus the one
- * thing v1 rejects and coin-margined accounts need, `settlement: "inverse"` on futures,
- * perpetuals and options (contract section 2, "Coin-margined (inverse) accounts").
+ * The market as the account layer reads it: the snapshot of contract section 2, resolved by the
+ * market loader, with one rule for `settlement: "inverse"` (contract section 2, "Coin-margined
+ * (inverse) accounts"): the loader accepts it on futures, perpetuals and options (a spot with it
+ * is the loader's error) and marks those instruments in `instruments.inverse`; the account layer
+ * takes that marking as it is.
  *
  * - An inverse future or perpetual's `contractSize` is its notional N in the currency (Deribit's
  *   BTC-PERPETUAL: 10 USD), its P&L paid in its coin: a position holds Q = sum of quantity x N /
@@ -14,43 +16,25 @@
  */
 import { resolveMarket } from '../market/load.js';
 import type { MarketInput, ResolvedMarket } from '../market/types.js';
-import { isObject, keysOf, own, readJson } from '../market/validate.js';
+import { isObject, readJson } from '../market/validate.js';
 
 export interface AccountMarket {
   market: ResolvedMarket;
-  /** inverse[i] = 1 when instrument i (market index) settles in its coin. */
+  /** inverse[i] = 1 when instrument i (market index) settles in its coin: the loader's `instruments.inverse` (all 0 when absent). */
   inverse: Uint8Array;
   /** The snapshot as written (for snapshots of a book); undefined when built from a resolved market. */
   input?: MarketInput;
 }
 
-const SETTLED_KINDS = ['future', 'perpetual', 'option'];
+/** The loader's marking of inverse instruments of `market`, as an AccountMarket's `inverse` (a copy; all 0 when none). */
+function inverseMarking(market: ResolvedMarket): Uint8Array {
+  return market.instruments.inverse?.slice() ?? new Uint8Array(market.instruments.ids.length);
+}
 
-/** Validates and resolves a market snapshot that may hold inverse instruments. */
+/** Validates and resolves a market snapshot that may hold inverse instruments (the market loader's rules and messages). */
 export function resolveAccountMarket(json: unknown, source = 'market'): AccountMarket {
-  const inverseIds: string[] = [];
-  let stripped = json;
-  if (isObject(json) && isObject(own(json, 'instruments'))) {
-    const ins = own(json, 'instruments') as Record<string, unknown>;
-    let copy: Record<string, unknown> | undefined;
-    for (const id of keysOf(ins)) {
-      const e = own(ins, id);
-      if (!isObject(e) || own(e, 'settlement') !== 'inverse' || !SETTLED_KINDS.includes(own(e, 'kind') as string)) continue;
-      inverseIds.push(id);
-      if (!copy) {
-        copy = {};
-        for (const k of keysOf(ins)) Object.defineProperty(copy, k, { value: own(ins, k), enumerable: true, writable: true, configurable: true });
-      }
-      const c: Record<string, unknown> = {};
-      for (const k of keysOf(e)) if (k !== 'settlement') c[k] = own(e, k);
-      copy[id] = c;
-    }
-    if (copy) stripped = { ...json, instruments: copy };
-  }
-  const market = resolveMarket(stripped, source);
-  const inverse = new Uint8Array(market.instruments.ids.length);
-  for (const id of inverseIds) inverse[market.instruments.index.get(id)!] = 1;
-  return { market, inverse, input: isObject(json) ? json as unknown as MarketInput : undefined };
+  const market = resolveMarket(json, source);
+  return { market, inverse: inverseMarking(market), input: isObject(json) ? json as unknown as MarketInput : undefined };
 }
 
 /** Parses a market snapshot from JSON text, inverse instruments allowed. */
@@ -58,9 +42,12 @@ export function parseAccountMarket(text: string, source = 'market'): AccountMark
   return resolveAccountMarket(readJson(text, source), source);
 }
 
-/** Wraps a market resolved by the v1 loader (no inverse instruments). */
+/**
+ * Wraps a market resolved by the market loader (parseMarket, resolveMarket): its inverse
+ * instruments are those the loader marked (none for an all-linear snapshot).
+ */
 export function linearMarket(market: ResolvedMarket): AccountMarket {
-  return { market, inverse: new Uint8Array(market.instruments.ids.length) };
+  return { market, inverse: inverseMarking(market) };
 }
 
 /** A deep copy of a resolved market, so the book can move spots and vols without touching the caller's. */
@@ -76,7 +63,7 @@ export function cloneMarket(m: ResolvedMarket): ResolvedMarket {
     instruments: {
       ids: i.ids.slice(), index: new Map(i.index), kind: i.kind.slice(), inputKind: i.inputKind.slice(),
       underlying: i.underlying.slice(), contractSize: i.contractSize.slice(), strike: i.strike.slice(), T: i.T.slice(),
-      vol: i.vol.slice(), refPrice: i.refPrice.slice(),
+      vol: i.vol.slice(), refPrice: i.refPrice.slice(), ...(i.inverse ? { inverse: i.inverse.slice() } : {}),
     },
     table: m.table.slice(),
     risk: m.risk,
