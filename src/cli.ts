@@ -53,7 +53,8 @@ grid, the per-group breakdown.
 Options:
   --market FILE         market snapshot (JSON); - reads standard input. Required
   --portfolios FILE     portfolios: CSV "portfolio,instrument,quantity", or NDJSON, UTF-8 (limits in
-                        the README); - reads standard input. Required
+                        the README), rows in any order (one row per portfolio id, in order of first
+                        appearance); - reads standard input (to its end before any row). Required
   --input-format F      csv or ndjson (default: from the --portfolios name: .ndjson/.jsonl NDJSON,
                         else CSV; standard input CSV)
   --method M            grid, es or fhs (default grid); the market's risk block for it (or --preset)

@@ -2,8 +2,9 @@
 // dist/src/batch/worker.js): a failing output rejects run(), threads are bounded, progress counts
 // work done from the start of the run.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { resolveMarket } from '../src/market/load.js';
 import { generateBook } from '../src/demo/book.js';
@@ -93,11 +94,11 @@ describe('progress counts work done (item 12)', () => {
     expect(estimateProgress({ margined: 400, read: 400, bytes: 4000, totalBytes: 4000, elapsedMs: 800 })).toEqual({ fraction: 1, etaMs: 0 });
   });
 
-  it('the first progress report comes within a second, while rows are still held, counting portfolios margined', async () => {
+  it('the first progress report comes within a second, while a stream is still open (nothing margined before it ends), counting portfolios margined', async () => {
     const engine = await createBatchEngine({ market, threads: 1, taskWork: 1 << 14 });
     try {
-      // The whole book at once, then the input stays open for 1.5 s: the portfolios read are
-      // margined meanwhile (their rows may wait for the input to go on).
+      // The whole book at once, then the input stays open for 1.5 s: it is read (spooled) meanwhile;
+      // no portfolio is margined before it ends, since any portfolio's rows may still come.
       const input = new Readable({ read() {} });
       input.push(Buffer.from(bookText));
       const timer = setTimeout(() => input.push(null), 1500);
@@ -109,15 +110,33 @@ describe('progress counts work done (item 12)', () => {
       expect(seen[0].elapsedMs).toBeLessThan(1000);
       const early = seen.filter((p) => p.elapsedMs < 1000);
       expect(early.length).toBeGreaterThan(0);
-      // Before the input ends, portfolios are margined (whether or not their rows are written).
-      const held = early[early.length - 1];
-      expect(held.margined).toBeGreaterThan(0);
-      expect(held.margined).toBeGreaterThanOrEqual(held.portfolios);
-      expect(held.read).toBeGreaterThanOrEqual(held.margined);
-      expect(held.fraction).toBeGreaterThan(0);
-      expect(held.fraction).toBeLessThanOrEqual(1);
+      const open = early[early.length - 1];
+      expect([open.margined, open.portfolios, open.read, open.bytes, open.fraction]).toEqual([0, 0, 0, bookText.length, undefined]);
       const last = seen[seen.length - 1];
       expect([last.portfolios, last.margined, last.fraction]).toEqual([summary.portfolios, summary.portfolios, 1]);
+      expect(summary.portfolios).toBe(3000);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a file: progress counts portfolios margined while the run goes on, rising, before the last row', async () => {
+    const engine = await createBatchEngine({ market, threads: 1, taskWork: 1 << 12 });
+    try {
+      const path = join(mkdtempSync(join(tmpdir(), 'margin-progress-')), 'book.csv');
+      writeFileSync(path, bookText);
+      const seen: BatchProgress[] = [];
+      const out = new Writable({ write(_c, _e, cb) { cb(); } });
+      const summary = await engine.run({ path }, out, { onProgress: (p) => seen.push(p), progressMs: 0, totalBytes: bookText.length });
+      const during = seen.filter((p) => p.margined > 0 && p.margined < 3000);
+      expect(during.length).toBeGreaterThan(3);
+      for (let k = 1; k < seen.length; k++) expect(seen[k].margined).toBeGreaterThanOrEqual(seen[k - 1].margined);
+      for (const p of during) {
+        expect(p.margined).toBeGreaterThanOrEqual(p.portfolios);
+        expect(p.read).toBeGreaterThanOrEqual(p.margined);
+        expect(p.fraction).toBeGreaterThan(0);
+        expect(p.fraction).toBeLessThan(1);
+      }
       expect(summary.portfolios).toBe(3000);
     } finally {
       await engine.close();

@@ -270,8 +270,8 @@ describe('batch engine: nothing lost when workers die', () => {
 describe('batch engine: abort', () => {
   it('an AbortSignal stops the run: computed rows are written in order, the summary says where it stopped', async () => {
     const want = reference(bookText, 'grid').split('\n');
-    // Window 0: rows are written as soon as they are done (no wait for reappearing ids).
-    const e = await engine({ market, threads: 2, taskWork: 1 << 14, reappearWindow: 0 });
+    // Contiguous input (the first pass says so): rows are written as soon as they are done.
+    const e = await engine({ market, threads: 2, taskWork: 1 << 14 });
     const ac = new AbortController();
     const r = await runText(e, chunked(bookBytes, [4096]), {
       signal: ac.signal, progressMs: 0, onProgress: (p) => { if (p.portfolios >= 200) ac.abort(); },
@@ -421,34 +421,39 @@ describe('batch engine: bad input at scale', () => {
     expect((err as Error).message).toBe('book.csv: row 3: a quoted field opened on this row is longer than 65536 characters at line 3924');
   });
 
-  it('an id that reappears within the window is amended (as in-process); further away it adds an error row; the same for 1 and 2 threads', async () => {
-    // Early: P2 comes back right after P3 (default window: 100,000 portfolios): as in-process.
+  it('an id that comes back after other portfolios (next to it or 3,000 portfolios later) is one row with all its positions, as in-process; the same for 1 and 2 threads', async () => {
+    // Near: P2 comes back right after P3.
     const e2 = await engine({ market, threads: 2, taskWork: 1, maxInFlight: 2 });
     const early = 'portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,1\nP3,ETH-PERP,1\nP2,ETH-PERP,1\n';
     const r1 = await runText(e2, chunked(Buffer.from(early)));
     expect(r1.text).toBe(reference(early, 'grid'));
-    expect(r1.summary.lateReappearances).toBe(0);
-    // With a window of 1,000 portfolios: E1 comes back 500 portfolios later (amended), L1 3,000 later.
+    expect(r1.summary.unsorted).toBe(true);
+    const sorted = await runText(e2, chunked(Buffer.from('portfolio,instrument,quantity\nP1,BTC-PERP,1\nP2,BTC-PERP,1\nP2,ETH-PERP,1\nP3,ETH-PERP,1\n')));
+    expect(sorted.summary.unsorted).toBe(false);
+    const rowsOf = (t: string) => t.trimEnd().split('\n');
+    expect(r1.text).toBe(sorted.text); // P1, P2 (both its rows), P3: the order of first appearance
+    // Far: E1 comes back 500 portfolios later, L1 at the end of the 3,000.
     const body = bookText.split('\n').slice(1).join('\n');
     const rows500 = body.split('\n');
     let cut = 0, seen = 0;
     for (let k = 1; k < rows500.length && seen < 500; k++) if (rows500[k].split(',')[0] !== rows500[k - 1].split(',')[0]) { seen++; cut = k; }
     const late = 'portfolio,instrument,quantity\nL1,BTC-PERP,1\nE1,BTC-PERP,2\n' + rows500.slice(0, cut).join('\n') + '\nE1,ETH-PERP,1\n'
       + rows500.slice(cut).join('\n') + 'L1,ETH-PERP,1\n';
+    const both = 'portfolio,instrument,quantity\nL1,BTC-PERP,1\nL1,ETH-PERP,1\nE1,BTC-PERP,2\nE1,ETH-PERP,1\n';
+    const want = rowsOf(reference(both, 'grid'));
     const texts: string[] = [];
     for (const threads of [1, 2]) {
-      const e = await engine({ market, threads, taskWork: 1 << 12, reappearWindow: 1000 });
+      const e = await engine({ market, threads, taskWork: 1 << 12 });
       const warnings: string[] = [];
       const r = await runText(e, chunked(Buffer.from(late), [1 << 12]), { onWarning: (w) => warnings.push(w) });
-      const rows = r.text.trimEnd().split('\n');
-      expect(r.summary.lateReappearances).toBe(1);
-      expect(rows.length).toBe(1 + 2 + 3000 + 1);
-      expect(rows[1]).toMatch(/^L1,grid,[0-9.e+-]+,/);
-      expect(rows[2]).toBe(`E1,grid,,,error,"portfolio ""E1"" reappears at row ${cut + 4} after other portfolios; its rows must be contiguous",`);
-      expect(rows[rows.length - 1]).toBe(
-        `L1,grid,,,error,"portfolio ""L1"" reappears at row ${late.trimEnd().split('\n').length} after other portfolios; its rows must be `
-          + 'contiguous (its first rows were already margined alone and written)",');
-      expect(warnings.join('\n')).toMatch(/"L1" reappears/);
+      const rows = rowsOf(r.text);
+      expect(r.summary.unsorted).toBe(true);
+      expect(r.summary.portfolios).toBe(2 + 3000);
+      expect(rows.length).toBe(1 + 2 + 3000);
+      expect(rows.slice(1, 3)).toEqual(want.slice(1, 3));
+      expect(rows[1]).toMatch(/^L1,grid,[0-9.e+-]+,[0-9.e+-]+,ok,/);
+      expect(r.text).toBe(reference(late, 'grid'));
+      expect(warnings).toEqual([]);
       texts.push(r.text);
     }
     expect(texts[1] === texts[0], firstDifference(texts[1], texts[0])).toBe(true);

@@ -7,14 +7,14 @@
  * NAME.partial), standard error says where the run stopped, and the exit status is 128 + the
  * signal's number (130, 143, 129; a second signal exits at once).
  */
-import { createReadStream, fstatSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
 import { isNdjsonName } from '../portfolio/parse.js';
 import type { OutputFormat } from '../io/output.js';
 import type { OutputTarget } from '../io/target.js';
 import { SIGNAL_EXITS, type Interrupts } from '../io/signals.js';
-import { createBatchEngine, type BatchMethod, type BatchProgress } from './engine.js';
+import { createBatchEngine, type BatchFile, type BatchMethod, type BatchProgress } from './engine.js';
 
 /** Exit status of a run stopped by SIGINT. */
 export const EXIT_INTERRUPTED = SIGNAL_EXITS.SIGINT;
@@ -40,8 +40,13 @@ export interface StreamingRunOptions {
   stderr?: NodeJS.WriteStream;
 }
 
-/** Opens --portfolios for reading before any work, so a missing file fails at once. */
-export function openPortfolios(path: string): { stream: Readable; size?: number; source: string } {
+/**
+ * Opens --portfolios for reading before any work, so a missing file fails at once. A regular file
+ * is given to the engine by path (it reads it twice: the first pass checks that portfolios are
+ * contiguous); standard input and other streams (a FIFO) are spooled by the engine to a temporary
+ * file in os.tmpdir(), removed when the run ends.
+ */
+export function openPortfolios(path: string): { stream: Readable | BatchFile; size?: number; source: string } {
   if (path === '-') return { stream: process.stdin, source: 'stdin' };
   let fd: number;
   try {
@@ -50,7 +55,11 @@ export function openPortfolios(path: string): { stream: Readable; size?: number;
     throw Object.assign(new Error(`--portfolios ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`), { exit: 1 });
   }
   const st = fstatSync(fd);
-  return { stream: createReadStream('', { fd, highWaterMark: 1 << 20 }), size: st.isFile() ? st.size : undefined, source: path };
+  if (st.isFile()) {
+    closeSync(fd);
+    return { stream: { path }, size: st.size, source: path };
+  }
+  return { stream: createReadStream('', { fd, highWaterMark: 1 << 20 }), source: path };
 }
 
 /** Runs the batch engine from the CLI; returns the exit status. */

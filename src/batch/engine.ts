@@ -8,12 +8,16 @@
  *   instantiates the module (compiled once, here) against that memory once per engine, takes its
  *   own scratch region from the memory's shared heap, and keeps a model over the cube. Memory for
  *   the cube does not grow with the number of workers.
- * - Streaming: run() reads CSV or NDJSON as a byte stream through the incremental readers, packs
+ * - Streaming: run() reads CSV or NDJSON from a file through the incremental readers, packs
  *   portfolios into tasks of resolved, netted positions (typed arrays), keeps a bounded number of
  *   tasks running (reading waits when they are all busy, writing waits for the output's 'drain'),
- *   and writes each task's rows once every earlier task's rows are written and the reader is a
- *   fixed number of portfolios past them (so a reappearing id is handled the same whatever the
- *   timing): input order, memory flat in the size of the input. Workers format their own rows.
+ *   and writes each task's rows as soon as every earlier task's rows are written: input order,
+ *   memory flat in the size of the input. Workers format their own rows.
+ * - Unsorted input: a portfolio's rows need not be contiguous. A cheap first pass over the file
+ *   (ContiguityScan; a stream that is not a file is spooled to a temporary file on the way, removed
+ *   at the end) says whether they are; if not, the run groups the whole file by portfolio id first
+ *   (UnsortedBook: about 12 bytes a position held, see there) and margins the portfolios in order of
+ *   first appearance. Either way the rows are those of parsePortfolios on the same bytes.
  * - Nothing lost: exactly one row per portfolio. A portfolio that cannot be margined is an error
  *   row; a task whose worker dies (or throws) is run once more; if it fails again its portfolios
  *   become error rows naming the cause and the run goes on. An abort (AbortSignal) stops reading,
@@ -26,6 +30,10 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
+import { createReadStream, ReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { InputError, show } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
@@ -38,8 +46,8 @@ import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import { checkCubeFinite, cubeOf, layoutCube } from '../cube/cube.js';
 import { Arena, SharedHeap, align } from '../wasm/arena.js';
 import { compiledModule, createKernelMemory, instantiateKernels } from '../wasm/module.js';
-import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName, type CsvSink } from '../portfolio/parse.js';
-import { LineFeeder } from '../portfolio/stream.js';
+import { CsvPortfolioReader, NdjsonPortfolioReader, isNdjsonName, withMoreErrors, type CsvSink } from '../portfolio/parse.js';
+import { ContiguityScan, LineFeeder } from '../portfolio/stream.js';
 import { groupPortfoliosAsync } from '../portfolio/resolve.js';
 import type { PortfolioEmit } from '../portfolio/types.js';
 import { csvHeader, type OutputFormat } from '../io/output.js';
@@ -108,14 +116,6 @@ export interface BatchEngineOptions {
   taskWork?: number;
   /** Tasks dispatched and not yet done; default 2 per worker, plus 1. */
   maxInFlight?: number;
-  /**
-   * Portfolios read past a portfolio before its row is written (default 100,000): a portfolio id
-   * that comes back within that many portfolios makes its portfolio an error row, as in-process;
-   * further away its first rows were margined alone and written, and an error row is added for the
-   * rows that came back. A count of portfolios, not a time, so the output does not depend on
-   * threads or timing. It bounds the rows held in memory.
-   */
-  reappearWindow?: number;
   /** Test-only fault injection (see FaultPlan); never set in production. */
   faults?: FaultPlan[];
 }
@@ -149,7 +149,12 @@ export interface BatchRunOptions {
   csvRaw?: boolean;
   /** Add the market's currency as the last column `currency` (and NDJSON field), as the CLI writes. Default false. */
   currency?: boolean;
-  /** Non-fatal events (a task retried, a portfolio id that reappeared too late to amend its row, a last line without a line end). */
+  /**
+   * Where a byte stream that is not a file (standard input) is spooled for the first pass (a
+   * temporary file, removed when the run ends, fails or is stopped); default os.tmpdir().
+   */
+  spoolDir?: string;
+  /** Non-fatal events (a task retried, a last line without a line end). */
   onWarning?: (message: string) => void;
 }
 
@@ -207,8 +212,8 @@ export interface BatchSummary {
   /** Tasks that failed once and were retried; tasks that failed twice (their portfolios are error rows). */
   retried: number;
   failedTasks: number;
-  /** Portfolio ids that reappeared after their row was written (each adds an error row; see run()). */
-  lateReappearances: number;
+  /** Whether the input's portfolios were not contiguous (it was grouped by id before margining; byte input only). */
+  unsorted: boolean;
   /** Set when the run was aborted: rows before it are written, none after. */
   stoppedAt?: StopPoint;
   timings: BatchTimings;
@@ -230,7 +235,12 @@ export interface StopPoint {
  * `Readable.from(chunks, { objectMode: false })`) of CSV or NDJSON, or portfolios as objects (an
  * iterable, an async iterable or an object-mode Readable).
  */
-export type BatchInput = Readable | Iterable<PortfolioLike> | AsyncIterable<PortfolioLike>;
+export type BatchInput = Readable | BatchFile | Iterable<PortfolioLike> | AsyncIterable<PortfolioLike>;
+
+/** A portfolio file by path (CSV, or NDJSON per `inputFormat`/its name): read twice, not spooled. */
+export interface BatchFile {
+  path: string;
+}
 
 interface Executor {
   readonly workers: number;
@@ -398,13 +408,14 @@ export class BatchEngine {
    * (CSV with its header, or NDJSON). `input` is a byte stream (a file or standard input: CSV, or
    * NDJSON per `inputFormat`/`source`) or portfolios as objects. The output is not ended.
    *
+   * `input` may also be a file by path ({ path }); a byte stream that is not a file (an
+   * fs.ReadStream opened from a path counts as a file) is spooled to a temporary file (spoolDir) by
+   * the first pass, so rows come only once it has ended.
+   *
    * File-level input errors (no header, a quoted field never closed, a line longer than 64 MiB)
    * reject with an InputError (its `written` says how many rows were written before it) after the
-   * rows of the portfolios read before them are written. A portfolio id that comes back after
-   * other portfolios makes its portfolio an error row when it comes back within `reappearWindow`
-   * portfolios (rows are held that long); further away the first row is out and cannot be taken
-   * back: an error row for the reappearing rows is added where they are, counted in
-   * `lateReappearances` and reported through onWarning.
+   * rows of the portfolios read before them are written (unsorted input: none). A portfolio's rows
+   * may be anywhere in the file: one row per portfolio id, in order of first appearance.
    */
   async run(input: BatchInput, output: Writable, options: BatchRunOptions = {}): Promise<BatchSummary> {
     if (typeof (output as { write?: unknown } | null)?.write !== 'function') throw new InputError('run: output: expected a Writable stream', { path: 'output' });
@@ -510,18 +521,16 @@ export class BatchEngine {
     const packer = new TaskPacker(this.market, this.method, this.stride, { taskWork: this.options.taskWork });
     const maxInFlight = Math.max(1, this.options.maxInFlight ?? 2 * this.executor.workers + 1);
     const timings: BatchTimings = { parse: 0, rows: 0, wait: 0, drain: 0, kernel: 0, total: 0, tasks: 0 };
-    const s: BatchSummary = { portfolios: 0, errors: 0, positions: 0, retried: 0, failedTasks: 0, lateReappearances: 0, timings };
+    const s: BatchSummary = { portfolios: 0, errors: 0, positions: 0, retried: 0, failedTasks: 0, unsorted: false, timings };
     const queue: InFlight[] = [];
     const ready: PackedTask[] = [];
-    /** Reader seqs amended into errors before their rows were made. */
-    const amended = new Map<number, string>();
-    const window = Math.max(0, this.options.reappearWindow ?? 100_000);
-    /** All input is read (or the run stops): every done task may be written. */
-    let final = false;
     let running = 0;
     let lastId: string | undefined;
     let bytes = 0;
     let lastProgress = -Infinity;
+    /** The input's size (a spooled stream's, once spooled), and (unsorted input, once read) its portfolios. */
+    let totalBytes = options.totalBytes;
+    let readTotal: number | undefined;
     const progressMs = options.progressMs ?? 200;
     const warn = options.onWarning ?? (() => {});
 
@@ -531,8 +540,8 @@ export class BatchEngine {
       if (!force && now - lastProgress < progressMs) return;
       lastProgress = now;
       const elapsedMs = now - t0;
-      const total = options.totalBytes;
-      const read = packer.lastSeq + 1;
+      const total = totalBytes;
+      const read = readTotal ?? packer.lastSeq + 1;
       const est = estimateProgress({ margined, read, bytes, totalBytes: total, elapsedMs });
       options.onProgress({
         portfolios: s.portfolios, positions: s.positions, margined, marginedPositions, read, bytes, totalBytes: total, elapsedMs,
@@ -594,7 +603,7 @@ export class BatchEngine {
         s.failedTasks++;
         warn(`task ${task.index} (${task.ids.length} portfolios from ${show(task.ids[0])}) failed twice: ${outcome!.cause}; its portfolios are error rows`);
       }
-      const specials = this.specials(task, outcome!, amended);
+      const specials = this.specials(task, outcome!);
       s.errors += specials?.size ?? 0;
       s.portfolios += task.ids.length;
       s.positions += task.positions;
@@ -610,11 +619,10 @@ export class BatchEngine {
     };
 
     // The writer: the oldest task's rows (and those of the done tasks after it) are made and
-    // delivered as soon as it is done and the reader is `window` portfolios past it (or the input is
-    // over), whatever the input is doing (standard input may be idle).
+    // delivered as soon as it is done, whatever the input is doing.
     let writing: Promise<void> = Promise.resolve();
     let writeError: unknown;
-    const writable = (e: InFlight) => e.outcome !== undefined && (final || packer.lastSeq - e.task.lastSeq >= window);
+    const writable = (e: InFlight) => e.outcome !== undefined;
     const writeDone = async () => {
       while (writeError === undefined && queue.length > 0 && writable(queue[0])) {
         const entry = queue.shift()!;
@@ -644,25 +652,21 @@ export class BatchEngine {
       }
       if (last) {
         while (running > 0) await waitRunning();
-        final = true;
         kick();
         await writing;
       }
       if (writeError !== undefined) throw writeError;
     };
 
+    /**
+     * The first pass said the input is contiguous, so the readers emit in increasing seq and never
+     * amend; anything else is a fault of the scan, never a second row for one portfolio.
+     */
+    const notContiguous = (seq: number) => {
+      throw new Error(`internal: portfolio ${seq} came back in input the first pass found contiguous`);
+    };
     const onEmit = (e: PortfolioEmit) => {
-      if (e.amends) {
-        const message = e.portfolio.error!;
-        if (packer.lastSeq - e.seq < window) amended.set(e.seq, message);
-        else {
-          // Its row is out (or may be): the reappearing rows become an error row of their own, here.
-          s.lateReappearances++;
-          packer.error(-1, e.portfolio.id, 'E_PORTFOLIO', `${message} (its first rows were already margined alone and written)`);
-          warn(`${message}: its first rows were already margined alone and written; an error row is added for the rest`);
-        }
-        return;
-      }
+      if (e.amends || e.seq <= packer.lastSeq) notContiguous(e.seq);
       packer.add(e.seq, e.portfolio);
       if (packer.full) ready.push(packer.take()!);
     };
@@ -670,6 +674,7 @@ export class BatchEngine {
     /** The CSV reader delivers here: portfolios as reusable columns, everything else as emits. */
     const csvSink: CsvSink = {
       portfolio: (seq, id, codes, instruments, quantities, n) => {
+        if (seq <= packer.lastSeq) notContiguous(seq);
         packer.addResolved(seq, id, codes, instruments, quantities, n);
         if (packer.full) ready.push(packer.take()!);
       },
@@ -678,34 +683,65 @@ export class BatchEngine {
 
     let stopped = false;
     let failure: unknown;
+    /** The stream being read (the input, or the engine's own over a file). */
+    let reading: Readable | undefined = input instanceof Readable ? input : undefined;
     const onAbort = () => {
       stopped = true;
       // A stream waiting for its next chunk (standard input) must be woken up: end it.
-      if (input instanceof Readable) input.destroy();
+      reading?.destroy();
     };
+    let spooled: string | undefined;
+    /** Unsorted input: the whole file, grouped by id. */
+    let book: UnsortedBook | undefined;
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) stopped = true;
     try {
-      if (isByteStream(input)) {
-        const source = options.source ?? 'portfolios.csv';
+      if (isByteStream(input) || isFileInput(input)) {
+        const source = options.source ?? (isFileInput(input) ? input.path : 'portfolios.csv');
         const ndjson = (options.inputFormat ?? (isNdjsonName(source) ? 'ndjson' : 'csv')) === 'ndjson';
-        const reader = ndjson ? new NdjsonPortfolioReader(source) : new CsvPortfolioReader(source, { resolve: packer.resolve, sink: csvSink });
-        const feeder = new LineFeeder(reader, source);
-        const chunks = input as AsyncIterable<Uint8Array | string>;
+        // The first pass: is every portfolio contiguous? (A stream that is not a file is spooled.)
+        const p0 = performance.now();
+        const first = await firstPass(input as Readable | BatchFile, ndjson, options.spoolDir, (r) => { reading = r; }, () => stopped,
+          (path) => { spooled = path; }, (n) => { bytes = n; });
+        timings.parse += performance.now() - p0;
+        bytes = first.bytes;
+        totalBytes ??= first.bytes;
         if (!stopped) {
-          for await (const chunk of chunks) {
-            const p0 = performance.now();
-            feeder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, onEmits);
+          s.unsorted = !first.contiguous;
+          const grouped = s.unsorted ? new UnsortedBook(this.market) : undefined;
+          book = grouped;
+          const sink: CsvSink = grouped ? grouped.sink : csvSink;
+          const reader = ndjson ? new NdjsonPortfolioReader(source) : new CsvPortfolioReader(source, { resolve: packer.resolve, sink });
+          const feeder = new LineFeeder(reader, source);
+          const take = grouped ? (emits: readonly PortfolioEmit[]) => { for (let k = 0; k < emits.length; k++) grouped.emit(emits[k]); } : onEmits;
+          reading = createReadStream(first.path, { highWaterMark: 1 << 20 });
+          for await (const chunk of reading as AsyncIterable<Buffer>) {
+            const p1 = performance.now();
+            feeder.push(chunk, take);
             bytes = feeder.bytes;
-            timings.parse += performance.now() - p0;
+            timings.parse += performance.now() - p1;
             if (stopped) break;
-            await pump(false);
+            if (!grouped) await pump(false);
             if (stopped) break;
           }
           if (!stopped) {
-            const p0 = performance.now();
-            feeder.end(onEmits, warn);
-            timings.parse += performance.now() - p0;
+            const p1 = performance.now();
+            feeder.end(take, warn);
+            timings.parse += performance.now() - p1;
+          }
+          if (grouped && !stopped) {
+            // Every portfolio whole: margin them in order of first appearance.
+            book = undefined;
+            readTotal = grouped.size;
+            for (let seq = 0; seq < grouped.size && !stopped; seq++) {
+              const p1 = performance.now();
+              grouped.deliver(seq, packer);
+              timings.parse += performance.now() - p1;
+              if (packer.full) {
+                ready.push(packer.take()!);
+                await pump(false);
+              }
+            }
           }
         }
       } else {
@@ -732,11 +768,21 @@ export class BatchEngine {
       if (!stopped) failure = e; // an input ended by the abort errors; that is the stop, not a failure
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      if (reading !== input) reading?.destroy();
+      if (spooled !== undefined) await rm(spooled, { force: true }).catch(() => {});
     }
     if (failure !== undefined) {
       // A file-level input error: the portfolios read before it are complete; margin and write
       // them, then report it. Any other failure (the output broke): write nothing more.
       if (isInputError(failure)) {
+        if (book) {
+          // Unsorted input: the portfolios read before the error, as far as they were read.
+          readTotal = book.size;
+          for (let seq = 0; seq < book.size; seq++) {
+            book.deliver(seq, packer);
+            if (packer.full) ready.push(packer.take()!);
+          }
+        }
         const last = packer.take();
         if (last) ready.push(last);
         await pump(true).catch(stopTicker);
@@ -767,10 +813,10 @@ export class BatchEngine {
 
   /**
    * The rows of a task that are errors, by index in the task (undefined when there are none):
-   * portfolios decided here (unreadable, unknown instrument), amended ones (their id came back
-   * later), those that failed in the worker, and all of them when the task failed twice.
+   * portfolios decided here (unreadable, unknown instrument), those that failed in the worker, and
+   * all of them when the task failed twice.
    */
-  private specials(task: PackedTask, outcome: Outcome, amended: Map<number, string>): Map<number, MarginError> | undefined {
+  private specials(task: PackedTask, outcome: Outcome): Map<number, MarginError> | undefined {
     const method = this.method;
     let out: Map<number, MarginError> | undefined;
     const set = (k: number, e: MarginError) => { (out ??= new Map()).set(k, e); };
@@ -778,15 +824,6 @@ export class BatchEngine {
     let failed: Map<number, string> | undefined;
     if (r && r.failed.length > 0) failed = new Map(Array.from(r.failed, (p, k) => [p, r.messages[k]]));
     for (const [k, e] of task.preErrors) set(k, e);
-    if (amended.size > 0) {
-      for (let k = 0; k < task.ids.length; k++) {
-        const seq = task.seqs[k];
-        const message = seq >= 0 ? amended.get(seq) : undefined;
-        if (message === undefined) continue;
-        amended.delete(seq);
-        set(k, { ok: false, portfolio: task.ids[k], method, code: 'E_PORTFOLIO', message });
-      }
-    }
     if (!r || failed) {
       for (let k = 0; k < task.ids.length; k++) {
         const j = task.slots[k];
@@ -850,6 +887,212 @@ function isInputError(e: unknown): boolean {
 function isByteStream(input: BatchInput): boolean {
   if (input instanceof Readable) return !input.readableObjectMode;
   return false;
+}
+
+function isFileInput(input: BatchInput): input is BatchFile {
+  return !(input instanceof Readable) && typeof input === 'object' && input !== null
+    && typeof (input as { path?: unknown }).path === 'string' && typeof (input as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function'
+    && typeof (input as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== 'function';
+}
+
+/** An fs.ReadStream opened from a path, from its start, not read yet: a file the run can read again. */
+function fileStreamPath(input: Readable): string | undefined {
+  if (!(input instanceof ReadStream)) return undefined;
+  const r = input as ReadStream & { start?: number; end?: number };
+  const path = typeof r.path === 'string' ? r.path : undefined;
+  return path !== undefined && path !== '' && r.bytesRead === 0 && (r.start === undefined || r.start === 0) && (r.end === undefined || r.end === Infinity)
+    ? path : undefined;
+}
+
+/**
+ * The first pass over a byte input: whether its portfolios are contiguous (ContiguityScan), and the
+ * file to read them from. A file (by path, or an fs.ReadStream opened from one) is scanned in place;
+ * another stream is copied to a temporary file in `spoolDir` on the way (`spooled` hears of its path
+ * before the first byte is written, so the caller removes it whatever happens).
+ */
+async function firstPass(
+  input: Readable | BatchFile, ndjson: boolean, spoolDir: string | undefined, reading: (r: Readable) => void,
+  stopped: () => boolean, spooled: (path: string) => void, scanned: (bytes: number) => void,
+): Promise<{ path: string; contiguous: boolean; bytes: number }> {
+  const scan = new ContiguityScan(ndjson);
+  let path = isFileInput(input) ? input.path : fileStreamPath(input);
+  let stream: Readable;
+  if (isFileInput(input)) {
+    stream = createReadStream(input.path, { highWaterMark: 1 << 20 });
+    reading(stream);
+  } else {
+    stream = input;
+  }
+  if (stopped()) return { path: path ?? '', contiguous: true, bytes: 0 };
+  if (path !== undefined) {
+    for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
+      scan.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      scanned(scan.bytes);
+      if (stopped()) break;
+    }
+    return { path, contiguous: scan.end(), bytes: scan.bytes };
+  }
+  path = join(spoolDir ?? tmpdir(), `.margin-engine-spool-${randomUUID()}`);
+  spooled(path);
+  const out = await open(path, 'wx', 0o600);
+  try {
+    for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      scan.push(b);
+      scanned(scan.bytes);
+      await out.write(b);
+      if (stopped()) break;
+    }
+  } finally {
+    await out.close();
+  }
+  return { path, contiguous: scan.end(), bytes: scan.bytes };
+}
+
+/**
+ * Unsorted input, held whole until it ends: each portfolio's positions as the reader gives them,
+ * in file order, then delivered to the packer in order of first appearance with the same netting,
+ * checks and messages as contiguous input (and as parsePortfolios then marginAll in-process).
+ * Memory, held until the input ends: 12 bytes a position (its instrument's index and quantity),
+ * 12 bytes a run of a portfolio's rows that are next to each other in the file (a fully shuffled
+ * file: a run per row), the typed arrays growing by doubling (up to twice that); per portfolio its
+ * id (a JavaScript string, some 16 to 24 bytes plus its length, and 8 for its slot) and 12 bytes
+ * (first and last run, count): about 45 bytes plus the id; error portfolios keep their message.
+ * Besides this, the reader's id index (parse.ts SeenIds) as for contiguous input.
+ */
+class UnsortedBook {
+  private ids: string[] = [];
+  private head = new Int32Array(1024).fill(-1);
+  private tail = new Int32Array(1024).fill(-1);
+  private counts = new Int32Array(1024);
+  private segStart = new Int32Array(1024);
+  private segLen = new Int32Array(1024);
+  private segNext = new Int32Array(1024);
+  private segs = 0;
+  private codes = new Int32Array(1 << 14);
+  private qty = new Float64Array(1 << 14);
+  private nPos = 0;
+  /** E_PORTFOLIO portfolios: the first bad row's message and the bad rows. */
+  private readonly errors = new Map<number, { first: string; bad: number }>();
+  /** The first unknown instrument of a portfolio, in file order. */
+  private readonly unknown = new Map<number, string>();
+  private scratchCodes = new Int32Array(256);
+  private scratchQty = new Float64Array(256);
+
+  constructor(private readonly market: ResolvedMarket) {}
+
+  /** Portfolios (seqs 0 .. size-1). */
+  get size(): number { return this.ids.length; }
+
+  /** The CSV reader's sink. */
+  readonly sink: CsvSink = {
+    portfolio: (seq, id, codes, instruments, quantities, n) => {
+      this.open(seq, id);
+      if (this.errors.has(seq) || this.unknown.has(seq)) { this.counts[seq] += n; return; }
+      for (let k = 0; k < n; k++) {
+        if (codes[k] < 0) { this.unknown.set(seq, instruments[k]); this.counts[seq] += n; return; }
+      }
+      this.append(seq, codes, quantities, n);
+    },
+    emit: (e) => this.emit(e),
+  };
+
+  /** An emit (NDJSON, or the CSV reader's errors). */
+  emit(e: PortfolioEmit): void {
+    const p = e.portfolio;
+    this.open(e.seq, p.id);
+    if (p.error !== undefined) {
+      const known = this.errors.get(e.seq);
+      if (known) known.bad += e.badRows ?? 1;
+      else this.errors.set(e.seq, { first: e.firstError ?? p.error, bad: e.badRows ?? 1 });
+      return;
+    }
+    const n = p.positions.length;
+    if (this.errors.has(e.seq) || this.unknown.has(e.seq)) { this.counts[e.seq] += n; return; }
+    if (this.scratchCodes.length < n) {
+      this.scratchCodes = new Int32Array(n * 2);
+      this.scratchQty = new Float64Array(n * 2);
+    }
+    const index = this.market.instruments.index;
+    for (let k = 0; k < n; k++) {
+      const i = index.get(p.positions[k].instrument);
+      if (i === undefined) { this.unknown.set(e.seq, p.positions[k].instrument); this.counts[e.seq] += n; return; }
+      this.scratchCodes[k] = i;
+      this.scratchQty[k] = p.positions[k].quantity;
+    }
+    this.append(e.seq, this.scratchCodes, this.scratchQty, n);
+  }
+
+  /** Gives portfolio `seq`, whole, to the packer. */
+  deliver(seq: number, packer: TaskPacker): void {
+    const id = this.ids[seq];
+    const err = this.errors.get(seq);
+    if (err) { packer.error(seq, id, 'E_PORTFOLIO', withMoreErrors(err.first, err.bad - 1)); return; }
+    const unknown = this.unknown.get(seq);
+    if (unknown !== undefined) { packer.error(seq, id, 'E_UNKNOWN_INSTRUMENT', `unknown instrument ${show(unknown)}`); return; }
+    const n = this.counts[seq];
+    if (this.scratchCodes.length < n) {
+      this.scratchCodes = new Int32Array(n * 2);
+      this.scratchQty = new Float64Array(n * 2);
+    }
+    let at = 0;
+    for (let g = this.head[seq]; g >= 0; g = this.segNext[g]) {
+      const s0 = this.segStart[g], len = this.segLen[g];
+      this.scratchCodes.set(this.codes.subarray(s0, s0 + len), at);
+      this.scratchQty.set(this.qty.subarray(s0, s0 + len), at);
+      at += len;
+    }
+    packer.addResolved(seq, id, this.scratchCodes, NO_INSTRUMENTS, this.scratchQty, n);
+  }
+
+  private open(seq: number, id: string): void {
+    if (seq < this.ids.length) return;
+    this.ids[seq] = id;
+    if (seq >= this.head.length) {
+      const size = Math.max(seq + 1, this.head.length * 2);
+      this.head = growI32(this.head, size, -1);
+      this.tail = growI32(this.tail, size, -1);
+      this.counts = growI32(this.counts, size, 0);
+    }
+  }
+
+  private append(seq: number, codes: Int32Array | Float64Array, quantities: Float64Array, n: number): void {
+    this.counts[seq] += n;
+    if (n === 0) return;
+    if (this.nPos + n > this.codes.length) {
+      const cap = Math.max(this.nPos + n, this.codes.length * 2);
+      const c = new Int32Array(cap), q = new Float64Array(cap);
+      c.set(this.codes.subarray(0, this.nPos));
+      q.set(this.qty.subarray(0, this.nPos));
+      this.codes = c;
+      this.qty = q;
+    }
+    this.codes.set(codes.subarray(0, n), this.nPos);
+    this.qty.set(quantities.subarray(0, n), this.nPos);
+    const g = this.segs++;
+    if (g >= this.segStart.length) {
+      const size = this.segStart.length * 2;
+      this.segStart = growI32(this.segStart, size, 0);
+      this.segLen = growI32(this.segLen, size, 0);
+      this.segNext = growI32(this.segNext, size, 0);
+    }
+    this.segStart[g] = this.nPos;
+    this.segLen[g] = n;
+    this.segNext[g] = -1;
+    if (this.tail[seq] >= 0) this.segNext[this.tail[seq]] = g;
+    else this.head[seq] = g;
+    this.tail[seq] = g;
+    this.nPos += n;
+  }
+}
+
+const NO_INSTRUMENTS: readonly string[] = Object.freeze([]);
+
+function growI32(a: Int32Array, size: number, fill: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(size);
+  if (fill !== 0) b.fill(fill, a.length);
+  b.set(a);
+  return b;
 }
 
 /** Waits for `out` to drain; rejects when it errors or closes first. */

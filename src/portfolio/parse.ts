@@ -35,17 +35,19 @@
  *   `1e3`); not empty, no thousands separators or decimal commas, no hex, no Infinity or NaN.
  *   0 is fine. The same instrument twice in a portfolio gives two positions (they add up).
  *   Instrument ids are not checked here (the margin stage reports unknown ones).
- * - A portfolio's rows are contiguous. When its id comes back after another portfolio, that
- *   portfolio becomes an error ("reappears at row N"); exactly one portfolio per distinct id, in
- *   order of first appearance; no row is dropped silently.
+ * - A portfolio's rows need not be contiguous (exports are often unsorted): exactly one portfolio
+ *   per distinct id, in order of first appearance, its positions in file order; no row is dropped
+ *   silently. When an id comes back after another portfolio, the reader emits its new rows under
+ *   the first block's seq with `amends: true` (readAll merges them; so does the batch engine).
  * - A row with an empty portfolio id (or an unreadable one) belongs to no portfolio: it becomes an
  *   error entry of its own with id `row N`, and does not interrupt the portfolio around it.
  * - A portfolio with several bad rows reports the first, and how many more.
  *
  * NDJSON: one portfolio a line, `{"portfolio":"P1","positions":[{"instrument":"BTC-PERP","quantity":-2}]}`,
  * no other fields; blank lines skipped; an unreadable line is an error entry whose id is the
- * line's "portfolio" when it can be read, else `line N`; an id on two lines makes that portfolio
- * an error. An empty file holds no portfolios.
+ * line's "portfolio" when it can be read, else `line N`; an id on several lines is one portfolio,
+ * its positions in line order (the later lines are amending emits). An empty file holds no
+ * portfolios.
  *
  * Bytes (streams, src/portfolio/stream.ts): lines can be fed as UTF-8 bytes (pushBytes, or
  * pushLines for a run of LF-ended lines), with the same results as their text. A line that is
@@ -407,7 +409,7 @@ function ownString(s: string): string {
  * grow the heap with it): an open-addressing table of (hash, seq) in typed arrays, each id's UTF-8
  * bytes in one byte arena (a hash match is confirmed by comparing the bytes), and the rest in typed
  * arrays by seq. Per portfolio: 8 bytes a slot at a load factor of 1/4 to 1/2 (16 to 32 bytes),
- * 8 bytes of arena offset and length, 1 byte of flags (NDJSON: 8 more for the line), and the
+ * 8 bytes of arena offset and length, 1 byte of flags, and the
  * id's own bytes: about 30 to 45 bytes plus the id's length.
  */
 class SeenIds {
@@ -518,18 +520,23 @@ class SeenIds {
 
   isError(seq: number): boolean { return (this.flags[seq] & ERROR) !== 0; }
   setError(seq: number): void { this.flags[seq] |= ERROR; }
-  isAmended(seq: number): boolean { return (this.flags[seq] & AMENDED) !== 0; }
-  setAmended(seq: number): void { this.flags[seq] |= AMENDED; }
-  firstLine(seq: number): number { return this.lines ? this.lines[seq] : 0; }
 }
-const ERROR = 1, AMENDED = 2;
+const ERROR = 1;
 
-/** The portfolio being read (CSV), or a reappeared id whose rows are being skipped. */
+/**
+ * A portfolio's error message for its first bad row and `more` bad rows after it (one message
+ * whatever the number of rows, and however they are spread over the file).
+ */
+export function withMoreErrors(first: string, more: number): string {
+  return more > 0 ? `${first} (and ${more} more bad row${more > 1 ? 's' : ''})` : first;
+}
+
+/** The portfolio being read (CSV): a new one, or more rows of one read before (amends). */
 interface Open {
   id: string;
   seq: number;
-  /** Rows of an id that reappeared: consumed, already reported. */
-  sink: boolean;
+  /** Rows of an id met before (its seq is that portfolio's): they add to it. */
+  amends: boolean;
   /** Its positions as columns (objects are made when it is emitted, unless the reader emits columns). */
   instruments: string[];
   quantities: number[];
@@ -554,9 +561,15 @@ abstract class Reader {
   /** Where emits go instead of the return values of push (a CSV reader with a sink). */
   protected emitTo: ((e: PortfolioEmit) => void) | undefined;
 
-  protected emit(seq: number, portfolio: ParsedPortfolio, amends = false): void {
-    if (this.emitTo) this.emitTo({ seq, portfolio, amends });
-    else (this.out ??= []).push({ seq, portfolio, amends });
+  /** An emit; for an error, its first bad row's message and how many bad rows it stands for (see PortfolioEmit). */
+  protected emit(seq: number, portfolio: ParsedPortfolio, amends = false, firstError?: string, badRows?: number): void {
+    const e: PortfolioEmit = { seq, portfolio, amends };
+    if (portfolio.error !== undefined && (amends || badRows !== undefined)) {
+      e.firstError = firstError ?? portfolio.error;
+      e.badRows = badRows ?? 1;
+    }
+    if (this.emitTo) this.emitTo(e);
+    else (this.out ??= []).push(e);
   }
 
   protected flush(): readonly PortfolioEmit[] {
@@ -565,13 +578,6 @@ abstract class Reader {
     return o ?? NONE;
   }
 
-  /** Marks the earlier portfolio `id` as an error, unless it already is one. */
-  protected reappeared(id: string, message: string): void {
-    const seq = this.seen.seq(id);
-    if (this.seen.isError(seq) || this.seen.isAmended(seq)) return;
-    this.seen.setAmended(seq);
-    this.emit(seq, { id, error: message }, true);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -835,7 +841,6 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
       // The common case of fields3 and row, written out here: a good position of the open
       // portfolio, in sink mode. (Passing the quantity down the calls would box it: one allocation
       // a row.)
-      if (o.sink) return;
       const n = this.bufN;
       if (n === this.bufQty.length) this.bufGrow();
       this.bufQty[n] = q;
@@ -1007,7 +1012,7 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
       // No portfolio to charge the row to (no id, or one that cannot be trusted to name one): an
       // error entry of its own.
       const entry = { seq: this.nextSeq++, portfolio: { id: `row ${row}`, error: error ?? bad } };
-      if (this.open && !this.open.sink) this.queued.push(entry);
+      if (this.open) this.queued.push(entry);
       else this.emit(entry.seq, entry.portfolio);
       return;
     }
@@ -1017,7 +1022,6 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
   private row(id: string, row: number, instrument: string, quantity: number, error: string | undefined, code: number): void {
     const o = this.open;
     if (o && o.id === id) {
-      if (o.sink) return;
       if (error === undefined) {
         if (this.sink) this.bufPush(instrument, quantity, code);
         else {
@@ -1031,37 +1035,37 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
       return;
     }
     this.close();
-    if (this.seen.has(id)) {
-      this.reappeared(id, `portfolio ${show(id)} reappears at row ${row} after other portfolios; its rows must be contiguous`);
-      this.open = { id, seq: -1, sink: true, instruments: [], quantities: [], codes: [], moreErrors: 0 };
-      return;
+    // An id met before (rows not contiguous): its rows add to that portfolio, under its seq (an
+    // amending emit); a new id is a new portfolio, in order of first appearance.
+    let seq = this.seen.seq(id);
+    const amends = seq >= 0;
+    let key = id;
+    if (!amends) {
+      seq = this.nextSeq++;
+      key = ownString(id);
+      this.seen.add(key, seq, false, row);
     }
-    const seq = this.nextSeq++;
-    const key = ownString(id);
-    this.seen.add(key, seq, false, row);
     if (this.sink) {
       this.bufN = 0;
       if (error === undefined) this.bufPush(instrument, quantity, code);
-      this.open = { id: key, seq, sink: false, instruments: NO_STRINGS, quantities: NO_NUMBERS, codes: NO_NUMBERS, error, moreErrors: 0 };
+      this.open = { id: key, seq, amends, instruments: NO_STRINGS, quantities: NO_NUMBERS, codes: NO_NUMBERS, error, moreErrors: 0 };
       return;
     }
     this.open = error === undefined
       ? {
-        id: key, seq, sink: false, instruments: [instrument], quantities: [quantity],
+        id: key, seq, amends, instruments: [instrument], quantities: [quantity],
         codes: this.resolve ? [code === UNRESOLVED ? this.resolve(instrument) : code] : [], moreErrors: 0,
       }
-      : { id: key, seq, sink: false, instruments: [], quantities: [], codes: [], error, moreErrors: 0 };
+      : { id: key, seq, amends, instruments: [], quantities: [], codes: [], error, moreErrors: 0 };
   }
 
   /** Emits the open portfolio (if any) and the error entries queued behind it. */
   private close(): void {
     const o = this.open;
     this.open = undefined;
-    if (o && !o.sink) {
+    if (o) {
       if (o.error !== undefined) {
-        this.seen.setError(o.seq);
-        const more = o.moreErrors > 0 ? ` (and ${o.moreErrors} more bad row${o.moreErrors > 1 ? 's' : ''})` : '';
-        this.emit(o.seq, { id: o.id, error: o.error + more });
+        this.emit(o.seq, { id: o.id, error: withMoreErrors(o.error, o.moreErrors) }, o.amends, o.error, 1 + o.moreErrors);
       } else if (this.sink) {
         this.sink.portfolio(o.seq, o.id, this.bufCodes, this.bufInstr, this.bufQty, this.bufN);
       } else {
@@ -1070,7 +1074,7 @@ export class CsvPortfolioReader extends Reader implements PortfolioLineReader {
             id: o.id, positions: NO_POSITIONS,
             columns: this.resolve ? { instruments: o.instruments, quantities: o.quantities, codes: o.codes } : { instruments: o.instruments, quantities: o.quantities },
           }
-          : { id: o.id, positions: o.instruments.map((instrument, k) => ({ instrument, quantity: o.quantities[k] })) });
+          : { id: o.id, positions: o.instruments.map((instrument, k) => ({ instrument, quantity: o.quantities[k] })) }, o.amends);
       }
     }
     for (const q of this.queued) this.emit(q.seq, q.portfolio);
@@ -1098,7 +1102,7 @@ const POSITION_FIELDS = ['instrument', 'quantity'];
 export class NdjsonPortfolioReader extends Reader implements PortfolioLineReader {
   /** The longest line read (a longer one is an entry of its own; see pushOverlong). */
   readonly maxLineBytes = MAX_NDJSON_LINE_BYTES;
-  constructor(readonly source = 'portfolios.ndjson') { super(true); }
+  constructor(readonly source = 'portfolios.ndjson') { super(false); }
 
   push(rawLine: string): readonly PortfolioEmit[] {
     if (longerThan(rawLine, MAX_NDJSON_LINE_BYTES)) return this.overlong(Buffer.byteLength(rawLine, 'utf8'));
@@ -1124,9 +1128,10 @@ export class NdjsonPortfolioReader extends Reader implements PortfolioLineReader
       this.emit(this.nextSeq++, { id: `line ${n}`, error: error! });
       return this.flush();
     }
-    if (this.seen.has(id)) {
-      const first = this.seen.firstLine(this.seen.seq(id));
-      this.reappeared(id, `portfolio ${show(id)} appears again at line ${n} (first at line ${first}); a portfolio must be on one line`);
+    const again = this.seen.seq(id);
+    if (again >= 0) {
+      // An id on an earlier line: this line's positions add to that portfolio (an amending emit).
+      this.emit(again, error !== undefined ? { id, error } : { id, positions: positions! }, true);
       return this.flush();
     }
     const seq = this.nextSeq++;
@@ -1249,6 +1254,39 @@ function idFromBrokenLine(line: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Whole texts
 
+/**
+ * Gathers a reader's emits into one portfolio per seq: an amending emit adds its positions to its
+ * portfolio (in file order), or makes it an error (its first bad row's message, with the bad rows
+ * of every part counted).
+ */
+export class EmitMerger {
+  readonly out: ParsedPortfolio[] = [];
+  /** Error portfolios that may still grow: the first bad row's message and the bad rows so far. */
+  private readonly errors = new Map<number, { first: string; bad: number }>();
+
+  take(e: PortfolioEmit): void {
+    const p = e.portfolio;
+    if (!e.amends) {
+      this.out[e.seq] = p;
+      if (p.error !== undefined) this.errors.set(e.seq, { first: e.firstError ?? p.error, bad: e.badRows ?? 1 });
+      return;
+    }
+    const prev = this.out[e.seq];
+    if (p.error !== undefined) {
+      const known = this.errors.get(e.seq);
+      const state = known ?? { first: e.firstError ?? p.error, bad: 0 };
+      state.bad += e.badRows ?? 1;
+      this.errors.set(e.seq, state);
+      this.out[e.seq] = { id: prev.id, error: withMoreErrors(state.first, state.bad - 1) };
+      return;
+    }
+    if (prev.error !== undefined) return;
+    const more = p.positions;
+    const to = prev.positions;
+    for (let k = 0; k < more.length; k++) to.push(more[k]);
+  }
+}
+
 /** Splits text into lines at CRLF, LF or CR. */
 function lines(text: string): string[] {
   return text.split(/\r\n|\n|\r/);
@@ -1265,8 +1303,9 @@ export interface ParseOptions {
  * stream of them would (a byte that is not UTF-8 is an error of its row, never a U+FFFD in an id).
  */
 export function readAll(reader: PortfolioLineReader, text: string | Uint8Array, options: ParseOptions = {}): ParsedPortfolio[] {
-  const out: ParsedPortfolio[] = [];
-  const take = (emits: readonly PortfolioEmit[]) => { for (const e of emits) out[e.seq] = e.portfolio; };
+  const merger = new EmitMerger();
+  const take = (emits: readonly PortfolioEmit[]) => { for (const e of emits) merger.take(e); };
+  const out = merger.out;
   const source = (reader as { source?: string }).source ?? 'portfolios';
   if (typeof text !== 'string') {
     const feeder = new LineFeeder(reader, source);

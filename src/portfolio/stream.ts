@@ -178,3 +178,219 @@ export class LineFeeder {
     }
   }
 }
+
+/** Bytes of a CSV line the scan keeps (a portfolio id longer than the field limit names no portfolio). */
+const SCAN_CSV_HEAD = 1024 + 2;
+/** The field limit of parse.ts (MAX_FIELD_BYTES): a longer id is an entry of its own, never grouped. */
+const SCAN_FIELD_BYTES = 1024;
+/** The NDJSON line limit of parse.ts (MAX_NDJSON_LINE_BYTES): a longer line names no portfolio. */
+const SCAN_NDJSON_LINE_BYTES = 64 * 1024 * 1024;
+const PORTFOLIO_KEY = Buffer.from('"portfolio"');
+
+/**
+ * The cheap first pass over a portfolio file: whether every portfolio's rows are contiguous (CSV)
+ * or every id is on one line (NDJSON), from the bytes alone, without parsing. When it says so, the
+ * readers of parse.ts never emit an amendment on the same bytes, so the batch engine can stream
+ * the file and write each row as soon as it is margined; otherwise the engine groups the whole file
+ * first (unsorted input). The verdict is conservative: what the scan cannot read as cheaply as the
+ * reader would (a quote anywhere in a CSV file; a CR that is not part of a CRLF; an NDJSON line
+ * with a backslash, or with "portfolio" more than once) counts as not contiguous, which costs
+ * memory, never a wrong row.
+ *
+ * CSV: a line's key is its bytes up to the first comma (the whole line, without its CR, when it
+ * has none); empty and whitespace-only keys and keys longer than the field limit are skipped (the
+ * reader makes such rows entries of their own, which split no portfolio). NDJSON: the string after
+ * the line's one `"portfolio":` key.
+ *
+ * Memory: the keys met, once each, in a byte arena with an open-addressing table: 8 bytes a slot
+ * at a load of 1/4 to 1/2 (16 to 32 bytes), 8 bytes of offset and length, plus the id's bytes:
+ * about 25 to 40 bytes a portfolio plus its id (dropped when the scan ends).
+ */
+export class ContiguityScan {
+  /** False once a key came back after another (or the scan met what it cannot read cheaply). */
+  contiguous = true;
+  /** Bytes scanned. */
+  bytes = 0;
+  private slots = new Int32Array(1 << 12);
+  private hashes = new Int32Array(1 << 12);
+  private starts = new Int32Array(1024);
+  private lens = new Int32Array(1024);
+  private count = 0;
+  private arena = new Uint8Array(1 << 14);
+  private used = 0;
+  /** The previous CSV key: its entry (-1: none yet). */
+  private prev = -1;
+  /** The unfinished line from earlier chunks (CSV: its first bytes only), and its length so far. */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private carryKept = 0;
+  /** The last chunk ended in CR: the next must open with LF. */
+  private cr = false;
+
+  constructor(readonly ndjson: boolean) {}
+
+  push(chunk: Uint8Array): void {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.bytes += buf.length;
+    if (!this.contiguous || buf.length === 0) return;
+    if (this.cr && buf[0] !== 10) { this.contiguous = false; return; }
+    this.cr = false;
+    if (!this.ndjson && buf.indexOf(34) >= 0) { this.contiguous = false; return; }
+    if (this.ndjson && buf.indexOf(92) >= 0) { this.contiguous = false; return; }
+    // Every CR must be the first byte of a CRLF (the reader also ends a line at a lone CR).
+    for (let c = buf.indexOf(13); c >= 0; c = buf.indexOf(13, c + 1)) {
+      if (c + 1 === buf.length) this.cr = true;
+      else if (buf[c + 1] !== 10) { this.contiguous = false; return; }
+    }
+    let pos = 0;
+    if (this.carryBytes > 0) {
+      const lf = buf.indexOf(10);
+      if (lf < 0) { this.keep(buf, 0, buf.length); return; }
+      this.keep(buf, 0, lf);
+      const line = Buffer.concat(this.carry);
+      const overlong = this.ndjson && this.carryBytes > SCAN_NDJSON_LINE_BYTES;
+      this.carry = [];
+      this.carryBytes = this.carryKept = 0;
+      if (!overlong) this.line(line, 0, line.length);
+      pos = lf + 1;
+    }
+    while (this.contiguous) {
+      const lf = buf.indexOf(10, pos);
+      if (lf < 0) break;
+      this.line(buf, pos, lf);
+      pos = lf + 1;
+    }
+    if (this.contiguous && pos < buf.length) this.keep(buf, pos, buf.length);
+  }
+
+  /** Ends the input (an unterminated last line is a line). */
+  end(): boolean {
+    if (this.contiguous && this.carryBytes > 0 && !(this.ndjson && this.carryBytes > SCAN_NDJSON_LINE_BYTES)) {
+      const line = Buffer.concat(this.carry);
+      this.line(line, 0, line.length);
+    }
+    this.carry = [];
+    this.carryBytes = this.carryKept = 0;
+    return this.contiguous;
+  }
+
+  private keep(buf: Buffer, s: number, e: number): void {
+    const limit = this.ndjson ? SCAN_NDJSON_LINE_BYTES + 1 : SCAN_CSV_HEAD;
+    const take = Math.min(e - s, limit - this.carryKept);
+    if (take > 0) {
+      this.carry.push(Buffer.from(buf.subarray(s, s + take)));
+      this.carryKept += take;
+    }
+    this.carryBytes += e - s;
+  }
+
+  /** One line buf[s, e), without its LF. */
+  private line(buf: Uint8Array, s: number, e: number): void {
+    if (e > s && buf[e - 1] === 13) e--;
+    if (this.ndjson) {
+      this.ndjsonLine(buf, s, e);
+      return;
+    }
+    let c = s;
+    while (c < e && buf[c] !== 44) c++;
+    if (c === s) return; // an empty id: an entry of its own
+    if (c === e) {
+      let blank = true;
+      for (let i = s; i < e && blank; i++) blank = buf[i] === 32 || (buf[i] >= 9 && buf[i] <= 13);
+      if (blank) return; // skipped by the reader
+    }
+    if (c - s > SCAN_FIELD_BYTES) return; // an entry of its own
+    const prev = this.prev;
+    if (prev >= 0 && this.lens[prev] === c - s) {
+      const at = this.starts[prev], arena = this.arena;
+      let i = 0;
+      while (i < c - s && arena[at + i] === buf[s + i]) i++;
+      if (i === c - s) return; // the same portfolio as the line before
+    }
+    const k = this.enter(buf, s, c);
+    if (k < 0) { this.contiguous = false; return; }
+    this.prev = k;
+  }
+
+  private ndjsonLine(buf: Uint8Array, s: number, e: number): void {
+    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const key = b.indexOf(PORTFOLIO_KEY, s);
+    if (key < 0 || key + PORTFOLIO_KEY.length > e) return; // no id: `line N`
+    const again = b.indexOf(PORTFOLIO_KEY, key + 1);
+    if (again >= 0 && again + PORTFOLIO_KEY.length <= e) { this.contiguous = false; return; }
+    const ws = (x: number) => x === 32 || x === 9;
+    let i = key + PORTFOLIO_KEY.length;
+    while (i < e && ws(b[i])) i++;
+    if (b[i] !== 58 || i >= e) return;
+    i++;
+    while (i < e && ws(b[i])) i++;
+    if (b[i] !== 34 || i >= e) return;
+    const start = i + 1;
+    const close = b.indexOf(34, start);
+    if (close < 0 || close >= e || close === start) return; // no string (or an empty one): no id
+    if (close - start > 6 * SCAN_FIELD_BYTES) return;
+    if (this.enter(b, start, close) < 0) this.contiguous = false;
+  }
+
+  /** Enters the key buf[s, e); its entry, or -1 when it was met before. */
+  private enter(buf: Uint8Array, s: number, e: number): number {
+    let h = 0x811c9dc5 | 0;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 16777619);
+    h &= 0x3fffffff;
+    const n = e - s;
+    let mask = this.slots.length - 1;
+    let slot = h & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const v = this.slots[slot];
+      if (v === 0) break;
+      if (this.hashes[slot] !== h || this.lens[v - 1] !== n) continue;
+      const at = this.starts[v - 1], arena = this.arena;
+      let i = 0;
+      while (i < n && arena[at + i] === buf[s + i]) i++;
+      if (i === n) return -1;
+    }
+    const k = this.count++;
+    if (k >= this.starts.length) {
+      const st = new Int32Array(k * 2), ln = new Int32Array(k * 2);
+      st.set(this.starts);
+      ln.set(this.lens);
+      this.starts = st;
+      this.lens = ln;
+    }
+    if (this.used + n > this.arena.length) {
+      const a = new Uint8Array(Math.max(this.arena.length * 2, this.used + n));
+      a.set(this.arena.subarray(0, this.used));
+      this.arena = a;
+    }
+    this.arena.set(buf.subarray(s, e), this.used);
+    this.starts[k] = this.used;
+    this.lens[k] = n;
+    this.used += n;
+    if (this.count * 2 > this.slots.length) {
+      const slots = this.slots, hashes = this.hashes;
+      this.slots = new Int32Array(slots.length * 2);
+      this.hashes = new Int32Array(slots.length * 2);
+      mask = this.slots.length - 1;
+      for (let j = 0; j < slots.length; j++) {
+        if (slots[j] === 0) continue;
+        let t = hashes[j] & mask;
+        while (this.slots[t] !== 0) t = (t + 1) & mask;
+        this.slots[t] = slots[j];
+        this.hashes[t] = hashes[j];
+      }
+      this.place(h, k);
+    } else {
+      this.slots[slot] = k + 1;
+      this.hashes[slot] = h;
+    }
+    return k;
+  }
+
+  private place(h: number, k: number): void {
+    const mask = this.slots.length - 1;
+    let t = h & mask;
+    while (this.slots[t] !== 0) t = (t + 1) & mask;
+    this.slots[t] = k + 1;
+    this.hashes[t] = h;
+  }
+}

@@ -27,14 +27,22 @@ export interface PositionColumns {
 
 /**
  * What a line reader emits. `seq` is the portfolio's place in the file (0-based, in order of first
- * appearance); readers emit portfolios in increasing `seq`, except amendments: `amends: true`
- * replaces the portfolio emitted earlier with the same `seq` by an error (its id reappeared later
- * in the file).
+ * appearance); readers emit portfolios in increasing `seq`, except amendments: `amends: true` is
+ * more of the portfolio emitted earlier with the same `seq` (its id came back after other
+ * portfolios): its positions follow that portfolio's, and an error makes the whole portfolio an
+ * error (the first bad row's message, counting the bad rows of every part; see withMoreErrors).
+ * Contiguous input has no amendments.
  */
 export interface PortfolioEmit {
   seq: number;
   portfolio: ParsedPortfolio;
   amends: boolean;
+  /**
+   * An error emit that may have to be merged (an amendment, or a CSV portfolio's part): the message
+   * of its first bad row, without the count of the others, and the number of bad rows (>= 1).
+   */
+  firstError?: string;
+  badRows?: number;
 }
 
 /** An incremental, line-based portfolio reader (CSV or NDJSON). */
