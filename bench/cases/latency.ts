@@ -8,12 +8,34 @@ import { cubeView } from '../../src/cube/cube.js';
 import { referenceAggregate, referenceGridReduce } from '../../src/reference/cube.js';
 import { resolvePositions, type Position } from '../../src/portfolio/resolve.js';
 import { KIND_CALL, KIND_PUT } from '../../src/layout.js';
+import { bsmPriceRef } from '../../src/reference/valuation.js';
 import { exampleMarket, randomPortfolios } from '../data.js';
 import { CheckError, sampleLatency, type Row, type Settings } from '../harness.js';
 
 const GROUP = 'grid margin latency, in-process (1 portfolio, built cube)';
 export const TS_GRID = 'TS twin over the same cube';
 export const ENGINE = 'GridModel.margin (full result)';
+
+const longMinimums = new WeakMap<GridModel, Float64Array>();
+
+/**
+ * Per contract, a long option's minimum capped at its market value (FINRA Rule 4210(g)), priced
+ * once per model by the TypeScript twin of the valuation (as the grid model prices it once).
+ */
+function longMinimumPerContract(model: GridModel): Float64Array {
+  let t = longMinimums.get(model);
+  if (t) return t;
+  const m = model.market, ins = m.instruments, und = m.underlyings;
+  t = new Float64Array(ins.ids.length);
+  for (let i = 0; i < t.length; i++) {
+    if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
+    const u = ins.underlying[i], cs = ins.contractSize[i];
+    const value = cs * bsmPriceRef(ins.kind[i] === KIND_CALL, und.spot[u], ins.strike[i], ins.T[i], und.rate[u], und.yield[u], ins.vol[i]);
+    t[i] = Math.min(model.spec.longOptionMinimum * cs, Math.max(0, value));
+  }
+  longMinimums.set(model, t);
+  return t;
+}
 
 /** Grid initial margin of resolved positions from the cube, with the twins of aggregate and gridReduce. */
 export function tsGridMargin(model: GridModel, cube: Float64Array, positions: readonly Position[]): number {
@@ -36,18 +58,19 @@ export function tsGridMargin(model: GridModel, cube: Float64Array, positions: re
   const offsets = [...slotOf.keys()].map((g) => model.spec.groups.get(m.groups.ids[g])?.offset ?? 0);
   const pnl = referenceAggregate(cube, sc.stride, instr, qty, posRow, rowOf.size);
   const red = referenceGridReduce(pnl, sc.stride, rowOf.size, rowGroup, offsets, sc.point, sc.nScen, sc.cover);
-  const shortU = new Float64Array(slotOf.size), longU = new Float64Array(slotOf.size);
+  const shortU = new Float64Array(slotOf.size), longM = new Float64Array(slotOf.size);
   for (let p = 0; p < instr.length; p++) {
     const i = instr[p];
     if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
-    const g = rowGroup[posRow[p]], units = qty[p] * ins.contractSize[i];
-    if (units < 0) shortU[g] -= units; else longU[g] += units;
+    const g = rowGroup[posRow[p]], cs = ins.contractSize[i], units = qty[p] * cs;
+    if (units < 0) { shortU[g] -= units; continue; }
+    longM[g] += qty[p] * longMinimumPerContract(model)[i];
   }
   let total = 0;
   for (let g = 0; g < slotOf.size; g++) {
-    total += Math.max(red.R[g], model.spec.shortOptionMinimum * shortU[g] + model.spec.longOptionMinimum * longU[g]);
+    total += Math.max(red.R[g], model.spec.shortOptionMinimum * shortU[g] + longM[g]);
   }
-  return total;
+  return (model.spec.marginMultiplier ?? 1) * total;
 }
 
 /** The model's lean entry point on resolved positions, when it has one (numbers only, nothing allocated). */
