@@ -15,6 +15,7 @@
 import { resolveMarket } from '../market/load.js';
 import type { MarketInput, ResolvedMarket } from '../market/types.js';
 import { isObject, keysOf, own, readJson } from '../market/validate.js';
+import { checkMarket, checkTextArgs } from '../options.js';
 
 export interface AccountMarket {
   market: ResolvedMarket;
@@ -55,11 +56,13 @@ export function resolveAccountMarket(json: unknown, source = 'market'): AccountM
 
 /** Parses a market snapshot from JSON text, inverse instruments allowed. */
 export function parseAccountMarket(text: string, source = 'market'): AccountMarket {
+  checkTextArgs(text, source, 'parseAccountMarket', 'the market\'s JSON text (for a parsed value: resolveAccountMarket)');
   return resolveAccountMarket(readJson(text, source), source);
 }
 
 /** Wraps a market resolved by the v1 loader (no inverse instruments). */
 export function linearMarket(market: ResolvedMarket): AccountMarket {
+  checkMarket(market, 'linearMarket');
   return { market, inverse: new Uint8Array(market.instruments.ids.length) };
 }
 
