@@ -94,3 +94,68 @@ export function stressOption(v: StressSpec | StressInput, market: ResolvedMarket
   }
   return validateStress(v, 'options', name, market);
 }
+
+/** A value for an "expected ..., got ..." message: a typed array or other class instance by its class. */
+export function given(v: unknown): string {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && name !== 'Object' && name !== '') return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  }
+  if (typeof v === 'function') return 'a function';
+  return show(v);
+}
+
+/** An options argument: undefined as {}, an object as is; else an InputError naming `where`. */
+export function checkOptions<T extends object>(v: T | undefined, where: string): T {
+  if (v === undefined) return {} as T;
+  if (isRecord(v)) return v;
+  throw new InputError(`${where}: options: expected an object (or nothing), got ${given(v)}`, { path: 'options' });
+}
+
+/**
+ * The arguments of the whole-text portfolio parsers: a text (a string) or its UTF-8 bytes (a
+ * Uint8Array, such as a Buffer), a source name (a string) and options ({ onWarning? }); else an
+ * InputError naming `where`.
+ */
+export function checkParseArgs(text: unknown, source: unknown, options: unknown, where: string): void {
+  if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
+    throw new InputError(`${where}: text: expected the file's text (a string) or its UTF-8 bytes (a Uint8Array or Buffer), got ${given(text)}`,
+      { path: 'text' });
+  }
+  if (typeof source !== 'string') {
+    throw new InputError(`${where}: source: expected the input's name (a string, such as "book.csv"), got ${given(source)}`, { path: 'source' });
+  }
+  if (options === undefined) return;
+  if (!isRecord(options)) throw new InputError(`${where}: options: expected { onWarning? } (or nothing), got ${given(options)}`, { path: 'options' });
+  const w = options.onWarning;
+  if (w !== undefined && typeof w !== 'function') {
+    throw new InputError(`${where}: options.onWarning: expected a function (message: string) => void, got ${given(w)}`, { path: 'options.onWarning' });
+  }
+}
+
+const METHODS = ['grid', 'es', 'fhs'];
+
+/**
+ * A margin result as the models give it (`{ ok: true, portfolio, method, initialMargin, ... }` or
+ * `{ ok: false, portfolio, method, code, message }`); else an InputError naming `where`.
+ */
+export function checkResult(r: unknown, where: string): void {
+  const ok = isRecord(r) && typeof r.portfolio === 'string' && METHODS.includes(r.method as string)
+    && (r.ok === true ? typeof r.initialMargin === 'number' && typeof r.maintenanceMargin === 'number'
+      : r.ok === false && typeof r.message === 'string' && typeof r.code === 'string');
+  if (!ok) {
+    throw new InputError(`${where}: expected a margin result (from margin() or marginAll(): { ok, portfolio, method, ... }), got ${given(r)}`,
+      { path: 'result' });
+  }
+}
+
+/** A method name (grid, es or fhs); else an InputError naming `where`. */
+export function checkMethod(v: unknown, where: string): void {
+  if (!METHODS.includes(v as string)) throw new InputError(`${where}: method: expected one of ${METHODS.join(', ')}, got ${given(v)}`, { path: 'method' });
+}
+
+/** The arguments of a text parser: a text (a string) and its name (a string); else an InputError naming `where`. */
+export function checkTextArgs(text: unknown, source: unknown, where: string, what: string): void {
+  if (typeof text !== 'string') throw new InputError(`${where}: text: expected ${what} (a string), got ${given(text)}`, { path: 'text' });
+  if (typeof source !== 'string') throw new InputError(`${where}: source: expected the input's name (a string), got ${given(source)}`, { path: 'source' });
+}

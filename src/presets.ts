@@ -17,7 +17,7 @@ import { validateFhs } from './fhs/spec.js';
 import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket } from './market/types.js';
 import { isObject } from './market/validate.js';
 import { packageFile } from './paths.js';
-import { checkMarket } from './options.js';
+import { checkMarket, checkMethod } from './options.js';
 
 export type PresetMethod = 'grid' | 'es' | 'fhs';
 
@@ -32,6 +32,7 @@ export function presetNames(): string[] {
 
 /** Names of the shipped presets of a method (grid: presets/*.json; es, fhs: presets/<method>/*.json). */
 export function methodPresetNames(method: PresetMethod): string[] {
+  checkMethod(method, 'methodPresetNames');
   const dir = packageFile(...presetDir(method));
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();

@@ -16,7 +16,8 @@
  */
 import { resolveMarket } from '../market/load.js';
 import type { MarketInput, ResolvedMarket } from '../market/types.js';
-import { isObject, readJson } from '../market/validate.js';
+import { isObject, keysOf, own, readJson } from '../market/validate.js';
+import { checkMarket, checkTextArgs } from '../options.js';
 
 export interface AccountMarket {
   market: ResolvedMarket;
@@ -39,6 +40,7 @@ export function resolveAccountMarket(json: unknown, source = 'market'): AccountM
 
 /** Parses a market snapshot from JSON text, inverse instruments allowed. */
 export function parseAccountMarket(text: string, source = 'market'): AccountMarket {
+  checkTextArgs(text, source, 'parseAccountMarket', 'the market\'s JSON text (for a parsed value: resolveAccountMarket)');
   return resolveAccountMarket(readJson(text, source), source);
 }
 
@@ -47,6 +49,7 @@ export function parseAccountMarket(text: string, source = 'market'): AccountMark
  * instruments are those the loader marked (none for an all-linear snapshot).
  */
 export function linearMarket(market: ResolvedMarket): AccountMarket {
+  checkMarket(market, 'linearMarket');
   return { market, inverse: inverseMarking(market) };
 }
 

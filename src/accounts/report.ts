@@ -4,6 +4,8 @@
  */
 import { csvField } from '../io/output.js';
 import type { AccountMargin, MarginMode } from './types.js';
+import { InputError } from '../errors.js';
+import { checkOptions, given } from '../options.js';
 
 export const ACCOUNT_COLUMNS = [
   'account', 'mode', 'method', 'numeraire', 'status', 'equity', 'initial_margin', 'maintenance_margin', 'excess', 'error',
@@ -51,6 +53,9 @@ export function accountNdjsonRow(r: AccountMargin): string {
 }
 
 export function formatAccounts(rows: readonly AccountMargin[], format: 'csv' | 'ndjson', opts: { raw?: boolean } = {}): string {
+  if (!Array.isArray(rows)) throw new InputError(`formatAccounts: rows: expected a list of account results (from marginAccounts()), got ${given(rows)}`, { path: 'rows' });
+  if (format !== 'csv' && format !== 'ndjson') throw new InputError(`formatAccounts: format: expected "csv" or "ndjson", got ${given(format)}`, { path: 'format' });
+  opts = checkOptions(opts, 'formatAccounts');
   if (format === 'ndjson') return rows.map(accountNdjsonRow).join('');
   return ACCOUNT_COLUMNS.join(',') + '\n' + rows.map((r) => accountCsvRow(r, opts.raw)).join('');
 }

@@ -821,8 +821,8 @@ export class BatchEngine {
     let out: Map<number, MarginError> | undefined;
     const set = (k: number, e: MarginError) => { (out ??= new Map()).set(k, e); };
     const r = outcome.ok ? outcome.result : undefined;
-    let failed: Map<number, string> | undefined;
-    if (r && r.failed.length > 0) failed = new Map(Array.from(r.failed, (p, k) => [p, r.messages[k]]));
+    let failed: Map<number, { message: string; code: MarginError['code'] }> | undefined;
+    if (r && r.failed.length > 0) failed = new Map(Array.from(r.failed, (p, k) => [p, { message: r.messages[k], code: r.codes[k] }]));
     for (const [k, e] of task.preErrors) set(k, e);
     if (!r || failed) {
       for (let k = 0; k < task.ids.length; k++) {
@@ -833,7 +833,7 @@ export class BatchEngine {
           set(k, { ok: false, portfolio: task.ids[k], method, code: 'E_INTERNAL', message: `not margined: its task failed twice (${cause})` });
         } else {
           const why = failed!.get(j);
-          if (why !== undefined) set(k, { ok: false, portfolio: task.ids[k], method, code: 'E_INTERNAL', message: why });
+          if (why !== undefined) set(k, { ok: false, portfolio: task.ids[k], method, code: why.code, message: why.message });
         }
       }
     }
@@ -877,7 +877,7 @@ const EMPTY_F64 = new Float64Array(0);
 
 function emptyResult(): MarginTaskResult {
   const z = new Float64Array(0);
-  return { kind: 'margin', im: z, mm: z, a: z, b: z, failed: new Int32Array(0), messages: [], ms: 0 };
+  return { kind: 'margin', im: z, mm: z, a: z, b: z, failed: new Int32Array(0), messages: [], codes: [], ms: 0 };
 }
 
 function isInputError(e: unknown): boolean {

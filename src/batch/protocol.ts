@@ -1,12 +1,13 @@
 /**
  * What crosses the worker boundary of the batch engine: tasks (typed arrays and the shared memory,
  * never per-position objects) and results (typed arrays, errors as plain data). Custom error
- * classes do not survive a postMessage, so a portfolio that fails in a worker comes back as an index
- * and a one-line message, and the main thread makes the error row.
+ * classes do not survive a postMessage, so a portfolio that fails in a worker comes back as an index,
+ * a one-line message and its error code, and the main thread makes the error row.
  */
 import { serialize, deserialize } from 'node:v8';
 import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
 import type { CubeLayout } from '../cube/cube.js';
+import type { ErrorCode } from '../errors.js';
 
 export type BatchMethod = 'grid' | 'es';
 
@@ -100,9 +101,14 @@ export interface MarginTaskResult {
   a: Float64Array;
   /** ES: expected shortfall (grid: unused, empty). */
   b: Float64Array;
-  /** Portfolios that failed in the worker (indices into the task) and why: plain data. */
+  /**
+   * Portfolios that failed in the worker (indices into the task), why, and the model's error code
+   * for it (the code margin() gives in-process: E_PORTFOLIO for an inverse contract or a P&L that
+   * is not finite, E_INTERNAL for a kernel status): plain data, messages[k] and codes[k] for failed[k].
+   */
   failed: Int32Array;
   messages: string[];
+  codes: ErrorCode[];
   detail?: PackedGroups;
   /** With MarginTask.rows: the rows, back to back; row j ends at rowEnds[j] (a failed one is empty). */
   text?: string;

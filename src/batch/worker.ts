@@ -19,6 +19,7 @@ import { cubeOf, fillCubeRows, scenariosOf, type CubeLayout } from '../cube/cube
 import { GridModel, type GridBreakdown } from '../grid/model.js';
 import { EsModel, type TailNumbers } from '../es/model.js';
 import type { ResolvedMarket } from '../market/types.js';
+import type { ErrorCode } from '../errors.js';
 import { formatRow, okResult, splitIds } from './rows.js';
 import { unpackContext, type BatchMethod, type CubeTask, type MarginTask, type MarginTaskResult, type PackedGroups, type Task, type TaskResult } from './protocol.js';
 
@@ -106,6 +107,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
   const b = new Float64Array(c.es ? n : 0);
   const failed: number[] = [];
   const messages: string[] = [];
+  const codes: ErrorCode[] = [];
   const t0 = performance.now();
   if (c.grid) {
     const model = c.grid, bd = c.breakdown!;
@@ -117,6 +119,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
       if (error !== undefined) {
         failed.push(p);
         messages.push(error);
+        codes.push(model.lastErrorCode);
         im[p] = mm[p] = a[p] = NaN;
       } else {
         im[p] = bd.initialMargin;
@@ -142,7 +145,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
       }
       if (detail) { detail.gStart[p + 1] = gAt; detail.uStart[gAt] = uAt; }
     }
-    return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, detail }, t0);
+    return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, codes, detail }, t0);
   }
   const model = c.es!, t = c.numbers;
   for (let p = 0; p < n; p++) {
@@ -150,6 +153,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
     if (error !== undefined) {
       failed.push(p);
       messages.push(error);
+      codes.push(model.lastErrorCode);
       im[p] = mm[p] = a[p] = b[p] = NaN;
     } else {
       im[p] = t.initialMargin;
@@ -158,7 +162,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
       b[p] = t.es;
     }
   }
-  return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages }, t0);
+  return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, codes }, t0);
 }
 
 /** Formats the task's rows when asked (MarginTask.rows), with the code the main thread uses. */

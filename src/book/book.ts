@@ -13,22 +13,22 @@
  * After any sequence of events the book's numbers equal `marginAccounts` on its snapshot (the
  * resulting market and positions), up to rounding.
  */
-import { show } from '../errors.js';
+import { InputError, show } from '../errors.js';
 import type { MarketInput } from '../market/types.js';
-import { someIds } from '../market/validate.js';
+import { indexPath, someIds } from '../market/validate.js';
 import {
   applyTrade, applyTransfer, createAccount, evaluate, ownMargin, rebuildUnderlying, restoreAccount, saveAccount, tradeEffect,
   type AccountState, type OwnMargin, type SavedAccount,
 } from '../accounts/account.js';
 import { CLS_INVERSE, CLS_LINEAR, CLS_OPTION, ScenarioEngine } from '../accounts/engine.js';
 import { marketSnapshot, type AccountMarket } from '../accounts/market.js';
-import { checkAccountMarket, checkAccountsFile } from '../options.js';
+import { checkAccountMarket, checkAccountsFile, given } from '../options.js';
 import type { AccountMarginOptions } from '../accounts/margin.js';
 import { assetProblem, requireAllAccounts } from '../accounts/parse.js';
 import type {
   AccountInput, AccountMarginOk, AccountsFile, AccountsFileInput, AccountStatus, AssetInput, AssetSpec,
 } from '../accounts/types.js';
-import type { BookEvent, Order } from './events.js';
+import { order, parseEvent, type BookEvent, type Order } from './events.js';
 
 /** An account whose status changed (from null: its status when the book was loaded). */
 export interface StatusChange {
@@ -169,8 +169,12 @@ export class MarginBook {
   // ---------------------------------------------------------------------------------------------
   // Events
 
-  /** Applies one event. A rejected event changes nothing and comes back as { ok: false }. */
+  /**
+   * Applies one event. A rejected event changes nothing and comes back as { ok: false }; a value
+   * that is not an event (parseEvent's shape) is an InputError naming `book.apply`.
+   */
   apply(ev: BookEvent): ApplyResult {
+    ev = checkEvent(ev);
     try {
       if (ev.tMs !== undefined && ev.tMs < this.lastT) {
         reject(`t: ${show(ev.t)} is before the previous event's ${show(this.lastTText)}; events must come in time order`);
@@ -334,16 +338,22 @@ export class MarginBook {
 
   /**
    * The requirement and status account `id` would have after `orders`, without changing the book:
-   * the pre-trade check. Throws RangeError for an unknown account; InputError-like rejections come
-   * back through apply().
+   * the pre-trade check. Throws an InputError naming `book.whatIf` for an id that is not a string
+   * or not in the book, orders that are not a list of orders ({ instrument, quantity[, price] }),
+   * and an order the book refuses (an unknown instrument, a non-finite result); through apply(), a
+   * what-if event gives the same refusals as { ok: false }.
    */
   whatIf(id: string, orders: readonly Order[]): WhatIfResult {
-    const k = this.index.get(id);
-    if (k === undefined) throw new RangeError(`account ${show(id)} is not in the book`);
+    if (typeof id !== 'string') throw new InputError(`book.whatIf: account: expected an account id (a string), got ${given(id)}`, { path: 'account' });
+    if (!Array.isArray(orders)) {
+      throw new InputError(`book.whatIf: orders: expected a list of orders such as { instrument: "BTC-PERP", quantity: -1 }, got ${given(orders)}`,
+        { path: 'orders' });
+    }
+    const list = orders.map((o, j) => order('book.whatIf', indexPath('orders', j), o));
     try {
-      return this.whatIfAt(k, orders);
+      return this.whatIfAt(this.accountIndex(id), list);
     } catch (e) {
-      if (e instanceof Rejected) throw new RangeError(e.message);
+      if (e instanceof Rejected) throw new InputError(`book.whatIf: ${e.message}`);
       throw e;
     }
   }
@@ -405,4 +415,21 @@ export class MarginBook {
     });
     return { assets, accounts };
   }
+}
+
+/**
+ * The entry guard of apply(): an event as parseEvent gives it, checked again with parseEvent (its
+ * `tMs`, when given, must be its `t`'s); else an InputError naming `book.apply`.
+ */
+function checkEvent(ev: unknown): BookEvent {
+  if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) {
+    throw new InputError(`book.apply: event: expected an event from parseEvent or parseEventLine (such as { type: "price", underlying: "BTC", spot: 95000 }), got ${given(ev)}`,
+      { path: 'event' });
+  }
+  const { tMs, ...json } = ev as Record<string, unknown>;
+  const parsed = parseEvent(json, 'book.apply: event');
+  if (tMs !== undefined && tMs !== parsed.tMs) {
+    throw new InputError(`book.apply: event: tMs: expected the time of t in ms (${parsed.tMs ?? 'no t given'}), got ${given(tMs)}`, { path: 'event.tMs' });
+  }
+  return parsed;
 }

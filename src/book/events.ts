@@ -16,6 +16,7 @@
  * question. Errors are InputErrors `<where>: <field>: expected <what>, got <value>`.
  */
 import { show } from '../errors.js';
+import { checkTextArgs } from '../options.js';
 import {
   checkKeys, expected, fail, FINITE, fieldPath, indexPath, list, nonEmptyString, num, object, own, POSITIVE, readJson,
   utc, type JsonObject, type NumberRule,
@@ -51,6 +52,7 @@ const NON_ZERO: NumberRule = { text: 'a non-zero number', ok: (x) => x !== 0 };
 
 /** Parses one event line. */
 export function parseEventLine(line: string, where: string): BookEvent {
+  checkTextArgs(line, where, 'parseEventLine', 'an event line (JSON text)');
   return parseEvent(readJson(line, where), where);
 }
 
@@ -112,7 +114,8 @@ export function parseEvent(json: unknown, where: string): BookEvent {
   return fail(where, 'type', `unhandled event type ${show(type)}`);
 }
 
-function order(where: string, path: string, json: unknown, inline = false): Order {
+/** Validates one order (also book.whatIf's). */
+export function order(where: string, path: string, json: unknown, inline = false): Order {
   const o: JsonObject = object(where, path, json, 'an order such as {"instrument":"BTC-PERP","quantity":-1}');
   if (!inline) checkKeys(where, path, o, ['instrument', 'quantity', 'price'], 'an order');
   const out: Order = {

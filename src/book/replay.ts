@@ -4,9 +4,10 @@
  * "Replay output"). Lines are numbered by the event's line in the input; line 0 is the book as
  * loaded (accounts already not healthy).
  */
-import { isInputError } from '../errors.js';
+import { InputError, isInputError } from '../errors.js';
+import { given } from '../options.js';
 import type { AccountStatus } from '../accounts/types.js';
-import type { MarginBook, StatusChange, WhatIfResult } from './book.js';
+import { MarginBook, type StatusChange, type WhatIfResult } from './book.js';
 import { parseEventLine } from './events.js';
 
 export interface ReplaySummary {
@@ -58,6 +59,7 @@ export function errorLine(message: string, event: number, t?: string): string {
  * newline) through `write`. Bad lines and rejected events give error lines; the replay goes on.
  */
 export function replay(book: MarginBook, text: string, source: string, write: (line: string) => void): ReplaySummary {
+  checkReplayArgs(book, text, source, write, 'replay');
   const steps = replaySteps(book, text, source, write);
   for (;;) {
     const r = steps.next();
@@ -70,6 +72,7 @@ export function replay(book: MarginBook, text: string, source: string, write: (l
  * event loop, there); returns the summary.
  */
 export function* replaySteps(book: MarginBook, text: string, source: string, write: (line: string) => void): Generator<number, ReplaySummary> {
+  checkReplayArgs(book, text, source, write, 'replaySteps');
   const sum: ReplaySummary = { events: 0, applied: 0, rejected: 0, statusChanges: 0, marginCalls: 0, whatIfs: 0 };
   const emitChanges = (changes: readonly StatusChange[], n: number, t?: string) => {
     for (const c of changes) {
@@ -109,4 +112,15 @@ export function* replaySteps(book: MarginBook, text: string, source: string, wri
     if (r.whatIf) { sum.whatIfs++; write(whatIfLine(r.whatIf, n, ev.t) + '\n'); }
   }
   return sum;
+}
+
+/** The entry guard of replay: a MarginBook, the events' text, its name and a line writer; else an InputError naming `where`. */
+function checkReplayArgs(book: unknown, text: unknown, source: unknown, write: unknown, where: string): void {
+  const bad = (name: string, what: string, v: unknown): never => {
+    throw new InputError(`${where}: ${name}: expected ${what}, got ${given(v)}`, { path: name });
+  };
+  if (!(book instanceof MarginBook)) bad('book', 'a MarginBook (new MarginBook(market, accounts))', book);
+  if (typeof text !== 'string') bad('text', 'the events file\'s text (a string, one JSON event a line)', text);
+  if (typeof source !== 'string') bad('source', 'the events file\'s name (a string)', source);
+  if (typeof write !== 'function') bad('write', 'a function (line: string) => void', write);
 }

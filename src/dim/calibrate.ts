@@ -20,6 +20,7 @@ import {
 import { entryFor, nonPositiveSpot, rebuildGrid, scanRange, type UnderlyingEntry } from './grid.js';
 import { dayNumber, dayString, type PriceHistory, type PriceSeries } from '../history/parse.js';
 import { ewmaFilter, logReturns } from '../history/ewma.js';
+import { checkMarket, given } from '../options.js';
 
 export type ApcMethod = 'none' | 'buffer' | 'stressed-weight' | 'floor';
 export const APC_METHODS: readonly ApcMethod[] = ['none', 'buffer', 'stressed-weight', 'floor'];
@@ -176,6 +177,10 @@ const DAY_MS = 86_400_000;
  * its flag names); errors are InputErrors `<label>: expected <rule>, got <value>`.
  */
 export function resolveSettings(options: CalibrationOptions = {}, label: (field: string) => string = (f) => f): CalibrationSettings {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InputError(`options: expected an object of calibration options ({ lambda?, k?, mporDays?, apc?, ... }) or nothing, got ${given(options)}`,
+      { path: 'options' });
+  }
   const s: CalibrationSettings = { ...DEFAULT_SETTINGS };
   const numOpt = (key: keyof CalibrationOptions & keyof CalibrationSettings, rule: NumberRule) => {
     const v = options[key];
@@ -211,6 +216,39 @@ export function resolveSettings(options: CalibrationOptions = {}, label: (field:
   return s;
 }
 
+/** `r` is a result of calibrate (its grid, settings and underlyings); else an InputError naming `where`. */
+function checkCalibrationResult(r: unknown, where: string): void {
+  const x = r as Partial<CalibrationResult> | null;
+  if (typeof x !== 'object' || x === null || typeof x.grid !== 'object' || x.grid === null || typeof x.settings !== 'object'
+    || x.settings === null || !Array.isArray(x.underlyings) || !Array.isArray(x.uncovered) || !Array.isArray(x.warnings)) {
+    throw new InputError(`${where}: result: expected a result of calibrate(), got ${given(r)}`, { path: 'result' });
+  }
+}
+
+/** The entry guard of calibrate: `input` is { history, market, base[, previous] } of the right kinds. */
+function checkCalibrationInput(input: unknown): void {
+  const where = 'calibrate: input';
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InputError(`${where}: expected { history, market, base[, previous] } (a price history, a market and a grid source), got ${given(input)}`,
+      { path: 'input' });
+  }
+  const i = input as Record<string, unknown>;
+  checkMarket(i.market, `${where}.market`);
+  const h = i.history as Partial<PriceHistory> | undefined;
+  if (typeof h !== 'object' || h === null || typeof h.source !== 'string' || !Array.isArray(h.underlyings) || !(h.series instanceof Map)) {
+    throw new InputError(`${where}.history: expected a price history from parseHistoryCsv, got ${given(h)}`, { path: 'input.history' });
+  }
+  const gridSource = (key: 'base' | 'previous') => {
+    const g = i[key] as Partial<GridSource> | undefined;
+    if (typeof g !== 'object' || g === null || typeof g.source !== 'string' || !('raw' in g) || (g.path !== undefined && typeof g.path !== 'string')) {
+      throw new InputError(`${where}.${key}: expected a grid source { raw, source[, path] } (the grid's JSON and where it came from), got ${given(g)}`,
+        { path: `input.${key}` });
+    }
+  };
+  gridSource('base');
+  if (i.previous !== undefined) gridSource('previous');
+}
+
 function optionError(field: string, detail: string): never {
   throw new InputError(`${field}: ${detail}`, { path: field });
 }
@@ -234,6 +272,7 @@ export function observationsPerYear(returns: number, calendarDays: number): numb
 
 /** Calibrates the grid's scan ranges to the price history (see the module comment and docs/dim.md). */
 export function calibrate(input: CalibrationInput, options: CalibrationOptions = {}, label?: (field: string) => string): CalibrationResult {
+  checkCalibrationInput(input);
   const settings = resolveSettings(options, label);
   const { market, history } = input;
   const hs = history.source;
@@ -449,6 +488,7 @@ export function bufferWhy(b: BufferResult): string {
 
 /** The report as text: a table per underlying and the reason line of each. */
 export function formatReport(r: CalibrationResult): string {
+  checkCalibrationResult(r, 'formatReport');
   const st = r.settings;
   const lines: string[] = [];
   lines.push(`calibration: k ${st.k}, lambda ${st.lambda}, margin period of risk ${st.mporDays} days, apc ${st.apc}; `
@@ -475,6 +515,12 @@ export function formatReport(r: CalibrationResult): string {
  * and, when `refreshVol`, each calibrated underlying's `vol` set to its annualised model sigma.
  */
 export function calibratedMarket(marketJson: unknown, r: CalibrationResult, refreshVol: boolean): JsonObject {
+  if (typeof marketJson !== 'object' || marketJson === null || Array.isArray(marketJson)
+    || typeof (marketJson as { underlyings?: unknown }).underlyings !== 'object' || (marketJson as { underlyings?: unknown }).underlyings === null) {
+    throw new InputError(`calibratedMarket: marketJson: expected the market's JSON (an object with underlyings), got ${given(marketJson)}`,
+      { path: 'marketJson' });
+  }
+  checkCalibrationResult(r, 'calibratedMarket');
   const m = JSON.parse(JSON.stringify(marketJson)) as JsonObject;
   if (refreshVol) {
     const und = m.underlyings as Record<string, Record<string, unknown>>;

@@ -11,7 +11,7 @@ import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { ErrorCode } from '../errors.js';
 import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from '../grid/model.js';
 import type { EsInput, EsSpec, ResolvedMarket } from '../market/types.js';
-import { checkMarket, esOption } from '../options.js';
+import { checkMarket, checkOptions, esOption } from '../options.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
@@ -185,6 +185,7 @@ export class EsModel extends TailModel {
 
   constructor(market: ResolvedMarket, options: EsModelOptions = {}) {
     checkMarket(market, 'createEsModel');
+    options = checkOptions(options, 'createEsModel');
     const spec = options.es === undefined ? market.risk.es : esOption(options.es, market);
     if (!spec) {
       throw new InputError(`${market.source}: risk.es: the es method needs a risk.es block, found none`, { file: market.source, path: 'risk.es' });

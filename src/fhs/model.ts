@@ -7,7 +7,7 @@
  */
 import { InputError, show } from '../errors.js';
 import type { FhsInput, FhsSpec, ResolvedMarket } from '../market/types.js';
-import { checkMarket, fhsOption } from '../options.js';
+import { checkMarket, checkOptions, fhsOption } from '../options.js';
 import { TailModel } from '../es/model.js';
 import { buildFhsScenarios, type FhsScenarioSet } from '../scenarios/fhs.js';
 import { parseHistoryCsv, type PriceHistory } from '../history/parse.js';
@@ -31,6 +31,7 @@ export class FhsModel extends TailModel {
 
   constructor(market: ResolvedMarket, options: FhsModelOptions) {
     checkMarket(market, 'createFhsModel');
+    options = checkOptions(options, 'createFhsModel');
     const spec = options.fhs === undefined ? market.risk.fhs : fhsOption(options.fhs);
     if (!spec) {
       throw new InputError(`${market.source}: risk.fhs: the fhs method needs a risk.fhs block (or a preset), found none`,

@@ -10,7 +10,7 @@
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
-import { checkMarket, gridOption } from '../options.js';
+import { checkMarket, checkOptions, gridOption } from '../options.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
@@ -164,6 +164,7 @@ export class GridModel implements MarginModel {
 
   constructor(market: ResolvedMarket, options: GridModelOptions = {}) {
     checkMarket(market, 'createGridModel');
+    options = checkOptions(options, 'createGridModel');
     const spec = options.grid === undefined ? market.risk.grid : gridOption(options.grid, market);
     if (!spec) {
       throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block (or a preset), found none`,

@@ -21,6 +21,7 @@
  * market's asOf (its UTC calendar day) is an error: a history must not look ahead.
  */
 import { InputError, show } from '../errors.js';
+import { checkTextArgs } from '../options.js';
 import { someIds } from '../market/validate.js';
 import { MAX_CSV_LINE_BYTES, MAX_FIELD_BYTES, isDecimal, longerThan } from '../portfolio/parse.js';
 
@@ -99,6 +100,7 @@ function splitLine(line: string): string[] | string {
 
 /** Parses a price history from CSV text; `source` names it in messages. */
 export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHistory {
+  checkTextArgs(text, source, 'parseHistoryCsv', 'the price history\'s CSV text (date,underlying,price)');
   const lines = text.split('\n');
   let header = false;
   const raw = new Map<string, { day: number; price: number; row: number }[]>();

@@ -12,6 +12,8 @@
  * (OWASP's advice on CSV injection), unless `raw` is set. Numbers are never changed.
  */
 import type { MarginResult, Method } from '../results.js';
+import { InputError } from '../errors.js';
+import { checkMethod, checkOptions, checkResult, given } from '../options.js';
 
 export const BASE_COLUMNS = ['portfolio', 'method', 'initial_margin', 'maintenance_margin', 'status', 'error'] as const;
 
@@ -59,6 +61,8 @@ function oneLine(s: string): string {
 }
 
 export function csvHeader(method: Method, opts: OutputOptions = {}): string {
+  checkMethod(method, 'csvHeader');
+  opts = checkOptions(opts, 'csvHeader');
   return [...BASE_COLUMNS, ...extraColumns(method, opts)].join(',') + '\n';
 }
 
@@ -75,6 +79,8 @@ function cell(r: MarginResult & { ok: true }, c: string, opts: OutputOptions): s
 }
 
 export function csvRow(r: MarginResult, opts: OutputOptions = {}): string {
+  checkResult(r, 'csvRow');
+  opts = checkOptions(opts, 'csvRow');
   const extra = extraColumns(r.method, opts);
   const cells: string[] = [csvField(r.portfolio, opts.raw), r.method];
   if (r.ok) {
@@ -89,6 +95,8 @@ export function csvRow(r: MarginResult, opts: OutputOptions = {}): string {
 
 /** One NDJSON line: the contract's columns as fields, plus the method's details (grid: groups), snake_case. */
 export function ndjsonRow(r: MarginResult, opts: OutputOptions = {}): string {
+  checkResult(r, 'ndjsonRow');
+  opts = checkOptions(opts, 'ndjsonRow');
   const o: Record<string, unknown> = { portfolio: r.portfolio, method: r.method };
   if (r.ok) {
     o.initial_margin = r.initialMargin;
@@ -135,6 +143,13 @@ export function formatFor(path: string | undefined): OutputFormat {
 
 /** All rows of a run as one text. */
 export function formatResults(results: readonly MarginResult[], method: Method, format: OutputFormat, opts: OutputOptions = {}): string {
+  if (!Array.isArray(results)) {
+    throw new InputError(`formatResults: results: expected a list of margin results (from marginAll()), got ${given(results)}`, { path: 'results' });
+  }
+  checkMethod(method, 'formatResults');
+  if (format !== 'csv' && format !== 'ndjson') throw new InputError(`formatResults: format: expected "csv" or "ndjson", got ${given(format)}`, { path: 'format' });
+  opts = checkOptions(opts, 'formatResults');
+  results.forEach((r, k) => checkResult(r, `formatResults: results[${k}]`));
   if (format === 'ndjson') return results.map((r) => ndjsonRow(r, opts)).join('');
   const o: OutputOptions = { ...opts, stress: opts.stress ?? results.some((r) => r.ok && r.stress !== undefined) };
   return csvHeader(method, o) + results.map((r) => csvRow(r, o)).join('');

@@ -58,6 +58,7 @@
  * each distinct instrument once. For the batch engine a CSV reader can also resolve instruments
  * once each (options.resolve) and deliver portfolios as reused columns to a sink (options.sink).
  */
+import { checkParseArgs } from '../options.js';
 import { InputError, show } from '../errors.js';
 import { JsonSyntaxError, parseJsonText } from '../market/validate.js';
 import type { ParsedPortfolio, ParsedPosition, PortfolioEmit, PortfolioLineReader } from './types.js';
@@ -1324,11 +1325,13 @@ export function readAll(reader: PortfolioLineReader, text: string | Uint8Array, 
 
 /** Parses CSV portfolios (`portfolio,instrument,quantity`), from a text or UTF-8 bytes. */
 export function parsePortfoliosCsv(text: string | Uint8Array, source = 'portfolios.csv', options?: ParseOptions): ParsedPortfolio[] {
+  checkParseArgs(text, source, options, 'parsePortfoliosCsv');
   return readAll(new CsvPortfolioReader(source), text, options);
 }
 
 /** Parses NDJSON portfolios (one `{"portfolio": ..., "positions": [...]}` a line), from a text or UTF-8 bytes. */
 export function parsePortfoliosNdjson(text: string | Uint8Array, source = 'portfolios.ndjson', options?: ParseOptions): ParsedPortfolio[] {
+  checkParseArgs(text, source, options, 'parsePortfoliosNdjson');
   return readAll(new NdjsonPortfolioReader(source), text, options);
 }
 
@@ -1347,5 +1350,6 @@ export function portfolioReader(source: string): PortfolioLineReader {
  * the file's bytes (UTF-8; then bytes that are not UTF-8 are errors of their rows, as on a stream).
  */
 export function parsePortfolios(text: string | Uint8Array, source = 'portfolios.csv', options?: ParseOptions): ParsedPortfolio[] {
+  checkParseArgs(text, source, options, 'parsePortfolios');
   return readAll(portfolioReader(source), text, options);
 }

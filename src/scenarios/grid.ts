@@ -7,6 +7,7 @@ import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import { checkCubeSize, paddedStride, type ScenarioSet } from './types.js';
 import { pow } from '../math/pow.js';
+import { checkMarket, given, gridOption } from '../options.js';
 
 export interface GridScenarioSet extends ScenarioSet {
   nPoints: number;
@@ -34,6 +35,9 @@ export function tenorWeight(spec: GridSpec, T: number): number {
  * would not stay > 0 (the contract rejects such a market).
  */
 export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path = 'risk.grid'): GridScenarioSet {
+  checkMarket(market, 'buildGridScenarios');
+  spec = gridOption(spec, market, 'spec');
+  if (typeof path !== 'string') throw new InputError(`buildGridScenarios: path: expected the grid's JSON path (a string), got ${given(path)}`, { path: 'path' });
   const src = market.source;
   const und = market.underlyings;
   const nU = und.ids.length;

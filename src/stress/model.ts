@@ -13,7 +13,7 @@ import { InputError, show } from '../errors.js';
 import type {
   EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
 } from '../market/types.js';
-import { checkMarket, stressOption } from '../options.js';
+import { checkMarket, checkOptions, stressOption } from '../options.js';
 import { marginEach, type MarginModel, type PortfolioLike } from '../model.js';
 import type { MarginResult, Method } from '../results.js';
 import { resolvePositions } from '../portfolio/resolve.js';
@@ -92,6 +92,7 @@ export interface MarginModelOptions {
  */
 export function createMarginModel(market: ResolvedMarket, options: MarginModelOptions = {}): MarginModel {
   checkMarket(market, 'createMarginModel');
+  options = checkOptions(options, 'createMarginModel');
   // Checked before any cube is built.
   const stress = options.stress === undefined ? market.risk.stress
     : options.stress === null ? undefined : stressOption(options.stress, market);
