@@ -159,3 +159,11 @@ export function checkTextArgs(text: unknown, source: unknown, where: string, wha
   if (typeof text !== 'string') throw new InputError(`${where}: text: expected ${what} (a string), got ${given(text)}`, { path: 'text' });
   if (typeof source !== 'string') throw new InputError(`${where}: source: expected the input's name (a string), got ${given(source)}`, { path: 'source' });
 }
+
+/** A price history as parseHistoryCsv gives it; else an InputError naming `where`. */
+export function checkHistory(h: unknown, where: string): void {
+  const x = h as { source?: unknown; underlyings?: unknown; series?: unknown } | null | undefined;
+  if (typeof x !== 'object' || x === null || typeof x.source !== 'string' || !Array.isArray(x.underlyings) || !(x.series instanceof Map)) {
+    throw new InputError(`${where}: expected a price history from parseHistoryCsv, got ${given(h)}`, { path: 'history' });
+  }
+}

@@ -171,6 +171,24 @@ describe('buildGridScenarios', () => {
   });
 });
 
+describe('buildStressScenarios, buildFhsScenarios', () => {
+  it('buildStressScenarios(null, spec) and buildStressScenarios(market, {})', () => {
+    const spec = api.validateStress({ scenarios: [{ name: 'crash', spot: { BTC: -0.3 } }] }, 'stress.json', '', market);
+    expect(msg(() => api.buildStressScenarios(null as never, spec)))
+      .toBe('buildStressScenarios: expected a market from parseMarket or resolveMarket, got null');
+    expect(msg(() => api.buildStressScenarios(market, {} as never))).toMatch(/^options: spec\.scenarios: expected /);
+    expect(api.buildStressScenarios(market, spec).nScen).toBe(1);
+  });
+  it('buildFhsScenarios of a wrong market, spec or history', () => {
+    const spec = api.validateFhs({ confidence: 0.975, horizonDays: 1 }, 'fhs', '');
+    expect(msg(() => api.buildFhsScenarios(null as never, spec, history)))
+      .toBe('buildFhsScenarios: expected a market from parseMarket or resolveMarket, got null');
+    expect(msg(() => api.buildFhsScenarios(market, null as never, history))).toMatch(/^options: spec: expected /);
+    expect(msg(() => api.buildFhsScenarios(market, spec, null as never)))
+      .toBe('buildFhsScenarios: history: expected a price history from parseHistoryCsv, got null');
+  });
+});
+
 describe('formatResults, csvRow, ndjsonRow, csvHeader', () => {
   const RESULT = 'expected a margin result (from margin() or marginAll(): { ok, portfolio, method, ... })';
   const r: MarginResult = { ok: false, portfolio: 'P', method: 'grid', code: 'E_PORTFOLIO', message: 'bad' };

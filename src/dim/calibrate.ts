@@ -20,7 +20,7 @@ import {
 import { entryFor, nonPositiveSpot, rebuildGrid, scanRange, type UnderlyingEntry } from './grid.js';
 import { dayNumber, dayString, type PriceHistory, type PriceSeries } from '../history/parse.js';
 import { ewmaFilter, logReturns } from '../history/ewma.js';
-import { checkMarket, given } from '../options.js';
+import { checkHistory, checkMarket, given } from '../options.js';
 
 export type ApcMethod = 'none' | 'buffer' | 'stressed-weight' | 'floor';
 export const APC_METHODS: readonly ApcMethod[] = ['none', 'buffer', 'stressed-weight', 'floor'];
@@ -234,10 +234,7 @@ function checkCalibrationInput(input: unknown): void {
   }
   const i = input as Record<string, unknown>;
   checkMarket(i.market, `${where}.market`);
-  const h = i.history as Partial<PriceHistory> | undefined;
-  if (typeof h !== 'object' || h === null || typeof h.source !== 'string' || !Array.isArray(h.underlyings) || !(h.series instanceof Map)) {
-    throw new InputError(`${where}.history: expected a price history from parseHistoryCsv, got ${given(h)}`, { path: 'input.history' });
-  }
+  checkHistory(i.history, `${where}.history`);
   const gridSource = (key: 'base' | 'previous') => {
     const g = i[key] as Partial<GridSource> | undefined;
     if (typeof g !== 'object' || g === null || typeof g.source !== 'string' || !('raw' in g) || (g.path !== undefined && typeof g.path !== 'string')) {

@@ -22,6 +22,7 @@ import type { FhsSpec, ResolvedMarket } from '../market/types.js';
 import { alignHistory, dayNumber, type PriceHistory } from '../history/parse.js';
 import { ewmaFilter, logReturns } from '../history/ewma.js';
 import { paddedStride, type ScenarioSet } from './types.js';
+import { checkHistory, checkMarket, fhsOption, given } from '../options.js';
 
 export interface FhsScenarioSet extends ScenarioSet {
   /** dates[s]: the historical end date (YYYY-MM-DD) of scenario s. */
@@ -47,6 +48,10 @@ export function heldUnderlyings(market: ResolvedMarket): number[] {
 
 /** Builds the FHS scenarios of `market` from `history` (see the file comment). Throws InputError. */
 export function buildFhsScenarios(market: ResolvedMarket, spec: FhsSpec, history: PriceHistory, path = 'risk.fhs'): FhsScenarioSet {
+  checkMarket(market, 'buildFhsScenarios');
+  spec = fhsOption(spec, 'spec');
+  checkHistory(history, 'buildFhsScenarios: history');
+  if (typeof path !== 'string') throw new InputError(`buildFhsScenarios: path: expected the block's JSON path (a string), got ${given(path)}`, { path: 'path' });
   const src = history.source;
   const und = market.underlyings;
   const held = heldUnderlyings(market);

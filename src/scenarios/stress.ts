@@ -9,6 +9,7 @@ import { InputError, show } from '../errors.js';
 import type { ResolvedMarket, StressSpec } from '../market/types.js';
 import { someIds } from '../market/validate.js';
 import { paddedStride, type ScenarioSet } from './types.js';
+import { checkMarket, stressOption } from '../options.js';
 
 export interface StressScenarioSet extends ScenarioSet {
   /** names[s]: the name of scenario s. */
@@ -16,6 +17,8 @@ export interface StressScenarioSet extends ScenarioSet {
 }
 
 export function buildStressScenarios(market: ResolvedMarket, spec: StressSpec): StressScenarioSet {
+  checkMarket(market, 'buildStressScenarios');
+  spec = stressOption(spec, market, 'spec');
   const und = market.underlyings;
   const nU = und.ids.length;
   const nScen = spec.scenarios.length;
