@@ -23,7 +23,7 @@ import { sampleLatency, timerOverhead, type Latency } from './harness.js';
 import { generateBook } from '../src/demo/book.js';
 import { DemoRandom } from '../src/demo/random.js';
 import { parsePortfolios } from '../src/portfolio/parse.js';
-import { createGridModel } from '../src/grid/model.js';
+import { createGridModel } from '../src/models/grid.js';
 import { resolveAccountMarket } from '../src/accounts/market.js';
 import { resolveAccounts } from '../src/accounts/parse.js';
 import type { AccountInput, AccountsFileInput, MarginMode } from '../src/accounts/types.js';

@@ -34,11 +34,11 @@ import { createBatchEngine, workerFile, type BatchSummary } from '../src/batch/e
 import { TaskPacker } from '../src/batch/pack.js';
 import { CsvPortfolioReader } from '../src/portfolio/parse.js';
 import { LineFeeder } from '../src/portfolio/stream.js';
-import { createGridModel } from '../src/grid/model.js';
+import { createGridModel } from '../src/models/grid.js';
 import { packageFile } from '../src/paths.js';
 import { KIND_CALL, KIND_PUT } from '../src/layout.js';
 import type { ResolvedMarket } from '../src/market/types.js';
-import type { PortfolioLike } from '../src/model.js';
+import type { PortfolioLike } from '../src/models/model.js';
 import { environment, formatEnvironment } from './env.js';
 
 const MARKET = packageFile('examples', 'market.json');
@@ -271,7 +271,7 @@ async function privateScaling(phase: 'cube' | 'es', reps: number): Promise<{ rat
       const { instantiateKernels } = await import(${dist('wasm/module.js')});
       const { buildMonteCarloScenarios } = await import(${dist('scenarios/monte-carlo.js')});
       const { layoutCube, fillCubeRows } = await import(${dist('cube/cube.js')});
-      const { EsModel } = await import(${dist('es/model.js')});
+      const { EsModel } = await import(${dist('models/tail.js')});
       const market = parseMarket(readFileSync(${JSON.stringify(MARKET)}, 'utf8'), 'market.json');
       let run;
       if (workerData === 'cube') {

@@ -19,13 +19,13 @@ export { validateEs } from './market/es-spec.js';
 export { parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson } from './portfolio/parse.js';
 export type { ParsedPortfolio, ParsedPosition } from './portfolio/types.js';
 export type { Position, PortfolioInput } from './portfolio/resolve.js';
-export type { MarginModel, PortfolioLike } from './model.js';
+export type { MarginModel, PortfolioLike } from './models/model.js';
 export type {
   MarginResult, MarginOk, MarginError, GroupCharge, Method, StressResult, PositionShare, ShareBasis,
 } from './results.js';
 export { isMarginError } from './results.js';
-export { GridModel, createGridModel, type GridModelOptions } from './grid/model.js';
-export { EsModel, TailModel, createEsModel, type EsModelOptions } from './es/model.js';
+export { GridModel, createGridModel, type GridModelOptions } from './models/grid.js';
+export { EsModel, TailModel, createEsModel, type EsModelOptions } from './models/tail.js';
 export { buildGridScenarios, tenorWeight, type GridScenarioSet } from './scenarios/grid.js';
 export type { ScenarioSet } from './scenarios/types.js';
 export { buildCube, cubeView, type Cube } from './cube/cube.js';
@@ -36,18 +36,18 @@ export { Arena } from './wasm/arena.js';
 export { compiledModule, instantiateKernels, type KernelExports } from './wasm/module.js';
 
 // Any method chosen by the caller, with stress scenarios and Euler allocation.
-export { createMarginModel, StressedModel, type MarginModelOptions } from './stress/model.js';
-export { validateStress } from './stress/spec.js';
-export { StressTest, createStressTest, type StressTestOptions } from './stress/evaluate.js';
+export { createMarginModel, StressedModel, type MarginModelOptions } from './models/create.js';
+export { validateStress } from './market/stress-spec.js';
+export { StressTest, createStressTest, type StressTestOptions } from './models/stress.js';
 export { buildStressScenarios, type StressScenarioSet } from './scenarios/stress.js';
 export { buildFhsScenarios, type FhsScenarioSet } from './scenarios/fhs.js';
 export type { TailStats } from './kernels/es.js';
-export { FhsModel, createFhsModel, type FhsModelOptions } from './fhs/model.js';
-export { validateFhs } from './fhs/spec.js';
+export { FhsModel, createFhsModel, type FhsModelOptions } from './models/fhs.js';
+export { validateFhs } from './market/fhs-spec.js';
 export { parseHistoryCsv, alignHistory, type PriceHistory, type AlignedHistory } from './history/parse.js';
 export { logReturns, ewmaFilter, type EwmaFilter } from './history/ewma.js';
-export { withAllocation, AllocatingModel } from './allocation/model.js';
-export { tailShares, gridShares, stressShares } from './allocation/euler.js';
+export { withAllocation, AllocatingModel } from './models/allocation.js';
+export { tailShares, gridShares, stressShares } from './policy/allocation.js';
 export { methodPresetNames, loadEsPreset, loadFhsPreset, loadMethodPreset } from './presets.js';
 
 // Accounts: collateral, margin modes, the continuous margin book.

@@ -37,3 +37,8 @@ export const STATUS_ROW_ERRORS = 3;
 
 /** Seconds in the ACT/365F year of the contract. */
 export const YEAR_SECONDS = 365 * 86400;
+
+/** Scenario columns per cube row: nScen rounded up to even, so that f64x2 lanes never straddle rows. */
+export function paddedStride(nScen: number): number {
+  return nScen + (nScen & 1);
+}

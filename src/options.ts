@@ -13,8 +13,8 @@ import type { AccountMarket } from './accounts/market.js';
 import type { AccountsFile } from './accounts/types.js';
 import { validateGrid } from './market/grid-spec.js';
 import { validateEs } from './market/es-spec.js';
-import { validateFhs } from './fhs/spec.js';
-import { validateStress } from './stress/spec.js';
+import { validateFhs } from './market/fhs-spec.js';
+import { validateStress } from './market/stress-spec.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { validateGrid } from './market/grid-spec.js';
 import { validateEs } from './market/es-spec.js';
-import { validateFhs } from './fhs/spec.js';
+import { validateFhs } from './market/fhs-spec.js';
 import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket } from './market/types.js';
 import { isObject } from './market/validate.js';
 import { packageFile } from './paths.js';

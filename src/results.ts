@@ -31,9 +31,9 @@ export interface MarginOk {
   /** Simulation methods: value at risk and expected shortfall of the loss. */
   var?: number;
   es?: number;
-  /** Named stress scenarios, when a stress block applies (src/stress). */
+  /** Named stress scenarios, when a stress block applies (src/models/stress.ts). */
   stress?: StressResult;
-  /** Euler allocation of the initial margin over the positions, when asked for (src/allocation). */
+  /** Euler allocation of the initial margin over the positions, when asked for (src/policy/allocation.ts). */
   allocation?: PositionShare[];
 }
 

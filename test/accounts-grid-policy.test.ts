@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { resolveMarket } from '../src/market/load.js';
 import { validateGrid } from '../src/market/grid-spec.js';
 import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
-import { createGridModel } from '../src/grid/model.js';
+import { createGridModel } from '../src/models/grid.js';
 import { valueMarket } from '../src/valuation.js';
 import { linearMarket, resolveAccountMarket, type AccountMarket } from '../src/accounts/market.js';
 import { resolveAccounts } from '../src/accounts/parse.js';

@@ -14,7 +14,7 @@ import { createAccount, evaluate, ownMargin } from '../src/accounts/account.js';
 import { ScenarioEngine } from '../src/accounts/engine.js';
 import type { AccountMargin, AccountMarginOk, AccountsFileInput } from '../src/accounts/types.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
-import { createEsModel } from '../src/es/model.js';
+import { createEsModel } from '../src/models/tail.js';
 import { isInputError } from '../src/errors.js';
 import { packageFile } from '../src/paths.js';
 import { Rng } from './helpers/random.js';

@@ -4,9 +4,9 @@
 // respect to scaling its position (central differences, checked where the margin is smooth).
 import { describe, expect, it } from 'vitest';
 import { resolveMarket } from '../src/market/load.js';
-import { createMarginModel } from '../src/stress/model.js';
-import { validateStress } from '../src/stress/spec.js';
-import type { MarginModel } from '../src/model.js';
+import { createMarginModel } from '../src/models/create.js';
+import { validateStress } from '../src/market/stress-spec.js';
+import type { MarginModel } from '../src/models/model.js';
 import type { MarginOk, MarginResult, PositionShare } from '../src/results.js';
 import type { Position } from '../src/portfolio/resolve.js';
 import { Rng } from './helpers/random.js';

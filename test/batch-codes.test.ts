@@ -6,12 +6,12 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { resolveMarket } from '../src/market/load.js';
-import { createGridModel } from '../src/grid/model.js';
-import { createEsModel } from '../src/es/model.js';
+import { createGridModel } from '../src/models/grid.js';
+import { createEsModel } from '../src/models/tail.js';
 import { createBatchEngine } from '../src/batch/engine.js';
 import { ndjsonRow } from '../src/io/output.js';
 import type { MarketInput } from '../src/market/types.js';
-import type { PortfolioLike } from '../src/model.js';
+import type { PortfolioLike } from '../src/models/model.js';
 import type { MarginResult } from '../src/results.js';
 
 const input = (): MarketInput => ({

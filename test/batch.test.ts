@@ -8,14 +8,14 @@ import { Readable, Writable } from 'node:stream';
 import { Piscina } from 'piscina';
 import { resolveMarket } from '../src/market/load.js';
 import { parsePortfolios, parsePortfoliosCsv } from '../src/portfolio/parse.js';
-import { createGridModel } from '../src/grid/model.js';
-import { createEsModel } from '../src/es/model.js';
+import { createGridModel } from '../src/models/grid.js';
+import { createEsModel } from '../src/models/tail.js';
 import { formatResults } from '../src/io/output.js';
 import { generateBook } from '../src/demo/book.js';
 import { packageFile } from '../src/paths.js';
 import { createBatchEngine, cubeParts, workerFile, type BatchEngine, type BatchRunOptions, type BatchSummary } from '../src/batch/engine.js';
 import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
-import type { PortfolioLike } from '../src/model.js';
+import type { PortfolioLike } from '../src/models/model.js';
 import { Rng } from './helpers/random.js';
 
 const marketJson = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;

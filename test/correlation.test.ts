@@ -1,12 +1,12 @@
 /**
- * Correlation matrices of expected-shortfall scenarios (src/es/correlation.ts): building from pairs,
+ * Correlation matrices of expected-shortfall scenarios (src/scenarios/correlation.ts): building from pairs,
  * Cholesky of positive semi-definite matrices, and the exact error messages.
  *
  * Tolerances: |L L^T - C| <= 1e-12 entrywise for well-conditioned matrices and for exactly singular
  * ones (rho = +-1); L must be exactly zero above the diagonal.
  */
 import { describe, expect, it } from 'vitest';
-import { buildCorrelation, choleskyPsd } from '../src/es/correlation.js';
+import { buildCorrelation, choleskyPsd } from '../src/scenarios/correlation.js';
 import { InputError, isInputError } from '../src/errors.js';
 import { Rng } from './helpers/random.js';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseMarket } from '../src/market/load.js';
-import { createGridModel } from '../src/grid/model.js';
+import { createGridModel } from '../src/models/grid.js';
 import { packageFile } from '../src/paths.js';
 
 interface Case { portfolio: string; positions: { instrument: string; quantity: number }[]; initialMargin: number }

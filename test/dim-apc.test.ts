@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../src/errors.js';
 import { validateGrid } from '../src/market/grid-spec.js';
 import { parseMarket } from '../src/market/load.js';
-import { createMarginModel } from '../src/stress/model.js';
+import { createMarginModel } from '../src/models/create.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
 import { packageFile } from '../src/paths.js';
 

@@ -2,7 +2,7 @@
 // forms, convergence, coherence on shared scenarios, determinism.
 import { describe, expect, it } from 'vitest';
 import { resolveMarket } from '../src/market/load.js';
-import { createEsModel } from '../src/es/model.js';
+import { createEsModel } from '../src/models/tail.js';
 import type { MarketInput } from '../src/market/types.js';
 import type { MarginOk, MarginResult } from '../src/results.js';
 import { normCdfRef } from '../src/reference/normal.js';

@@ -2,7 +2,7 @@
 // examples, the from-definition reference on random markets, and invariants.
 import { describe, expect, it } from 'vitest';
 import { resolveMarket } from '../src/market/load.js';
-import { createGridModel } from '../src/grid/model.js';
+import { createGridModel } from '../src/models/grid.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
 import type { MarketInput } from '../src/market/types.js';
 import type { MarginOk, MarginResult } from '../src/results.js';
@@ -10,7 +10,7 @@ import type { Position } from '../src/portfolio/resolve.js';
 import { Rng } from './helpers/random.js';
 import { loadPreset } from '../src/presets.js';
 import { bsmPriceRef } from '../src/reference/valuation.js';
-import { createMarginModel } from '../src/stress/model.js';
+import { createMarginModel } from '../src/models/create.js';
 
 function ok(r: MarginResult): MarginOk {
   if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);

@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { instantiateKernels } from '../src/wasm/module.js';
 import { Arena } from '../src/wasm/arena.js';
 import { esShocksRef } from '../src/reference/shocks.js';
-import { buildCorrelation, choleskyPsd } from '../src/es/correlation.js';
+import { buildCorrelation, choleskyPsd } from '../src/scenarios/correlation.js';
 import { generateShocks, generateShocksArray, shocksView, shockScales, tailOfArray } from '../src/kernels/es.js';
 import { Rng } from './helpers/random.js';
 

@@ -12,7 +12,7 @@ import { resolveMarket } from '../src/market/load.js';
 import { parsePortfolios } from '../src/portfolio/parse.js';
 import { ContiguityScan } from '../src/portfolio/stream.js';
 import { CsvPortfolioReader, NdjsonPortfolioReader } from '../src/portfolio/parse.js';
-import { createGridModel } from '../src/grid/model.js';
+import { createGridModel } from '../src/models/grid.js';
 import { formatResults } from '../src/io/output.js';
 import { generateBook } from '../src/demo/book.js';
 import { packageFile } from '../src/paths.js';

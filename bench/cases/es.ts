@@ -4,7 +4,7 @@
  * and the linear-time tail selection, p50/p99 per call, against plain TypeScript over the same
  * cube (aggregate twin and a full sort).
  */
-import { createEsModel } from '../../src/es/model.js';
+import { createEsModel } from '../../src/models/tail.js';
 import { cubeView } from '../../src/cube/cube.js';
 import { referenceAggregate } from '../../src/reference/cube.js';
 import { esTailRef } from '../../src/reference/tail.js';

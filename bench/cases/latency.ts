@@ -3,7 +3,7 @@
  * market's grid cube, built beforehand. p50 and p99 of per-call times (hrtime around each call,
  * after a warm-up), against the same work in plain TypeScript over the same cube.
  */
-import { createGridModel, type GridModel } from '../../src/grid/model.js';
+import { createGridModel, type GridModel } from '../../src/models/grid.js';
 import { cubeView } from '../../src/cube/cube.js';
 import { referenceAggregate, referenceGridReduce } from '../../src/reference/cube.js';
 import { resolvePositions, type Position } from '../../src/portfolio/resolve.js';

@@ -40,7 +40,7 @@ import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { EsInput, EsSpec, GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
 import { checkMarket, esOption, gridOption } from '../options.js';
 import type { MarginError, MarginResult } from '../results.js';
-import type { PortfolioLike } from '../model.js';
+import type { PortfolioLike } from '../models/model.js';
 import { buildGridScenarios } from '../scenarios/grid.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
 import { checkCubeFinite, cubeOf, layoutCube } from '../cube/cube.js';

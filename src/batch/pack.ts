@@ -8,7 +8,7 @@
 import type { ResolvedMarket } from '../market/types.js';
 import type { MarginError, Method } from '../results.js';
 import type { ParsedPortfolio } from '../portfolio/types.js';
-import type { PortfolioLike } from '../model.js';
+import type { PortfolioLike } from '../models/model.js';
 import { resolvePositions } from '../portfolio/resolve.js';
 import { show } from '../errors.js';
 

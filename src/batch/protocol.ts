@@ -77,7 +77,7 @@ export interface CubeTaskResult {
 }
 
 /**
- * Grid group breakdowns of a task's portfolios, as GroupColumns (src/grid/model.ts): portfolio p's
+ * Grid group breakdowns of a task's portfolios, as GroupColumns (src/models/grid.ts): portfolio p's
  * groups are gStart[p] .. gStart[p+1]-1; group g's underlyings uStart[g] .. uStart[g+1]-1.
  */
 export interface PackedGroups {

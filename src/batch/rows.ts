@@ -6,7 +6,7 @@
  */
 import type { ResolvedMarket } from '../market/types.js';
 import type { GroupCharge, MarginOk } from '../results.js';
-import { groupCharges } from '../grid/model.js';
+import { groupCharges } from '../models/grid.js';
 import { csvRow, ndjsonRow, type OutputFormat, type OutputOptions } from '../io/output.js';
 import type { BatchMethod, MarginTaskResult } from './protocol.js';
 

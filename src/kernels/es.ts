@@ -8,8 +8,7 @@
  */
 import type { Arena } from '../wasm/arena.js';
 import type { ErrorCode } from '../errors.js';
-import { STATUS_OK } from '../layout.js';
-import { paddedStride } from '../scenarios/types.js';
+import { paddedStride, STATUS_OK } from '../layout.js';
 
 /** An error carrying the E_INTERNAL code: a kernel refused arguments the host built. */
 function internalError(message: string): Error & { code: ErrorCode } {

@@ -23,7 +23,7 @@
  * - Unknown fields are rejected everywhere (a typo such as "strke" names itself); so are fields
  *   of another instrument kind (a `strike` on a future). `$schema` and `description` strings are
  *   allowed at the top level, for editors and readers.
- * - `risk` may hold `grid`, `es`, `fhs` (src/fhs/spec.ts) and `stress` (src/stress/spec.ts, checked
+ * - `risk` may hold `grid`, `es`, `fhs` (src/market/fhs-spec.ts) and `stress` (src/market/stress-spec.ts, checked
  *   against the market's underlyings), all validated here. Other keys are rejected.
  * - A future whose expiry is before asOf is accepted (a stale snapshot): its T is negative; when F
  *   is derived it is the spot (F = S e^{(r-q) max(T, 0)}), since a future at or after expiry is
@@ -45,8 +45,8 @@ import { InputError, show } from '../errors.js';
 import type { InstrumentKind, ResolvedInstruments, ResolvedMarket, ResolvedUnderlyings } from './types.js';
 import { validateGrid } from './grid-spec.js';
 import { validateEs } from './es-spec.js';
-import { validateFhs } from '../fhs/spec.js';
-import { validateStress } from '../stress/spec.js';
+import { validateFhs } from './fhs-spec.js';
+import { validateStress } from './stress-spec.js';
 import {
   checkKeys, expected, fail, fieldPath, keysOf, MAX_MONEY, MAX_YEARS, MONEY, nonEmptyString, object, optNum, own,
   RATE, readJson, reqNum, someIds, utc, VOL,

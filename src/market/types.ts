@@ -118,7 +118,7 @@ export interface EsSpec {
   maintenanceRatio: number;
 }
 
-/** An FHS block after validation, every default filled in (see src/fhs/spec.ts). */
+/** An FHS block after validation, every default filled in (see src/market/fhs-spec.ts). */
 export interface FhsSpec {
   confidence: number;
   /** Margin period of risk: h consecutive history steps (whole number >= 1); options age h/365 years. */
@@ -145,7 +145,7 @@ export interface StressScenarioSpec {
   vol: Map<string, number>;
 }
 
-/** A stress block after validation (see src/stress/spec.ts). */
+/** A stress block after validation (see src/market/stress-spec.ts). */
 export interface StressSpec {
   scenarios: StressScenarioSpec[];
   /** The floor is cover * max(worst stress loss, 0). */

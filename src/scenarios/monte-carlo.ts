@@ -7,7 +7,7 @@
 import { InputError } from '../errors.js';
 import type { EsSpec, ResolvedMarket } from '../market/types.js';
 import type { Arena } from '../wasm/arena.js';
-import { buildCorrelation, choleskyPsd } from '../es/correlation.js';
+import { buildCorrelation, choleskyPsd } from './correlation.js';
 import { generateShocksArray, shockScales } from '../kernels/es.js';
 import { checkCubeSize, paddedStride, type ScenarioSet } from './types.js';
 

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { paddedStride } from '../layout.js';
 import type { ResolvedMarket } from '../market/types.js';
 
 /**
@@ -51,6 +52,4 @@ export function checkCubeSize(market: ResolvedMarket, nScen: number, what: strin
     + `${GiB(WASM_MEMORY_BYTES)}): use fewer scenarios or a market with fewer instruments`, { file: market.source, path: what });
 }
 
-export function paddedStride(nScen: number): number {
-  return nScen + (nScen & 1);
-}
+export { paddedStride };

@@ -2,8 +2,8 @@
  * A margin model: a market with its scenario set and P&L cube built, ready to margin portfolios
  * synchronously in-process (the path for latency-sensitive embedding: no worker hop).
  */
-import type { MarginResult, Method } from './results.js';
-import { groupPortfolios, type PortfolioInput } from './portfolio/resolve.js';
+import type { MarginResult, Method } from '../results.js';
+import { groupPortfolios, type PortfolioInput } from '../portfolio/resolve.js';
 
 /** A portfolio, or a portfolio that failed to parse (it becomes an error result). */
 export type PortfolioLike = PortfolioInput | { id: string; error: string; positions?: undefined };

@@ -17,10 +17,10 @@
  *   the unfiltered scenarios ending on those dates are always added.
  * - `maintenanceRatio` in (0, 1], default 1. `$schema` and `description` strings are allowed.
  */
-import type { FhsSpec } from '../market/types.js';
+import type { FhsSpec } from './types.js';
 import {
   checkKeys, expected, fail, fieldPath, integerIn, MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, UNIT_OPEN, type NumberRule,
-} from '../market/validate.js';
+} from './validate.js';
 import { dayNumber } from '../history/parse.js';
 
 export const FHS_KEYS = ['$schema', 'description', 'confidence', 'horizonDays', 'lambda', 'seedReturns', 'horizonMethod',

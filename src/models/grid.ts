@@ -18,7 +18,7 @@ import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { portfolioProblem, positionsProblem, resolvePositions, type Position } from '../portfolio/resolve.js';
 import type { GroupCharge, MarginResult } from '../results.js';
 import { show, type ErrorCode } from '../errors.js';
-import { marginEach, problemResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, problemResult, type MarginModel, type PortfolioLike } from './model.js';
 import { valueTable } from '../kernels/valuation.js';
 import { OUT_VALUE } from '../layout.js';
 

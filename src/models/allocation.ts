@@ -1,15 +1,15 @@
 /**
- * A margin model whose results carry the Euler allocation (src/allocation/euler.ts) of the initial
+ * A margin model whose results carry the Euler allocation (src/policy/allocation.ts) of the initial
  * margin over each portfolio's netted positions (`result.allocation`, in order of first appearance
  * of the instrument).
  */
 import { InputError, show } from '../errors.js';
-import { GridModel } from '../grid/model.js';
-import { TailModel } from '../es/model.js';
+import { GridModel } from './grid.js';
+import { TailModel } from './tail.js';
 import { resolvePositions } from '../portfolio/resolve.js';
-import { marginEach, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, type MarginModel, type PortfolioLike } from './model.js';
 import type { MarginResult, Method } from '../results.js';
-import { gridShares, tailShares } from './euler.js';
+import { gridShares, tailShares } from '../policy/allocation.js';
 
 export class AllocatingModel implements MarginModel {
   readonly method: Method;

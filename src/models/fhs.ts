@@ -8,7 +8,7 @@
 import { InputError, show } from '../errors.js';
 import type { FhsInput, FhsSpec, ResolvedMarket } from '../market/types.js';
 import { checkMarket, checkOptions, fhsOption } from '../options.js';
-import { TailModel } from '../es/model.js';
+import { TailModel } from './tail.js';
 import { buildFhsScenarios, type FhsScenarioSet } from '../scenarios/fhs.js';
 import { parseHistoryCsv, type PriceHistory } from '../history/parse.js';
 import { Arena } from '../wasm/arena.js';

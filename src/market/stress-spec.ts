@@ -18,11 +18,11 @@
  * - `$schema` and `description` strings are allowed at the top.
  */
 import { show } from '../errors.js';
-import type { ResolvedMarket, StressScenarioSpec, StressSpec } from '../market/types.js';
+import type { ResolvedMarket, StressScenarioSpec, StressSpec } from './types.js';
 import {
   ABOVE_MINUS_ONE, checkKeys, expected, fail, fieldPath, indexPath, keysOf, list, NON_NEGATIVE, num, object, optNum, own,
   POSITIVE, someIds,
-} from '../market/validate.js';
+} from './validate.js';
 
 export const STRESS_KEYS = ['$schema', 'description', 'scenarios', 'cover', 'floor', 'horizonDays'] as const;
 const SCENARIO_KEYS = ['name', 'description', 'spot', 'vol'] as const;

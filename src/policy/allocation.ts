@@ -23,9 +23,9 @@
  */
 import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { ResolvedMarket } from '../market/types.js';
-import type { GridModel } from '../grid/model.js';
-import type { TailModel } from '../es/model.js';
-import type { StressTest } from '../stress/evaluate.js';
+import type { GridModel } from '../models/grid.js';
+import type { TailModel } from '../models/tail.js';
+import type { StressTest } from '../models/stress.js';
 import { cubeView } from '../cube/cube.js';
 import type { MarginOk, PositionShare, ShareBasis } from '../results.js';
 

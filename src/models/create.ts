@@ -14,17 +14,17 @@ import type {
   EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
 } from '../market/types.js';
 import { checkMarket, checkOptions, stressOption } from '../options.js';
-import { marginEach, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, type MarginModel, type PortfolioLike } from './model.js';
 import type { MarginResult, Method } from '../results.js';
 import { resolvePositions } from '../portfolio/resolve.js';
-import { createGridModel, NOT_FINITE_WHY } from '../grid/model.js';
-import { createEsModel } from '../es/model.js';
-import { createFhsModel } from '../fhs/model.js';
+import { createGridModel, NOT_FINITE_WHY } from './grid.js';
+import { createEsModel } from './tail.js';
+import { createFhsModel } from './fhs.js';
 import type { PriceHistory } from '../history/parse.js';
 import type { KernelExports } from '../wasm/module.js';
-import { withAllocation } from '../allocation/model.js';
-import { stressShares } from '../allocation/euler.js';
-import { StressTest } from './evaluate.js';
+import { withAllocation } from './allocation.js';
+import { stressShares } from '../policy/allocation.js';
+import { StressTest } from './stress.js';
 
 export class StressedModel implements MarginModel {
   readonly method: Method;

@@ -9,7 +9,7 @@
 import { InputError } from '../errors.js';
 import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { ErrorCode } from '../errors.js';
-import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from '../grid/model.js';
+import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from './grid.js';
 import type { EsInput, EsSpec, ResolvedMarket } from '../market/types.js';
 import { checkMarket, checkOptions, esOption } from '../options.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
@@ -19,7 +19,7 @@ import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { portfolioProblem, resolvePositions } from '../portfolio/resolve.js';
 import type { MarginResult, Method } from '../results.js';
-import { marginEach, problemResult, type MarginModel, type PortfolioLike } from '../model.js';
+import { marginEach, problemResult, type MarginModel, type PortfolioLike } from './model.js';
 import { tailWithIndex, type TailStats } from '../kernels/es.js';
 
 export interface EsModelOptions {
