@@ -1,9 +1,11 @@
 /** What a margin computation returns: one result per portfolio, numbers or an error as data. */
 import type { ErrorCode } from './errors.js';
 
+/** The margin methods, one vocabulary everywhere (API, CLI --method, results, batch protocol). */
 export type Method = 'grid' | 'es' | 'fhs';
+export const METHODS: readonly Method[] = ['grid', 'es', 'fhs'];
 
-/** One product group's part of a grid requirement (contract section 4). */
+/** One product group's part of a grid requirement (docs/methods.md §4). */
 export interface GroupCharge {
   group: string;
   /** R_g = max(0, max_j N_g[j]): the group's worst netted scenario loss. */
@@ -18,24 +20,36 @@ export interface GroupCharge {
   underlyings: { underlying: string; loss: number }[];
 }
 
-export interface MarginOk {
+/** What every method's margin of a portfolio has. */
+interface MarginOkBase {
   ok: true;
   portfolio: string;
-  method: Method;
   initialMargin: number;
   maintenanceMargin: number;
-  /** Grid: the worst point of the group with the largest charge (absent for an empty portfolio). */
-  worstPoint?: number;
-  /** Grid: per product group. */
-  groups?: GroupCharge[];
-  /** Simulation methods: value at risk and expected shortfall of the loss. */
-  var?: number;
-  es?: number;
-  /** Named stress scenarios, when a stress block applies (src/models/stress.ts). */
+  /** Named stress scenarios, when a stress block applies (src/models/stress.ts, docs/methods.md §8). */
   stress?: StressResult;
   /** Euler allocation of the initial margin over the positions, when asked for (src/policy/allocation.ts). */
   allocation?: PositionShare[];
 }
+
+/** A grid margin (docs/methods.md §4). */
+export interface GridMarginOk extends MarginOkBase {
+  method: 'grid';
+  /** The worst point of the group with the largest charge (absent for an empty portfolio). */
+  worstPoint?: number;
+  /** Per product group (absent when a batch run does not ask for the breakdown). */
+  groups?: GroupCharge[];
+}
+
+/** A tail margin (es: docs/methods.md §5; fhs: §7): value at risk and expected shortfall of the loss. */
+export interface TailMarginOk extends MarginOkBase {
+  method: 'es' | 'fhs';
+  var: number;
+  es: number;
+}
+
+/** A portfolio's margin: the result type of its method (narrow on `method`). */
+export type MarginOk = GridMarginOk | TailMarginOk;
 
 /** A portfolio's losses in the named stress scenarios. */
 export interface StressResult {
@@ -81,6 +95,10 @@ export interface MarginError {
 }
 
 export type MarginResult = MarginOk | MarginError;
+/** A grid model's results. */
+export type GridMarginResult = GridMarginOk | MarginError;
+/** An es or fhs model's results. */
+export type TailMarginResult = TailMarginOk | MarginError;
 
 export function isMarginError(r: MarginResult): r is MarginError {
   return r.ok === false;

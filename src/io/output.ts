@@ -68,9 +68,9 @@ export function csvHeader(method: Method, opts: OutputOptions = {}): string {
 
 function cell(r: MarginResult & { ok: true }, c: string, opts: OutputOptions): string {
   switch (c) {
-    case 'worst_point': return num(r.worstPoint);
-    case 'var': return num(r.var);
-    case 'es': return num(r.es);
+    case 'worst_point': return num(r.method === 'grid' ? r.worstPoint : undefined);
+    case 'var': return num(r.method === 'grid' ? undefined : r.var);
+    case 'es': return num(r.method === 'grid' ? undefined : r.es);
     case 'stress_loss': return num(r.stress?.loss);
     case 'stress_scenario': return r.stress ? csvField(oneLine(r.stress.scenario), opts.raw) : '';
     case 'currency': return csvField(opts.currency ?? '', opts.raw);

@@ -14,52 +14,20 @@ import type {
   EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
 } from '../market/types.js';
 import { checkMarket, checkOptions, stressOption } from '../options.js';
-import { marginEach, type MarginModel, type PortfolioLike } from './model.js';
-import type { MarginResult, Method } from '../results.js';
-import { resolvePositions } from '../portfolio/resolve.js';
-import { createGridModel, NOT_FINITE_WHY } from './grid.js';
+import type { MarginModel } from './model.js';
+import type { Method } from '../results.js';
+import { createGridModel, type GridModel } from './grid.js';
 import { createEsModel } from './tail.js';
 import { createFhsModel } from './fhs.js';
 import type { PriceHistory } from '../history/parse.js';
 import type { KernelExports } from '../wasm/module.js';
-import { withAllocation } from './allocation.js';
-import { stressShares } from '../policy/allocation.js';
 import { StressTest } from './stress.js';
+import { ComposedModel } from './compose.js';
+import type { TailModel } from './tail.js';
 
-export class StressedModel implements MarginModel {
-  readonly method: Method;
-
-  /**
-   * @param inner the method's model
-   * @param stress the stress scenarios, built for the same market
-   * @param maintenanceRatio the method's maintenance ratio, applied to a floored initial margin
-   */
-  constructor(readonly inner: MarginModel, readonly stress: StressTest, readonly maintenanceRatio: number) {
-    this.method = inner.method;
-  }
-
-  margin(portfolio: PortfolioLike): MarginResult {
-    const r = this.inner.margin(portfolio);
-    if (!r.ok || portfolio.positions === undefined) return r;
-    const pos = resolvePositions(this.stress.market, portfolio.positions);
-    if (typeof pos === 'string') return r; // cannot happen: the model resolved them
-    const st = this.stress.evaluate(pos.instr, pos.qty, r.initialMargin);
-    if (!st.losses.every((l) => Number.isFinite(l.loss))) {
-      const bad = st.losses.find((l) => !Number.isFinite(l.loss))!;
-      return { ok: false, portfolio: r.portfolio, method: r.method, code: 'E_PORTFOLIO',
-        message: `the loss in stress scenario ${show(bad.scenario)} is not finite (${bad.loss}): ${NOT_FINITE_WHY}` };
-    }
-    if (!st.floored) return { ...r, stress: st };
-    const initial = st.floor!;
-    const out: MarginResult = { ...r, initialMargin: initial, maintenanceMargin: this.maintenanceRatio * initial, stress: st };
-    if (r.allocation) out.allocation = stressShares(this.stress, pos, st.scenario, r.method === 'grid');
-    return out;
-  }
-
-  marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    return marginEach(this, portfolios);
-  }
-}
+/** A model with named stress scenarios on top of its method (a ComposedModel; the name is kept for the API). */
+export const StressedModel = ComposedModel;
+export type StressedModel = ComposedModel;
 
 export interface MarginModelOptions {
   /** grid (default), es or fhs. */
@@ -97,33 +65,24 @@ export function createMarginModel(market: ResolvedMarket, options: MarginModelOp
   const stress = options.stress === undefined ? market.risk.stress
     : options.stress === null ? undefined : stressOption(options.stress, market);
   const method = options.method ?? 'grid';
-  let model: MarginModel;
-  let ratio: number;
+  let base: GridModel | TailModel;
   const kernels = options.kernels;
   switch (method) {
-    case 'grid': {
-      const m = createGridModel(market, { grid: options.grid, kernels });
-      ratio = m.spec.maintenanceRatio;
-      model = options.allocation ? withAllocation(m) : m;
+    case 'grid':
+      base = createGridModel(market, { grid: options.grid, kernels });
       break;
-    }
-    case 'es': {
-      const m = createEsModel(market, { es: options.es, kernels });
-      ratio = m.maintenanceRatio;
-      model = options.allocation ? withAllocation(m) : m;
+    case 'es':
+      base = createEsModel(market, { es: options.es, kernels });
       break;
-    }
-    case 'fhs': {
+    case 'fhs':
       if (options.history === undefined) {
         throw new InputError('the fhs method needs a price history (--history FILE), found none', { path: 'history' });
       }
-      const m = createFhsModel(market, { fhs: options.fhs, history: options.history, historySource: options.historySource, kernels });
-      ratio = m.maintenanceRatio;
-      model = options.allocation ? withAllocation(m) : m;
+      base = createFhsModel(market, { fhs: options.fhs, history: options.history, historySource: options.historySource, kernels });
       break;
-    }
     default:
       throw new InputError(`method: expected "grid", "es" or "fhs", got ${JSON.stringify(method)}`, { path: 'method' });
   }
-  return stress ? new StressedModel(model, new StressTest(market, stress), ratio) : model;
+  if (!stress && !options.allocation) return base;
+  return new ComposedModel(base, { stress: stress ? new StressTest(market, stress) : undefined, allocation: options.allocation });
 }

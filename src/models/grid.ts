@@ -1,5 +1,5 @@
 /**
- * Scenario-grid margin (contract section 4) for one market: scenarios and cube built once, then
+ * Scenario-grid margin (docs/methods.md §4) for one market: scenarios and cube built once, then
  * each portfolio is aggregated per underlying (kernel `aggregate`), reduced to group requirements
  * (kernel `gridReduce`) and charged by the margin policy (option minimums, maintenance ratio).
  *
@@ -8,19 +8,21 @@
  * result object; the batch engine's workers call the same method over a cube they share.
  */
 import { InputError } from '../errors.js';
-import { KIND_CALL, KIND_PUT, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
+import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
 import { checkMarket, checkOptions, gridOption } from '../options.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
-import { portfolioProblem, positionsProblem, resolvePositions, type Position } from '../portfolio/resolve.js';
-import type { GroupCharge, MarginResult } from '../results.js';
+import { Netter } from '../portfolio/net.js';
+import type { GridMarginResult, GroupCharge } from '../results.js';
 import { show, type ErrorCode } from '../errors.js';
-import { marginEach, problemResult, type MarginModel, type PortfolioLike } from './model.js';
+import { marginEach, marginPortfolio, type MarginModel, type PortfolioLike } from './model.js';
 import { valueTable } from '../kernels/valuation.js';
-import { OUT_VALUE } from '../layout.js';
+import {
+  gridInitialMargin, groupCharge, isOption, longMinimumPerContract, maintenanceMargin, optionMinimum,
+} from '../policy/grid.js';
 
 /** Why a portfolio's P&L can be NaN or infinite when every cube cell is finite. */
 export const NOT_FINITE_WHY = 'a quantity times a contract\'s P&L overflows a float64 (a quantity too large?)';
@@ -152,15 +154,10 @@ export class GridModel implements MarginModel {
    * never exceeds its market value), 0 otherwise.
    */
   readonly longMinimumPerContract: Float64Array;
-  /** What margin() reads marginResolved's numbers from. */
+  /** What marginNetted reads marginResolved's numbers from. */
   private readonly breakdown: GridBreakdown;
-  /**
-   * margin()'s resolved, netted positions, reused between calls (grown on demand), and per
-   * instrument its slot among them, -1 when absent (reset after each call).
-   */
-  private resInstr = new Int32Array(16);
-  private resQty = new Float64Array(16);
-  private readonly slotOfInstr: Int32Array;
+  /** margin()'s netting (docs/methods.md §3), into arrays reused between calls. */
+  readonly netter: Netter;
 
   constructor(market: ResolvedMarket, options: GridModelOptions = {}) {
     checkMarket(market, 'createGridModel');
@@ -187,9 +184,11 @@ export class GridModel implements MarginModel {
     this.slotG = new Int32Array(nG);
     this.shortUnits = new Float64Array(nG);
     this.longMinimum = new Float64Array(nG);
-    this.longMinimumPerContract = longMinimumPerContract(market, spec, this.arena);
+    this.longMinimumPerContract = longMinimumPerContract(spec, market.instruments.kind, market.instruments.contractSize,
+      spec.longOptionMinimum === 0 || market.instruments.ids.length === 0 ? undefined
+        : valueTable(this.arena, market.table, market.instruments.ids.length));
     this.breakdown = new GridBreakdown(nG, nU);
-    this.slotOfInstr = new Int32Array(market.instruments.ids.length).fill(-1);
+    this.netter = new Netter(market);
     this.allocScratch(64, Math.min(8, Math.max(1, nU)));
   }
 
@@ -269,7 +268,7 @@ export class GridModel implements MarginModel {
       for (let g = 0; g < nGroups; g++) { shortUnits[g] = 0; longMinimum[g] = 0; }
       for (let p = 0; p < nPos; p++) {
         const i = instr[from + p];
-        if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
+        if (!isOption(ins.kind[i])) continue;
         const g = rowGroup[s.vRow[p]];
         const q = qty[from + p];
         if (q < 0) shortUnits[g] -= q * ins.contractSize[i]; else longMinimum[g] += q * longPer[i];
@@ -281,7 +280,7 @@ export class GridModel implements MarginModel {
         const scanRisk = o[g];
         const wp = o[nGroups + g];
         const optionMinimum = spec.shortOptionMinimum * shortUnits[g] + longMinimum[g];
-        const charge = Math.max(scanRisk, optionMinimum);
+        const charge = groupCharge(scanRisk, optionMinimum);
         G.group[g] = slotG[g];
         G.scanRisk[g] = scanRisk;
         G.optionMinimum[g] = optionMinimum;
@@ -299,9 +298,9 @@ export class GridModel implements MarginModel {
       out.nGroups = nGroups;
       out.nUnderlyings = nU;
       out.worstPoint = worstPoint;
-      if (spec.marginMultiplier !== undefined) initial *= spec.marginMultiplier;
+      initial = gridInitialMargin(spec, initial);
       out.initialMargin = initial;
-      out.maintenanceMargin = spec.maintenanceRatio * initial;
+      out.maintenanceMargin = maintenanceMargin(spec.maintenanceRatio, initial);
       return undefined;
     } finally {
       for (let r = 0; r < nRows; r++) rowOf[rowU[r]] = -1;
@@ -314,9 +313,8 @@ export class GridModel implements MarginModel {
    * x |qty| x contractSize when short, qty x longMinimumPerContract[i] when long, 0 for a non-option.
    */
   optionMinimumOf(i: number, qty: number): number {
-    const kind = this.market.instruments.kind[i];
-    if (kind !== KIND_CALL && kind !== KIND_PUT) return 0;
-    return qty < 0 ? -qty * this.market.instruments.contractSize[i] * this.spec.shortOptionMinimum : qty * this.longMinimumPerContract[i];
+    const ins = this.market.instruments;
+    return optionMinimum(this.spec, ins.kind[i], qty, ins.contractSize[i], this.longMinimumPerContract[i]);
   }
 
   /** The code of the reason marginResolved last returned: E_PORTFOLIO for a non-finite P&L, else E_INTERNAL. */
@@ -328,50 +326,12 @@ export class GridModel implements MarginModel {
   }
 
   /**
-   * resolvePositions into the model's reused arrays (same indices, same netting, quantities summed in
-   * the same order), without allocating; returns the number of netted positions, or -1 at the first
-   * position resolvePositions would refuse (the caller then asks it for the message).
+   * The result of resolved, netted positions instr[from..to) with quantities qty[from..to) under
+   * the id `id`: what margin() returns after netting, and what a batch worker returns.
    */
-  private resolveReused(positions: readonly Position[]): number {
-    const index = this.market.instruments.index, slotOf = this.slotOfInstr;
-    if (positions.length > this.resInstr.length) {
-      this.resInstr = new Int32Array(positions.length * 2);
-      this.resQty = new Float64Array(positions.length * 2);
-    }
-    const instr = this.resInstr, qty = this.resQty;
-    let n = 0, bad = false;
-    for (let p = 0; p < positions.length; p++) {
-      const pos = positions[p];
-      const key = pos?.instrument;
-      const i = typeof key === 'string' ? index.get(key) : undefined;
-      const q = pos?.quantity;
-      if (i === undefined || typeof q !== 'number' || !Number.isFinite(q)) { bad = true; break; }
-      const slot = slotOf[i];
-      if (slot < 0) { slotOf[i] = n; instr[n] = i; qty[n] = q; n++; } else qty[slot] += q;
-    }
-    for (let k = 0; k < n; k++) slotOf[instr[k]] = -1;
-    return bad ? -1 : n;
-  }
-
-  margin(portfolio: PortfolioLike): MarginResult {
-    // The portfolio itself here; its positions are checked only when the fast path refuses one.
-    const problem = portfolioProblem(portfolio, false);
-    if (problem !== undefined) return problemResult(portfolio, problem, 'grid');
-    const id = portfolio.id;
-    let nPos = this.resolveReused(portfolio.positions!);
-    let instr: ArrayLike<number> = this.resInstr, qty: ArrayLike<number> = this.resQty; // after: it may grow them
-    if (nPos < 0) {
-      const bad = positionsProblem(portfolio.positions!);
-      if (bad !== undefined) return problemResult(portfolio, bad, 'grid');
-      const resolved = resolvePositions(this.market, portfolio.positions!);
-      if (typeof resolved === 'string') {
-        return { ok: false, portfolio: id, method: 'grid', code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
-      }
-      ({ instr, qty } = resolved);
-      nPos = resolved.instr.length;
-    }
+  marginNetted(id: string, instr: Int32Array, qty: Float64Array, from: number, to: number): GridMarginResult {
     const b = this.breakdown;
-    const error = this.marginResolved(instr, qty, 0, nPos, b);
+    const error = this.marginResolved(instr, qty, from, to, b);
     if (error !== undefined) return { ok: false, portfolio: id, method: 'grid', code: this.lastErrorCode, message: error };
     return {
       ok: true, portfolio: id, method: 'grid', initialMargin: b.initialMargin, maintenanceMargin: b.maintenanceMargin,
@@ -379,25 +339,13 @@ export class GridModel implements MarginModel {
     };
   }
 
-  marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    return marginEach(this, portfolios);
+  margin(portfolio: PortfolioLike): GridMarginResult {
+    return marginPortfolio(this, this.netter, portfolio) as GridMarginResult;
   }
-}
 
-/**
- * Per instrument, the long option minimum of one contract: min(longOptionMinimum x contractSize,
- * value of one contract) for an option, 0 for other kinds (values from the valuation kernel).
- */
-function longMinimumPerContract(market: ResolvedMarket, spec: GridSpec, arena: Arena): Float64Array {
-  const ins = market.instruments, n = ins.ids.length;
-  const out = new Float64Array(n);
-  if (spec.longOptionMinimum === 0 || n === 0) return out;
-  const values = valueTable(arena, market.table, n);
-  for (let i = 0; i < n; i++) {
-    if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
-    out[i] = Math.min(spec.longOptionMinimum * ins.contractSize[i], Math.max(0, values[OUT_VALUE * n + i]));
+  marginAll(portfolios: Iterable<PortfolioLike>): GridMarginResult[] {
+    return marginEach(this, portfolios) as GridMarginResult[];
   }
-  return out;
 }
 
 /** Builds a grid model: scenarios and cube for `market`, ready for `margin(portfolio)`. */

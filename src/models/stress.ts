@@ -7,13 +7,21 @@
 import type { ResolvedMarket, StressInput, StressSpec } from '../market/types.js';
 import { checkMarket, stressOption } from '../options.js';
 import { buildStressScenarios, type StressScenarioSet } from '../scenarios/stress.js';
-import { buildCube, cubeView, type Cube } from '../cube/cube.js';
+import { buildCube, checkCube, cubeView, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import type { StressResult } from '../results.js';
+import { stressFloor, worstScenario } from '../policy/stress.js';
 
 export interface StressTestOptions {
   kernels?: KernelExports;
+  /**
+   * The arena the cube is built in, or (with `cube`) the arena whose memory holds it: a batch
+   * worker's arena over the engine's shared memory. Default: a fresh arena over `kernels`.
+   */
+  arena?: Arena;
+  /** The stress cube of this market, already built in the arena's memory (the batch engine builds it once). */
+  cube?: Cube;
 }
 
 export class StressTest {
@@ -28,7 +36,9 @@ export class StressTest {
     spec = stressOption(spec, market);
     this.spec = spec;
     this.scenarios = buildStressScenarios(market, spec);
-    this.cube = buildCube(new Arena(options.kernels ?? instantiateKernels()), market, this.scenarios);
+    const arena = options.arena ?? new Arena(options.kernels ?? instantiateKernels());
+    if (options.cube) checkCube(options.cube, market, this.scenarios);
+    this.cube = options.cube ?? buildCube(arena, market, this.scenarios);
   }
 
   /** L_s of netted positions (instrument indices, quantities), one per scenario in the block's order. */
@@ -52,9 +62,7 @@ export class StressTest {
 
   /** The index of the worst scenario of a loss vector (the first on ties). */
   static worst(losses: ArrayLike<number>): number {
-    let w = 0;
-    for (let s = 1; s < losses.length; s++) if (losses[s] > losses[w]) w = s;
-    return w;
+    return worstScenario(losses);
   }
 
   /**
@@ -63,14 +71,14 @@ export class StressTest {
    */
   evaluate(instr: ArrayLike<number>, qty: ArrayLike<number>, methodMargin: number): StressResult {
     const L = this.losses(instr, qty);
-    const w = StressTest.worst(L);
+    const w = worstScenario(L);
     const names = this.scenarios.names;
     const r: StressResult = {
       scenario: names[w], loss: L[w], losses: Array.from(L, (loss, s) => ({ scenario: names[s], loss })),
       methodMargin, floored: false,
     };
     if (this.spec.floor) {
-      r.floor = this.spec.cover * Math.max(L[w], 0);
+      r.floor = stressFloor(this.spec.cover, L[w]);
       r.floored = r.floor > methodMargin;
     }
     return r;

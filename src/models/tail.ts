@@ -1,5 +1,5 @@
 /**
- * Expected-shortfall margin (contract section 5, Monte Carlo, STANS style): the cube of every
+ * Expected-shortfall margin (docs/methods.md §5, Monte Carlo, STANS style): the cube of every
  * instrument over the simulated scenarios is built once; a portfolio's loss vector is one
  * `aggregate` call over its positions, then `esTail` selects the tail in linear time.
  *
@@ -17,9 +17,10 @@ import type { ScenarioSet } from '../scenarios/types.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
-import { portfolioProblem, resolvePositions } from '../portfolio/resolve.js';
-import type { MarginResult, Method } from '../results.js';
-import { marginEach, problemResult, type MarginModel, type PortfolioLike } from './model.js';
+import { Netter } from '../portfolio/net.js';
+import type { TailMarginResult } from '../results.js';
+import { marginEach, marginPortfolio, type MarginModel, type PortfolioLike } from './model.js';
+import { maintenanceMargin, tailInitialMargin } from '../policy/tail.js';
 import { tailWithIndex, type TailStats } from '../kernels/es.js';
 
 export interface EsModelOptions {
@@ -46,7 +47,7 @@ export interface TailNumbers {
 
 /** VaR/ES margin over any scenario set whose cube is built: Monte Carlo here, history for FHS. */
 export class TailModel implements MarginModel {
-  readonly method: Method;
+  readonly method: 'es' | 'fhs';
   readonly market: ResolvedMarket;
   readonly scenarios: ScenarioSet;
   readonly cube: Cube;
@@ -63,7 +64,7 @@ export class TailModel implements MarginModel {
 
   /** @param cube the cube of `market` under `scenarios`, already built in `arena`'s memory; default built here. */
   constructor(
-    method: Method, market: ResolvedMarket, arena: Arena, scenarios: ScenarioSet, confidence: number, maintenanceRatio: number,
+    method: 'es' | 'fhs', market: ResolvedMarket, arena: Arena, scenarios: ScenarioSet, confidence: number, maintenanceRatio: number,
     cube?: Cube,
   ) {
     this.method = method;
@@ -76,7 +77,11 @@ export class TailModel implements MarginModel {
     this.cube = cube ?? buildCube(arena, market, scenarios);
     this.scratchMark = arena.mark();
     this.grow(64);
+    this.netter = new Netter(market);
   }
+
+  /** margin()'s netting (docs/methods.md §3), into arrays reused between calls. */
+  readonly netter: Netter;
 
   private grow(cap: number): void {
     const a = this.arena;
@@ -131,25 +136,28 @@ export class TailModel implements MarginModel {
     const o = this.arena.f64(this.out, 2);
     const v = o[0], es = o[1];
     if (!Number.isFinite(v) || !Number.isFinite(es)) { this.lastErrorCode = 'E_PORTFOLIO'; return `${method}: VaR or ES is not finite: ${NOT_FINITE_WHY}`; }
-    const initial = Math.max(es, 0);
+    const initial = tailInitialMargin(es);
     out.var = v;
     out.es = es;
     out.initialMargin = initial;
-    out.maintenanceMargin = this.maintenanceRatio * initial;
+    out.maintenanceMargin = maintenanceMargin(this.maintenanceRatio, initial);
     return undefined;
   }
 
-  margin(portfolio: PortfolioLike): MarginResult {
+  /**
+   * The result of resolved, netted positions instr[from..to) with quantities qty[from..to) under
+   * the id `id`: what margin() returns after netting, and what a batch worker returns.
+   */
+  marginNetted(id: string, instr: Int32Array, qty: Float64Array, from: number, to: number): TailMarginResult {
     const method = this.method;
-    const problem = portfolioProblem(portfolio);
-    if (problem !== undefined) return problemResult(portfolio, problem, method);
-    const id = portfolio.id;
-    const resolved = resolvePositions(this.market, portfolio.positions!);
-    if (typeof resolved === 'string') return { ok: false, portfolio: id, method, code: 'E_UNKNOWN_INSTRUMENT', message: resolved };
     const t = this.numbers;
-    const error = this.tailResolved(resolved.instr, resolved.qty, 0, resolved.instr.length, t);
+    const error = this.tailResolved(instr, qty, from, to, t);
     if (error !== undefined) return { ok: false, portfolio: id, method, code: this.lastErrorCode, message: error };
     return { ok: true, portfolio: id, method, initialMargin: t.initialMargin, maintenanceMargin: t.maintenanceMargin, var: t.var, es: t.es };
+  }
+
+  margin(portfolio: PortfolioLike): TailMarginResult {
+    return marginPortfolio(this, this.netter, portfolio) as TailMarginResult;
   }
 
   private readonly numbers: TailNumbers = { var: 0, es: 0, initialMargin: 0, maintenanceMargin: 0 };
@@ -157,8 +165,8 @@ export class TailModel implements MarginModel {
   /** The code of the reason tailResolved last returned: E_PORTFOLIO for a non-finite loss, else E_INTERNAL. */
   lastErrorCode: ErrorCode = 'E_INTERNAL';
 
-  marginAll(portfolios: Iterable<PortfolioLike>): MarginResult[] {
-    return marginEach(this, portfolios);
+  marginAll(portfolios: Iterable<PortfolioLike>): TailMarginResult[] {
+    return marginEach(this, portfolios) as TailMarginResult[];
   }
 
   /**

@@ -22,12 +22,37 @@
  * - Stress floor binding: share_p = cover * loss_p(s*) at the worst stress scenario s*.
  */
 import { KIND_CALL, KIND_PUT } from '../layout.js';
-import type { ResolvedMarket } from '../market/types.js';
-import type { GridModel } from '../models/grid.js';
-import type { TailModel } from '../models/tail.js';
-import type { StressTest } from '../models/stress.js';
-import { cubeView } from '../cube/cube.js';
-import type { MarginOk, PositionShare, ShareBasis } from '../results.js';
+import type { GridSpec, ResolvedMarket as Market } from '../market/types.js';
+import { cubeView, type Cube } from '../cube/cube.js';
+import type { TailStats } from '../kernels/es.js';
+import type { GroupCharge, PositionShare, ShareBasis } from '../results.js';
+
+/** What the grid shares read of a grid model (a GridModel is one). */
+export interface GridShareSource {
+  market: Market;
+  cube: Cube;
+  scenarios: { nScen: number; stride: number; point: Int32Array; cover: Float64Array };
+  spec: Pick<GridSpec, 'groups' | 'marginMultiplier'>;
+  /** The option minimum of one netted position (src/policy/grid.ts optionMinimum). */
+  optionMinimumOf(i: number, qty: number): number;
+}
+
+/** What the ES shares read of a tail model (a TailModel is one). */
+export interface TailShareSource {
+  market: Market;
+  cube: Cube;
+  scenarios: { stride: number };
+  /** The tail of netted positions' loss vector: k, and the m tail scenarios (the VaR scenario last). */
+  tailScenarios(instr: Int32Array, qty: Float64Array): TailStats & { scenarios: Int32Array };
+}
+
+/** What the stress shares read of the stress scenarios (a StressTest is one). */
+export interface StressShareSource {
+  market: Market;
+  spec: { cover: number };
+  scenarios: { names: string[] };
+  positionLosses(instr: ArrayLike<number>, qty: ArrayLike<number>, s: number): Float64Array;
+}
 
 /** Netted positions as the models resolve them. */
 export interface Netted {
@@ -35,7 +60,7 @@ export interface Netted {
   qty: Float64Array;
 }
 
-function shareRows(market: ResolvedMarket, pos: Netted, withGroup: boolean): PositionShare[] {
+function shareRows(market: Market, pos: Netted, withGroup: boolean): PositionShare[] {
   const ins = market.instruments, und = market.underlyings;
   return Array.from(pos.instr, (i, p) => {
     const u = ins.underlying[i];
@@ -46,7 +71,7 @@ function shareRows(market: ResolvedMarket, pos: Netted, withGroup: boolean): Pos
 }
 
 /** ES shares of a tail model's margin (es or fhs), `initialMargin` the model's max(ES, 0). */
-export function tailShares(model: TailModel, pos: Netted, initialMargin: number): PositionShare[] {
+export function tailShares(model: TailShareSource, pos: Netted, initialMargin: number): PositionShare[] {
   const rows = shareRows(model.market, pos, false);
   if (!(initialMargin > 0) || rows.length === 0) return rows;
   const t = model.tailScenarios(pos.instr, pos.qty);
@@ -70,7 +95,7 @@ export function tailShares(model: TailModel, pos: Netted, initialMargin: number)
  * Grid shares of a grid model's result for the same positions. Groups are matched to
  * `result.groups` by their order of first appearance among the positions, as the model lists them.
  */
-export function gridShares(model: GridModel, pos: Netted, result: MarginOk): PositionShare[] {
+export function gridShares(model: GridShareSource, pos: Netted, result: { groups?: GroupCharge[] }): PositionShare[] {
   const market = model.market, ins = market.instruments, und = market.underlyings;
   const rows = shareRows(market, pos, true);
   const groups = result.groups ?? [];
@@ -129,7 +154,7 @@ export function gridShares(model: GridModel, pos: Netted, result: MarginOk): Pos
 }
 
 /** Shares of a binding stress floor: cover * loss_p at the worst stress scenario. */
-export function stressShares(stress: StressTest, pos: Netted, scenario: string, withGroup: boolean): PositionShare[] {
+export function stressShares(stress: StressShareSource, pos: Netted, scenario: string, withGroup: boolean): PositionShare[] {
   const rows = shareRows(stress.market, pos, withGroup);
   const s = stress.scenarios.names.indexOf(scenario);
   const losses = stress.positionLosses(pos.instr, pos.qty, s);
