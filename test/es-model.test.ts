@@ -124,7 +124,8 @@ describe('es margin: coherence and determinism on shared scenarios', () => {
     const losses = new Float64Array(model.scenarios.nScen);
     for (const p of positions) {
       const i = model.market.instruments.index.get(p.instrument)!;
-      for (let s = 0; s < losses.length; s++) losses[s] -= p.quantity * cube[i * model.scenarios.stride + s];
+      // The cube is blocked by underlying: instrument i is row cube.row[i].
+      for (let s = 0; s < losses.length; s++) losses[s] -= p.quantity * cube[model.cube.row[i] * model.scenarios.stride + s];
     }
     const want = esTailRef(losses, 0.975);
     const got = ok(model.margin({ id: 'x', positions }));

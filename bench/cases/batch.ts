@@ -22,7 +22,7 @@ import type { EsSpec, GridSpec, ResolvedMarket } from '../../src/market/types.js
 import type { MarginModel, PortfolioLike } from '../../src/models/model.js';
 import type { MarginResult } from '../../src/results.js';
 import { exampleMarket, exampleMarketInput, randomPortfolios } from '../data.js';
-import { cubeView } from '../../src/cube/cube.js';
+import { cubeByInstrument } from '../../src/cube/cube.js';
 import { referenceAggregate } from '../../src/reference/cube.js';
 import { esTailRef } from '../../src/reference/tail.js';
 import { resolvePositions } from '../../src/portfolio/resolve.js';
@@ -186,7 +186,7 @@ export async function esThroughputCase(s: Settings, rows: Row[], log: (m: string
   const want = model.marginAll(parsed);
   const inProcess = 'in-process EsModel, 1 thread (parse + margin())';
   const TS_ES = 'plain TypeScript, 1 thread (parse, aggregate twin, full sort)';
-  const cube = cubeView(model.cube);
+  const cube = cubeByInstrument(model.cube);
   const sc = model.scenarios;
   const tsAll = (): number[] => (parsePortfolios(tsText, 'book.csv') as PortfolioLike[]).map((p) => {
     const res = resolvePositions(market, p.positions!);

@@ -8,7 +8,7 @@
  */
 import { Arena } from '../../src/wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../../src/wasm/module.js';
-import { buildCube, cubeView } from '../../src/cube/cube.js';
+import { buildCube, cubeByInstrument } from '../../src/cube/cube.js';
 import { buildMonteCarloScenarios } from '../../src/scenarios/monte-carlo.js';
 import { buildGridScenarios } from '../../src/scenarios/grid.js';
 import type { ScenarioSet } from '../../src/scenarios/types.js';
@@ -64,7 +64,7 @@ export async function cubeCase(s: Settings, rows: Row[], log: (m: string) => voi
       const scale = priceScale(market.table, n, sc);
       const m0 = arena.mark();
       const cube = buildCube(arena, market, sc);
-      const worst = checkClose(`buildCube ${size}`, cubeView(cube), cubeTs, 1e-9, scale);
+      const worst = checkClose(`buildCube ${size}`, cubeByInstrument(cube), cubeTs, 1e-9, scale);
       arena.release(m0);
       checkClose(`TS port of the SIMD algorithm ${size}`, cubeTs2, cubeTs, 1e-9, scale);
       if (scalar) {

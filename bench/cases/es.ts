@@ -5,7 +5,7 @@
  * cube (aggregate twin and a full sort).
  */
 import { createEsModel } from '../../src/models/tail.js';
-import { cubeView } from '../../src/cube/cube.js';
+import { cubeByInstrument } from '../../src/cube/cube.js';
 import { referenceAggregate } from '../../src/reference/cube.js';
 import { esTailRef } from '../../src/reference/tail.js';
 import { resolvePositions, type Position } from '../../src/portfolio/resolve.js';
@@ -35,7 +35,7 @@ export function esCase(s: Settings, rows: Row[], log: (m: string) => void): void
     const label = `${size} position${size > 1 ? 's' : ''}, ${size0}`;
     const ports = randomPortfolios(market, size, 64, 77 + size);
     try {
-      const cube = cubeView(model.cube);
+      const cube = cubeByInstrument(model.cube);
       for (const p of ports.slice(0, 16)) {
         const r = model.margin(p);
         if (!r.ok) throw new CheckError(`${p.id}: ${r.message}`);
@@ -50,7 +50,7 @@ export function esCase(s: Settings, rows: Row[], log: (m: string) => void): void
       rows.push({ group: GROUP, case: 'es', size: label, impl: 'EsModel.margin', unit: 'us', value: l.p50, p50us: l.p50, p99us: l.p99,
         meanUs: l.mean, samples: l.samples, baselines: [TS], status: 'ok',
         note: `${Math.round(1e6 / l.mean)} portfolios/s on one thread` });
-      const tsL = sampleLatency((i) => tsEs(market, cubeView(model.cube), sc.stride, sc.nScen, model.confidence, ports[i % k].positions),
+      const tsL = sampleLatency((i) => tsEs(market, cube, sc.stride, sc.nScen, model.confidence, ports[i % k].positions),
         Math.min(warm, 50), Math.min(samples, 300));
       rows.push({ group: GROUP, case: 'es', size: label, impl: TS, unit: 'us', value: tsL.p50, p50us: tsL.p50, p99us: tsL.p99, meanUs: tsL.mean,
         samples: tsL.samples, status: 'ok' });

@@ -4,7 +4,7 @@
  * after a warm-up), against the same work in plain TypeScript over the same cube.
  */
 import { createGridModel, type GridModel } from '../../src/models/grid.js';
-import { cubeView } from '../../src/cube/cube.js';
+import { cubeByInstrument } from '../../src/cube/cube.js';
 import { referenceAggregate, referenceGridReduce } from '../../src/reference/cube.js';
 import { resolvePositions, type Position } from '../../src/portfolio/resolve.js';
 import { KIND_CALL, KIND_PUT } from '../../src/layout.js';
@@ -99,7 +99,7 @@ export function latencyCase(s: Settings, rows: Row[], log: (m: string) => void):
     const ports = randomPortfolios(market, size, 256, 31 + size);
     try {
       // Check once: every portfolio's margin equals the TypeScript computation within 1e-9.
-      const cube = cubeView(model.cube);
+      const cube = cubeByInstrument(model.cube);
       for (const p of ports) {
         const r = model.margin(p);
         if (!r.ok) throw new CheckError(`${p.id}: ${r.message}`);
@@ -121,7 +121,7 @@ export function latencyCase(s: Settings, rows: Row[], log: (m: string) => void):
           meanUs: l.mean, samples: l.samples, baselines, status: 'ok' });
         log(`  ${impl} ${label}: p50 ${l.p50.toFixed(2)} us, p99 ${l.p99.toFixed(2)} us`);
       };
-      push(TS_GRID, undefined, (i) => tsGridMargin(model, cubeView(model.cube), ports[i % k].positions), Math.min(s.latencySamples, 20_000));
+      push(TS_GRID, undefined, (i) => tsGridMargin(model, cube, ports[i % k].positions), Math.min(s.latencySamples, 20_000));
       push(ENGINE, [TS_GRID], (i) => model.margin(ports[i % k]), s.latencySamples);
       if (lean) {
         // Positions resolved to instrument indices beforehand (outside the timed loop), as a caller

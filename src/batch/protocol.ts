@@ -5,11 +5,13 @@
  * a one-line message and its error code, and the main thread makes the error row.
  */
 import { serialize, deserialize } from 'node:v8';
-import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
+import type { EsSpec, GridSpec, ResolvedMarket, StressSpec } from '../market/types.js';
 import type { CubeLayout } from '../cube/cube.js';
 import type { ErrorCode } from '../errors.js';
+import type { MarginOk, Method } from '../results.js';
 
-export type BatchMethod = 'grid' | 'es';
+/** Every method runs in the batch engine. */
+export type BatchMethod = Method;
 
 /**
  * Everything a worker needs to margin portfolios of one engine, serialized once into a
@@ -22,8 +24,14 @@ export interface EngineContext {
   market: ResolvedMarket;
   grid?: GridSpec;
   es?: EsSpec;
+  /** fhs: the tail's parameters (the scenario set is the cube layout's, built from the history). */
+  tail?: { confidence: number; maintenanceRatio: number };
   /** Where the cube and its inputs (which stay allocated) are in the shared memory. */
   layout: CubeLayout;
+  /** Named stress scenarios: the block and where its cube (built once by the engine) is in the shared memory. */
+  stress?: { spec: StressSpec; layout: CubeLayout };
+  /** Attach the Euler allocation of the initial margin to every ok result. */
+  allocation?: boolean;
   /** Offset of the SharedHeap header the workers take their scratch regions from. */
   heapAt: number;
 }
@@ -65,7 +73,7 @@ export interface MarginTask extends TaskBase {
    * Also format the rows (run()): the portfolios' ids (joined, with their lengths) and the output
    * format. The result then carries the rows' text and where each ends.
    */
-  rows?: { format: 'csv' | 'ndjson'; ids: string; idLengths: Int32Array; raw?: boolean; currency?: boolean };
+  rows?: { format: 'csv' | 'ndjson'; ids: string; idLengths: Int32Array; raw?: boolean; currency?: boolean; stress?: boolean };
 }
 
 export type Task = CubeTask | MarginTask;
@@ -110,6 +118,11 @@ export interface MarginTaskResult {
   messages: string[];
   codes: ErrorCode[];
   detail?: PackedGroups;
+  /**
+   * With stress scenarios or allocation (and no MarginTask.rows): the ok results as objects
+   * (portfolio id '', set by the main thread), by task index; undefined for a failed one.
+   */
+  results?: (MarginOk | undefined)[];
   /** With MarginTask.rows: the rows, back to back; row j ends at rowEnds[j] (a failed one is empty). */
   text?: string;
   rowEnds?: Int32Array;

@@ -17,7 +17,10 @@ import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { Arena, SharedHeap } from '../wasm/arena.js';
 import { cubeOf, fillCubeRows, scenariosOf, type CubeLayout } from '../cube/cube.js';
 import { GridModel, type GridBreakdown } from '../models/grid.js';
-import { EsModel, type TailNumbers } from '../models/tail.js';
+import { EsModel, TailModel, type TailNumbers } from '../models/tail.js';
+import { StressTest } from '../models/stress.js';
+import { ComposedModel } from '../models/compose.js';
+import type { MarginOk } from '../results.js';
 import type { ResolvedMarket } from '../market/types.js';
 import type { ErrorCode } from '../errors.js';
 import { formatRow, okResult, splitIds } from './rows.js';
@@ -29,7 +32,10 @@ interface WorkerContext {
   kernels: KernelExports;
   layout: CubeLayout;
   grid?: GridModel;
-  es?: EsModel;
+  /** es or fhs. */
+  es?: TailModel;
+  /** With stress scenarios or allocation: the method's model with them on top (the one margin() runs in-process). */
+  composed?: ComposedModel;
   breakdown?: GridBreakdown;
   numbers: TailNumbers;
   /** Whether warmUp has run (before the first margin task). */
@@ -68,8 +74,16 @@ function contextOfEngine(task: Task): WorkerContext {
   if (ctx.method === 'grid') {
     c.grid = GridModel.overCube(ctx.market, ctx.grid!, arena, cube);
     c.breakdown = c.grid.newBreakdown();
-  } else {
+  } else if (ctx.method === 'es') {
     c.es = EsModel.overCube(ctx.market, ctx.es!, arena, scenariosOf(task.memory, ctx.layout), cube);
+  } else {
+    c.es = new TailModel('fhs', ctx.market, arena, scenariosOf(task.memory, ctx.layout), ctx.tail!.confidence,
+      ctx.tail!.maintenanceRatio, cube);
+  }
+  if (ctx.stress || ctx.allocation) {
+    const stress = ctx.stress
+      ? new StressTest(ctx.market, ctx.stress.spec, { arena, cube: cubeOf(arena, ctx.stress.layout) }) : undefined;
+    c.composed = new ComposedModel((c.grid ?? c.es)!, { stress, allocation: ctx.allocation });
   }
   contexts.set(task.engine, c);
   while (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
@@ -88,7 +102,8 @@ function warmUp(c: WorkerContext, nInstruments: number): void {
   const qty = Float64Array.from({ length: n }, (_, k) => (k % 2 === 0 ? 1 : -1));
   const t0 = performance.now();
   for (let r = 0; r < 2000 && performance.now() - t0 < 5; r++) {
-    if (c.grid) c.grid.marginResolved(instr, qty, 0, n, c.breakdown!);
+    if (c.composed) c.composed.marginNetted('', instr, qty, 0, n);
+    else if (c.grid) c.grid.marginResolved(instr, qty, 0, n, c.breakdown!);
     else c.es!.tailResolved(instr, qty, 0, n, c.numbers);
   }
 }
@@ -109,6 +124,28 @@ function runMargin(task: MarginTask): MarginTaskResult {
   const messages: string[] = [];
   const codes: ErrorCode[] = [];
   const t0 = performance.now();
+  if (c.composed) {
+    // Stress scenarios or allocation: whole result objects, from the same marginNetted as in-process.
+    const model = c.composed;
+    const results: (MarginOk | undefined)[] = new Array(n);
+    for (let p = 0; p < n; p++) {
+      const r = model.marginNetted('', instr, qty, offsets[p], offsets[p + 1]);
+      if (!r.ok) {
+        failed.push(p);
+        messages.push(r.message);
+        codes.push(r.code);
+        im[p] = mm[p] = a[p] = NaN;
+        if (b.length) b[p] = NaN;
+      } else {
+        results[p] = r;
+        im[p] = r.initialMargin;
+        mm[p] = r.maintenanceMargin;
+        if (r.method === 'grid') a[p] = r.worstPoint ?? -1;
+        else { a[p] = r.var; b[p] = r.es; }
+      }
+    }
+    return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, codes, results }, t0);
+  }
   if (c.grid) {
     const model = c.grid, bd = c.breakdown!;
     // Groups and underlyings of a portfolio are at most its positions: the task's positions bound both.
@@ -175,14 +212,16 @@ function withRows(task: MarginTask, c: WorkerContext, r: Omit<MarginTaskResult, 
     let text = '';
     for (let j = 0; j < task.n; j++) {
       if (!failed.has(j)) {
-        const opts = { currency: task.rows.currency ? c.market.currency : undefined, raw: task.rows.raw };
-        text += formatRow(task.rows.format, okResult(c.market, c.method, ids[j], res, j), opts);
+        const opts = { currency: task.rows.currency ? c.market.currency : undefined, raw: task.rows.raw, stress: task.rows.stress };
+        const ok = res.results ? { ...res.results[j]!, portfolio: ids[j] } : okResult(c.market, c.method, ids[j], res, j);
+        text += formatRow(task.rows.format, ok, opts);
       }
       rowEnds[j] = text.length;
     }
     res.text = text;
     res.rowEnds = rowEnds;
     res.detail = undefined; // in the text already
+    res.results = undefined;
   }
   res.ms = performance.now() - t0;
   return res;

@@ -1,12 +1,19 @@
 /**
  * The instrument P&L cube: one row per instrument, one column per scenario, the P&L of one
- * contract. Built once per market and scenario set by the `revalue` kernel; every portfolio is
- * then a sparse combination of its rows.
+ * contract (docs/methods.md §2). Built once per market and scenario set by the `revalue` kernel;
+ * every portfolio is then a sparse combination of its rows.
+ *
+ * Rows are blocked by underlying: underlying u's instruments (in market order) are the rows
+ * start[u] .. start[u] + count[u] - 1, each block with its own small instrument table, so that a
+ * move of one underlying (a tick: its spot, a future's price, an option's vol) rebuilds its block
+ * alone (rebuildBlock). Instrument i's row is `row[i]`. The in-process models, the batch workers
+ * and the account layer all use this cube.
  */
 import type { Arena } from '../wasm/arena.js';
 import type { ResolvedMarket } from '../market/types.js';
 import { checkCubeSize, type ScenarioSet } from '../scenarios/types.js';
-import { KIND_CALL, KIND_PUT, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
+import { KIND_CALL, KIND_PUT, NCOLS, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
+import { KernelError } from '../kernels/error.js';
 import type { KernelExports } from '../wasm/module.js';
 import { InputError, show } from '../errors.js';
 import { fieldPath, MAX_SHOCKED_VOL } from '../market/validate.js';
@@ -18,11 +25,47 @@ export interface Cube {
   readonly nInstruments: number;
   readonly nScen: number;
   readonly stride: number;
+  /** Per instrument i of the market: its row (blocked by underlying). */
+  readonly row: Int32Array;
 }
 
-/** A live view of the whole cube (nInstruments x stride). Remake it after the memory grows. */
+/** The blocks of a cube: per underlying, a contiguous range of rows. */
+export interface CubeBlocks {
+  /** Per instrument of the market: its row. */
+  row: Int32Array;
+  /** Per row: its instrument. */
+  instrument: Int32Array;
+  /** Per underlying u: its rows start[u] .. start[u] + count[u] - 1. */
+  start: Int32Array;
+  count: Int32Array;
+}
+
+/** The blocks of `market`'s cube: underlying by underlying, market order within. */
+export function cubeBlocks(market: ResolvedMarket): CubeBlocks {
+  const ins = market.instruments, n = ins.ids.length, nU = market.underlyings.ids.length;
+  const count = new Int32Array(nU), start = new Int32Array(nU);
+  for (let i = 0; i < n; i++) count[ins.underlying[i]]++;
+  for (let u = 1; u < nU; u++) start[u] = start[u - 1] + count[u - 1];
+  const next = start.slice(), row = new Int32Array(n), instrument = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = next[ins.underlying[i]]++;
+    row[i] = r;
+    instrument[r] = i;
+  }
+  return { row, instrument, start, count };
+}
+
+/**
+ * A live view of the whole cube (nInstruments x stride, in row order: instrument i is row
+ * `cube.row[i]`). Remake it after the memory grows.
+ */
 export function cubeView(cube: Cube): Float64Array {
   return cube.arena.f64(cube.ptr, cube.nInstruments * cube.stride);
+}
+
+/** A live view of instrument i's row (stride values, the first nScen used). */
+export function instrumentRow(cube: Cube, i: number): Float64Array {
+  return cube.arena.f64(cube.ptr + cube.row[i] * cube.stride * 8, cube.stride);
 }
 
 /**
@@ -37,8 +80,12 @@ export interface CubeLayout {
   stride: number;
   nUnderlyings: number;
   horizonYears: number;
-  /** Byte offsets of the instrument table, spot multipliers, vol shocks and tenor weights. */
-  table: number;
+  /** The blocks by underlying. */
+  blocks: CubeBlocks;
+  /** Per underlying: byte offsets of its block's instrument table (layout.ts, count[u] rows) and tenor weights. */
+  blockTable: Int32Array;
+  blockVolWeight: Int32Array;
+  /** Byte offsets of the spot multipliers, vol shocks and (by instrument of the market) tenor weights. */
   spotMult: number;
   volShock: number;
   volWeight: number;
@@ -56,10 +103,23 @@ export function layoutCube(arena: Arena, market: ResolvedMarket, scen: ScenarioS
   const n = market.instruments.ids.length;
   const ptr = arena.allocF64(Math.max(1, n * scen.stride));
   const inputsMark = arena.mark();
+  const blocks = cubeBlocks(market);
+  const nU = market.underlyings.ids.length;
+  const blockTable = new Int32Array(nU), blockVolWeight = new Int32Array(nU);
+  for (let u = 0; u < nU; u++) {
+    const nu = blocks.count[u], s0 = blocks.start[u];
+    const table = new Float64Array(Math.max(1, NCOLS * nu)), vw = new Float64Array(Math.max(1, nu));
+    for (let j = 0; j < nu; j++) {
+      const i = blocks.instrument[s0 + j];
+      for (let c = 0; c < NCOLS; c++) table[c * nu + j] = market.table[c * n + i];
+      vw[j] = scen.volWeight[i];
+    }
+    blockTable[u] = arena.putF64(table);
+    blockVolWeight[u] = arena.putF64(vw);
+  }
   return {
     ptr, nInstruments: n, nScen: scen.nScen, stride: scen.stride, nUnderlyings: scen.nUnderlyings,
-    horizonYears: scen.horizonYears, inputsMark,
-    table: arena.putF64(market.table),
+    horizonYears: scen.horizonYears, inputsMark, blocks, blockTable, blockVolWeight,
     spotMult: arena.putF64(scen.spotMult),
     volShock: arena.putF64(scen.volShock),
     volWeight: arena.putF64(scen.volWeight),
@@ -73,27 +133,51 @@ export function layoutCube(arena: Arena, market: ResolvedMarket, scen: ScenarioS
  * the cell). Throws (code E_INTERNAL) when the kernel refuses its arguments.
  */
 export function fillCubeRows(kernels: KernelExports, layout: CubeLayout, first: number, count: number): boolean {
-  const L = layout;
-  const status = kernels.revalue(
-    L.table, L.nInstruments, first, count, L.spotMult, L.nUnderlyings, L.volShock, L.volWeight, L.horizonYears,
-    L.nScen, L.stride, L.ptr);
-  if (status === STATUS_NOT_FINITE) return false;
-  if (status !== STATUS_OK) throw Object.assign(new Error(`revalue kernel returned status ${status}`), { code: 'E_INTERNAL' });
-  return true;
+  const L = layout, { start, count: inBlock } = L.blocks;
+  const end = first + count;
+  let finite = true;
+  for (let u = 0; u < start.length; u++) {
+    const s0 = start[u], nu = inBlock[u];
+    const lo = Math.max(first, s0), hi = Math.min(end, s0 + nu);
+    if (lo >= hi) continue;
+    const status = kernels.revalue(
+      L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.volShock, L.blockVolWeight[u], L.horizonYears,
+      L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
+    if (status === STATUS_NOT_FINITE) finite = false;
+    else if (status !== STATUS_OK) throw new KernelError('revalue', status);
+  }
+  return finite;
+}
+
+/**
+ * Rebuilds underlying u's block of a laid-out cube (its inputs kept: buildCube with keepInputs)
+ * from its block table and the scenario inputs as they are now in memory; false when a cell is
+ * NaN or infinite. What continuous margining runs on a tick of u.
+ */
+export function rebuildBlock(kernels: KernelExports, layout: CubeLayout, u: number): boolean {
+  return fillCubeRows(kernels, layout, layout.blocks.start[u], layout.blocks.count[u]);
 }
 
 /** Builds the cube of `market` under `scen` in `arena` (the cube stays allocated there). */
 export function buildCube(arena: Arena, market: ResolvedMarket, scen: ScenarioSet): Cube {
+  return buildCubeLayout(arena, market, scen, false).cube;
+}
+
+/**
+ * buildCube, and its layout; with `keepInputs` the block tables and scenario inputs stay allocated
+ * after the cube, so that blocks can be rebuilt (rebuildBlock), else they are released.
+ */
+export function buildCubeLayout(arena: Arena, market: ResolvedMarket, scen: ScenarioSet, keepInputs: boolean): { cube: Cube; layout: CubeLayout } {
   const layout = layoutCube(arena, market, scen);
   let finite: boolean;
   try {
     finite = fillCubeRows(arena.kernels, layout, 0, layout.nInstruments);
   } finally {
-    arena.release(layout.inputsMark);
+    if (!keepInputs) arena.release(layout.inputsMark);
   }
   const cube = cubeOf(arena, layout);
   if (!finite) checkCubeFinite(cube, market, scen);
-  return cube;
+  return { cube, layout };
 }
 
 /** How a message names scenario s of a set: its name (stress), its grid point and vol move, or its number. */
@@ -113,7 +197,7 @@ export function checkCubeFinite(cube: Cube, market: ResolvedMarket, scen: Scenar
   const v = cubeView(cube);
   const { nInstruments: n, nScen, stride } = cube;
   for (let i = 0; i < n; i++) {
-    const row = i * stride;
+    const row = cube.row[i] * stride;
     for (let s = 0; s < nScen; s++) {
       const x = v[row + s];
       if (x - x === 0) continue;
@@ -152,7 +236,7 @@ export function checkShockedVols(market: ResolvedMarket, scen: ScenarioSet): voi
 
 /** The cube of a layout, for an arena over the same memory (in this thread or another). */
 export function cubeOf(arena: Arena, layout: CubeLayout): Cube {
-  return { arena, ptr: layout.ptr, nInstruments: layout.nInstruments, nScen: layout.nScen, stride: layout.stride };
+  return { arena, ptr: layout.ptr, nInstruments: layout.nInstruments, nScen: layout.nScen, stride: layout.stride, row: layout.blocks.row };
 }
 
 /**
@@ -176,4 +260,11 @@ export function checkCube(cube: Cube, market: ResolvedMarket, scen: { nScen: num
     throw new Error(`cube of ${cube.nInstruments} x ${cube.nScen} (stride ${cube.stride}) does not fit a market of ${n} instruments `
       + `under ${scen.nScen} scenarios (stride ${scen.stride})`);
   }
+}
+
+/** A copy of the cube in instrument order (row i is instrument i): for references and tests. */
+export function cubeByInstrument(cube: Cube): Float64Array {
+  const v = cubeView(cube), stride = cube.stride, out = new Float64Array(cube.nInstruments * stride);
+  for (let i = 0; i < cube.nInstruments; i++) out.set(v.subarray(cube.row[i] * stride, (cube.row[i] + 1) * stride), i * stride);
+  return out;
 }

@@ -230,6 +230,7 @@ export class GridModel implements MarginModel {
     }
     const s = this.scratch;
     const rowOf = this.rowOf, slotOfGroup = this.slotOfGroup, rowU = this.rowU, slotG = this.slotG;
+    const cubeRow = this.cube.row;
     // Rows: one per underlying held; group slots: one per product group held.
     let nRows = 0, nGroups = 0;
     for (let p = 0; p < nPos; p++) {
@@ -241,7 +242,7 @@ export class GridModel implements MarginModel {
         const g = und.group[u];
         if (slotOfGroup[g] < 0) { slotOfGroup[g] = nGroups; slotG[nGroups++] = g; }
       }
-      s.vInstr[p] = i;
+      s.vInstr[p] = cubeRow[i];
       s.vQty[p] = qty[from + p];
       s.vRow[p] = rowOf[u];
     }

@@ -47,7 +47,7 @@ export class StressTest {
     const cube = cubeView(this.cube);
     const L = new Float64Array(nScen);
     for (let p = 0; p < instr.length; p++) {
-      const row = instr[p] * stride, q = qty[p];
+      const row = this.cube.row[instr[p]] * stride, q = qty[p];
       for (let s = 0; s < nScen; s++) L[s] -= q * cube[row + s];
     }
     return L;
@@ -57,7 +57,7 @@ export class StressTest {
   positionLosses(instr: ArrayLike<number>, qty: ArrayLike<number>, s: number): Float64Array {
     const cube = cubeView(this.cube);
     const stride = this.scenarios.stride;
-    return Float64Array.from({ length: instr.length }, (_, p) => -qty[p] * cube[instr[p] * stride + s]);
+    return Float64Array.from({ length: instr.length }, (_, p) => -qty[p] * cube[this.cube.row[instr[p]] * stride + s]);
   }
 
   /** The index of the worst scenario of a loss vector (the first on ties). */

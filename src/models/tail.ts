@@ -109,8 +109,9 @@ export class TailModel implements MarginModel {
     const a = this.arena;
     const ins = a.i32(this.posInstr, n);
     const q = a.f64(this.posQty, n);
+    const row = this.cube.row;
     for (let p = 0; p < n; p++) {
-      ins[p] = instr[from + p];
+      ins[p] = row[instr[from + p]];
       q[p] = -qty[from + p]; // loss = -P&L
     }
     a.i32(this.posRow, n).fill(0);

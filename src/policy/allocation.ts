@@ -79,7 +79,7 @@ export function tailShares(model: TailShareSource, pos: Netted, initialMargin: n
   const stride = model.scenarios.stride;
   const m = t.scenarios.length;
   rows.forEach((row, p) => {
-    const base = pos.instr[p] * stride, q = pos.qty[p];
+    const base = model.cube.row[pos.instr[p]] * stride, q = pos.qty[p];
     let sum = 0;
     for (let j = 0; j < m; j++) {
       const w = j === m - 1 ? t.k - (m - 1) : 1;
@@ -108,7 +108,7 @@ export function gridShares(model: GridShareSource, pos: Netted, result: { groups
     return s;
   });
   const sc = model.scenarios, stride = sc.stride;
-  const cube = cubeView(model.cube);
+  const cube = cubeView(model.cube), row = model.cube.row;
   const spec = model.spec;
   for (const [g, gs] of slotOf) {
     const charge = groups[gs];
@@ -132,13 +132,13 @@ export function gridShares(model: GridShareSource, pos: Netted, result: { groups
         for (let s = 0; s < sc.nScen; s++) {
           if (sc.point[s] !== j) continue;
           let P = 0;
-          for (const p of list) P += pos.qty[p] * cube[pos.instr[p] * stride + s];
+          for (const p of list) P += pos.qty[p] * cube[row[pos.instr[p]] * stride + s];
           if (-P > best) { best = -P; bestS = s; }
         }
         const L = cover * best;
         const c = L < 0 ? offset : 1;
         for (const p of list) {
-          rows[p].initialMargin = bestS < 0 ? 0 : (spec.marginMultiplier ?? 1) * c * cover * (-pos.qty[p] * cube[pos.instr[p] * stride + bestS]);
+          rows[p].initialMargin = bestS < 0 ? 0 : (spec.marginMultiplier ?? 1) * c * cover * (-pos.qty[p] * cube[row[pos.instr[p]] * stride + bestS]);
           rows[p].basis = 'scan';
         }
       }
