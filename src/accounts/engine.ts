@@ -1,23 +1,27 @@
 /**
  * The scenario side of the account layer: one market, its scenario set (grid points or Monte
  * Carlo draws) and a live P&L cube that can be rebuilt one underlying at a time when a spot or a
- * vol moves. Built in its own arena from the public pieces (buildGridScenarios,
- * buildMonteCarloScenarios) and the kernels (revalue, valueInstruments, gridReduce, esTail).
+ * vol moves. The cube is the models' cube (src/cube/cube.ts: blocked by underlying, its inputs
+ * kept so that a block can be rebuilt), the requirements the models' policies (src/policy/grid.ts
+ * over the gridReduce kernel, the esTail kernel for ES).
  *
- * Instruments are laid out underlying by underlying (engine index e), so that the rows of one
+ * Engine index e is the cube row: instruments underlying by underlying, so that the rows of one
  * underlying are one contiguous block of the cube with its own small instrument table: a tick on
- * BTC is one `revalue` and one `valueInstruments` call over BTC's block.
+ * BTC is one block rebuild (`revalue`) and one `valueInstruments` call over BTC's block.
  *
  * Everything here is in the market's currency; account.ts converts to an account's numeraire.
  */
 import { InputError } from '../errors.js';
 import {
-  COL_CS, COL_F, COL_S, COL_VOL, KIND_CALL, KIND_PUT, KIND_SPOT, NCOLS, NGREEKS, OUT_VALUE, STATUS_OK,
+  COL_CS, COL_F, COL_S, COL_VOL, KIND_CALL, KIND_PUT, KIND_SPOT, NGREEKS, OUT_VALUE, STATUS_NOT_FINITE, STATUS_OK,
 } from '../layout.js';
 import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
 import { groupOffsets } from '../market/grid-spec.js';
 import { buildGridScenarios } from '../scenarios/grid.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
+import { cubeOf, layoutCube, rebuildBlock, type Cube, type CubeLayout } from '../cube/cube.js';
+import type { ScenarioSet } from '../scenarios/types.js';
+import { gridInitialMargin, groupCharge, longMinimumOf, type GridPolicy } from '../policy/grid.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 import { cloneMarket, type AccountMarket } from './market.js';
@@ -97,14 +101,16 @@ export class ScenarioEngine {
   /** spotMult[u * stride + s] (a copy of the arena's). */
   readonly spotMult: Float64Array;
 
+  /** The P&L cube (engine index e = cube row), blocked by underlying, rebuilt a block at a time. */
+  readonly cube: Cube;
+  /** The grid's policy numbers (grid), or a policy that charges no option minimum (ES). */
+  readonly policy: GridPolicy;
+  private readonly layout: CubeLayout;
   private readonly arena: Arena;
   private readonly kernels: KernelExports;
   private readonly cubePtr: number;
   private readonly spotMultPtr: number;
-  private readonly volShockPtr: number;
-  private readonly horizonYears: number;
   private readonly tablePtr: Int32Array;
-  private readonly volWeightPtr: Int32Array;
   private readonly valuePtr: Int32Array;
   private readonly scenPointPtr: number;
   private readonly coverPtr: number;
@@ -139,45 +145,44 @@ export class ScenarioEngine {
     const n = (this.nInstr = ins.ids.length);
     this.nGroups = market.groups.ids.length;
 
-    let spotMult: Float64Array, volShock: Float64Array, volWeightM: Float64Array;
+    let sc: ScenarioSet;
     if (this.method === 'grid') {
       const spec = options.grid ?? market.risk.grid;
       if (!spec) {
         throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block, found none`, { file: market.source, path: 'risk.grid' });
       }
-      const sc = buildGridScenarios(market, spec);
-      this.nScen = sc.nScen; this.stride = sc.stride; this.nPoints = sc.nPoints;
-      spotMult = sc.spotMult; volShock = sc.volShock; volWeightM = sc.volWeight; this.horizonYears = sc.horizonYears;
-      this.point = sc.point; this.cover = sc.cover;
+      const g = buildGridScenarios(market, spec);
+      sc = g;
+      this.nScen = g.nScen; this.stride = g.stride; this.nPoints = g.nPoints;
+      this.point = g.point; this.cover = g.cover;
       this.maintenanceRatio = spec.maintenanceRatio; this.confidence = NaN;
       this.shortOptionMinimum = spec.shortOptionMinimum; this.longOptionMinimum = spec.longOptionMinimum;
       this.marginMultiplier = spec.marginMultiplier ?? 1;
+      this.policy = spec;
       this.offsets = groupOffsets(market, spec);
     } else {
       const spec = options.es ?? market.risk.es;
       if (!spec) {
         throw new InputError(`${market.source}: risk.es: the es method needs a risk.es block, found none`, { file: market.source, path: 'risk.es' });
       }
-      const sc = buildMonteCarloScenarios(a, market, spec);
-      this.nScen = sc.nScen; this.stride = sc.stride; this.nPoints = 1;
-      spotMult = sc.spotMult; volShock = sc.volShock; volWeightM = sc.volWeight; this.horizonYears = sc.horizonYears;
-      this.point = new Int32Array(sc.stride); this.cover = Float64Array.of(1);
+      const m = buildMonteCarloScenarios(a, market, spec);
+      sc = m;
+      this.nScen = m.nScen; this.stride = m.stride; this.nPoints = 1;
+      this.point = new Int32Array(m.stride); this.cover = Float64Array.of(1);
       this.maintenanceRatio = spec.maintenanceRatio; this.confidence = spec.confidence;
       this.shortOptionMinimum = 0; this.longOptionMinimum = 0; this.marginMultiplier = 1;
+      this.policy = { shortOptionMinimum: 0, longOptionMinimum: 0, maintenanceRatio: spec.maintenanceRatio };
       this.offsets = new Float64Array(this.nGroups);
     }
-    this.spotMult = spotMult.slice();
-    const stride = this.stride;
+    this.spotMult = sc.spotMult.slice();
 
-    // Engine order: underlying by underlying, market order within.
-    this.mkt = new Int32Array(n); this.eOf = new Int32Array(n);
-    this.start = new Int32Array(nU); this.count = new Int32Array(nU);
-    let e = 0;
-    for (let u = 0; u < nU; u++) {
-      this.start[u] = e;
-      for (let i = 0; i < n; i++) if (ins.underlying[i] === u) { this.mkt[e] = i; this.eOf[i] = e; e++; }
-      this.count[u] = e - this.start[u];
-    }
+    // The cube laid out (blocked by underlying, inputs kept); built block by block below, once each
+    // block's table holds the account layer's columns (inverse contracts per coin).
+    const layout = (this.layout = layoutCube(a, market, sc));
+    this.cube = cubeOf(a, layout);
+    const blocks = layout.blocks;
+    this.mkt = blocks.instrument; this.eOf = blocks.row;
+    this.start = blocks.start; this.count = blocks.count;
     this.cls = new Int32Array(n); this.und = new Int32Array(n); this.cs = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       const i = this.mkt[k];
@@ -193,29 +198,18 @@ export class ScenarioEngine {
     this.dInvCache = new Array(nU).fill(undefined);
     this.slotOfGroup = new Int32Array(this.nGroups).fill(-1);
 
-    // Persistent arena regions: the cube, scenario arrays, and per underlying a table, tenor weights and values.
-    this.cubePtr = a.allocF64(Math.max(1, n * stride));
-    this.spotMultPtr = a.putF64(spotMult);
-    this.volShockPtr = a.putF64(volShock);
+    // Persistent arena regions after the cube's: scenario points and covers, per underlying its values.
+    this.cubePtr = layout.ptr;
+    this.spotMultPtr = layout.spotMult;
+    this.tablePtr = layout.blockTable;
     this.scenPointPtr = a.putI32(this.point);
     this.coverPtr = a.putF64(this.cover);
-    this.tablePtr = new Int32Array(nU); this.volWeightPtr = new Int32Array(nU); this.valuePtr = new Int32Array(nU);
-    for (let u = 0; u < nU; u++) {
-      const m = Math.max(1, this.count[u]);
-      this.tablePtr[u] = a.allocF64(NCOLS * m);
-      this.volWeightPtr[u] = a.allocF64(m);
-      this.valuePtr[u] = a.allocF64(NGREEKS * m);
-    }
+    this.valuePtr = new Int32Array(nU);
+    for (let u = 0; u < nU; u++) this.valuePtr[u] = a.allocF64(NGREEKS * Math.max(1, this.count[u]));
     this.scratchMark = a.mark();
     this.growScratch(8);
     this.views();
     for (let u = 0; u < nU; u++) {
-      const nu = this.count[u], t = this.tablePtr[u] >> 3, vw = this.volWeightPtr[u] >> 3;
-      for (let j = 0; j < nu; j++) {
-        const k = this.start[u] + j, i = this.mkt[k];
-        for (let c = 0; c < NCOLS; c++) this.f64[t + c * nu + j] = market.table[c * n + i];
-        this.f64[vw + j] = volWeightM[i];
-      }
       this.writeLinearColumns(u);
       this.refresh(u);
     }
@@ -270,8 +264,7 @@ export class ScenarioEngine {
    * from the current value, so it moves with the market.
    */
   longMinimumPerContract(e: number): number {
-    const lom = this.longOptionMinimum;
-    return lom === 0 ? 0 : Math.min(lom * this.cs[e], Math.max(0, this.value[e]));
+    return this.longOptionMinimum === 0 ? 0 : longMinimumOf(this.policy, this.cs[e], this.value[e]);
   }
   /** Price of an asset in the currency. */
   assetPrice(k: number): number {
@@ -398,9 +391,8 @@ export class ScenarioEngine {
     this.dInvCache[u] = undefined;
     const k = this.kernels, stride = this.stride;
     if (nu > 0) {
-      let st = k.revalue(this.tablePtr[u], nu, 0, nu, this.spotMultPtr, this.nU, this.volShockPtr, this.volWeightPtr[u],
-        this.horizonYears, this.nScen, stride, this.cubePtr + this.start[u] * stride * 8);
-      if (st === STATUS_OK) st = k.valueInstruments(this.tablePtr[u], nu, this.valuePtr[u]);
+      if (!rebuildBlock(k, this.layout, u)) throw internal(`revalue returned status ${STATUS_NOT_FINITE} for underlying ${this.market.underlyings.ids[u]}`);
+      const st = k.valueInstruments(this.tablePtr[u], nu, this.valuePtr[u]);
       if (st !== STATUS_OK) throw internal(`revalue/valueInstruments returned status ${st} for underlying ${this.market.underlyings.ids[u]}`);
     }
     this.views();
@@ -427,17 +419,16 @@ export class ScenarioEngine {
   private loneLoss(mem: Float64Array, row: number, sign: number): number {
     const nS = this.nScen;
     if (this.method === 'grid') {
-      const L = new Float64Array(this.nPoints).fill(-Infinity);
-      for (let s = 0; s < nS; s++) {
-        const j = this.point[s], l = sign * mem[row + s];
-        if (l > L[j]) L[j] = l;
-      }
-      let best = -Infinity;
-      for (let j = 0; j < this.nPoints; j++) {
-        const v = L[j] === -Infinity ? 0 : L[j] * this.cover[j];
-        if (v > best) best = v;
-      }
-      return best;
+      // The grid policy's scan risk of one row alone (one group, no offset): max(0, max_j L[j]).
+      this.views();
+      const pb = this.pnlPtr >> 3, f = this.f64;
+      for (let s = 0; s < nS; s++) f[pb + s] = -sign * mem[row + s];
+      this.i32[this.rowGroupPtr >> 2] = 0;
+      f[this.offsetsPtr >> 3] = 0;
+      const st = this.kernels.gridReduce(this.pnlPtr, this.stride, 1, this.rowGroupPtr, 1, this.offsetsPtr, this.scenPointPtr, nS,
+        this.coverPtr, this.nPoints, this.outPtr);
+      if (st !== STATUS_OK) throw internal(`gridReduce returned status ${st}`);
+      return this.f64[this.outPtr >> 3];
     }
     this.views();
     const lp = this.lossPtr >> 3;
@@ -500,12 +491,8 @@ export class ScenarioEngine {
     if (st !== STATUS_OK) throw internal(`gridReduce returned status ${st}`);
     const out = this.outPtr >> 3;
     let im = 0;
-    for (let k = 0; k < nG; k++) {
-      const R = this.f64[out + k];
-      const M = optMin ? optMin[slotG[k]] : 0;
-      im += R > M ? R : M;
-    }
-    return im * this.marginMultiplier;
+    for (let k = 0; k < nG; k++) im += groupCharge(this.f64[out + k], optMin ? optMin[slotG[k]] : 0);
+    return gridInitialMargin(this.policy, im);
   }
 }
 

@@ -9,7 +9,7 @@
  * allocation) a binding floor is allocated as cover times each position's loss in the worst
  * stress scenario.
  */
-import { InputError, show } from '../errors.js';
+import { InputError } from '../errors.js';
 import type {
   EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
 } from '../market/types.js';

@@ -21,7 +21,6 @@
  *   Every grid share is then multiplied by the grid's marginMultiplier (default 1), as the margin is.
  * - Stress floor binding: share_p = cover * loss_p(s*) at the worst stress scenario s*.
  */
-import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket as Market } from '../market/types.js';
 import { cubeView, type Cube } from '../cube/cube.js';
 import type { TailStats } from '../kernels/es.js';

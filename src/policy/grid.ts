@@ -53,6 +53,11 @@ export function optionMinimum(policy: GridPolicy, kind: number, qty: number, con
  * never exceeds its market value), 0 otherwise. `values` is the valuation kernel's output for the
  * n instruments (OUT_VALUE block); `values` may be undefined when longOptionMinimum is 0.
  */
+/** The long option minimum of one contract of size `contractSize` worth `value`: min(longOptionMinimum x contractSize, max(0, value)). */
+export function longMinimumOf(policy: GridPolicy, contractSize: number, value: number): number {
+  return Math.min(policy.longOptionMinimum * contractSize, Math.max(0, value));
+}
+
 export function longMinimumPerContract(
   policy: GridPolicy, kind: ArrayLike<number>, contractSize: ArrayLike<number>, values: ArrayLike<number> | undefined,
 ): Float64Array {
@@ -61,7 +66,7 @@ export function longMinimumPerContract(
   if (policy.longOptionMinimum === 0 || n === 0 || values === undefined) return out;
   for (let i = 0; i < n; i++) {
     if (!isOption(kind[i])) continue;
-    out[i] = Math.min(policy.longOptionMinimum * contractSize[i], Math.max(0, values[OUT_VALUE * n + i]));
+    out[i] = longMinimumOf(policy, contractSize[i], values[OUT_VALUE * n + i]);
   }
   return out;
 }
