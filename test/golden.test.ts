@@ -50,7 +50,8 @@ function differences(results: CaseResult[], threads: number): string[] {
       const want = golden(f);
       const got = r.outputs[f];
       if (got !== want) {
-        found.push(`${f}${c.stdout === f ? ' (standard output)' : ''} of ${c.name} (Node ${process.version}, --threads ${threads}) `
+        const from = `${c.stdout === f ? ' (standard output)' : ''}${c.name === f ? '' : ` of ${c.name}`}`;
+        found.push(`${f}${from} (Node ${process.version}, --threads ${threads}) `
           + `differs from test/fixtures/golden/${f} at ${firstDifference(want, got)}`);
       }
     }
