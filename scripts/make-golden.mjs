@@ -211,7 +211,6 @@ export const CASES = [
   run('rand-a/stress-grid.csv', A, '--method', 'grid', '--stress', STRESS),
   run('rand-a/stress-es.csv', A, '--method', 'es', '--stress', STRESS),
   run('rand-a/stress-fhs.csv', A, ...FHS, '--stress', STRESS),
-  run('rand-a/stress-es-raw.csv', A, '--method', 'es', '--stress', STRESS, '--csv-raw'),
 
   // rand-b (NDJSON in): NDJSON output, allocation, with and without stress.
   run('rand-b/grid.ndjson', B, '--method', 'grid'),
