@@ -59,8 +59,9 @@ function mulberry32(seed) {
 
 /**
  * A random book on the market: `count` portfolios of 1 to 6 positions on 1 to 3 underlyings (so
- * across groups), long and short options, futures, perpetuals and spot, sized to a notional of
- * about 10,000 to 500,000. Returns portfolios as { id, positions: [[instrument, quantity]] }.
+ * across groups), long and short options (7 in 10 positions), futures, perpetuals and spot, each
+ * 0.1 to 5 times a power of ten of contracts (a spot notional of 31,623 to 316,228), long or short.
+ * Returns portfolios as { id, positions: [[instrument, quantity]] }.
  */
 function randomPortfolios(market, count, seed, prefix) {
   const rnd = mulberry32(seed);
@@ -80,7 +81,10 @@ function randomPortfolios(market, count, seed, prefix) {
     for (let k = 0; k < n; k++) {
       const u = pick(chosen);
       const spot = market.underlyings[u].spot;
-      const unit = 10 ** Math.round(Math.log10(100_000 / spot));
+      // The power of ten of contracts nearest a notional of 100,000 (integer steps: no Math.log10,
+      // whose last bit may differ between Node versions).
+      let unit = 1;
+      while (spot * unit < 31_623) unit *= 10;
       const ids = byUnderlying[u];
       const instrument = rnd() < 0.7 && ids.options.length > 0 ? pick(ids.options) : pick(ids.linear);
       const sign = rnd() < 0.5 ? -1 : 1;
