@@ -222,6 +222,8 @@ export const CASES = [
   { ...run('rand-b/grid.csv', B), name: 'rand-b/grid.csv (standard input)', stdin: 'inputs/rand-b.ndjson',
     args: ['run', '--market', MARKET, '--portfolios', '-', '--input-format', 'ndjson', '--out', { out: 'rand-b/grid.csv' }] },
   run('rand-b/es.ndjson', B, '--method', 'es'),
+  { name: 'rand-b/es.ndjson (standard output, --format ndjson)', threads: true, files: [], stdout: 'rand-b/es.ndjson',
+    args: ['run', '--market', MARKET, '--portfolios', B, '--method', 'es', '--format', 'ndjson'] },
   run('rand-b/fhs.ndjson', B, ...FHS),
   run('rand-b/stress-grid.ndjson', B, '--method', 'grid', '--stress', STRESS),
   run('rand-b/allocation-grid.ndjson', B, '--method', 'grid', '--allocation'),
@@ -230,6 +232,8 @@ export const CASES = [
   run('rand-b/allocation-stress-grid.ndjson', B, '--method', 'grid', '--stress', STRESS, '--allocation'),
   run('rand-b/allocation-stress-es.ndjson', B, '--method', 'es', '--stress', STRESS, '--allocation'),
   run('rand-b/allocation-stress-fhs.ndjson', B, ...FHS, '--stress', STRESS, '--allocation'),
+  { name: 'rand-b/allocation-stress-fhs.ndjson (standard output)', threads: true, files: [], stdout: 'rand-b/allocation-stress-fhs.ndjson',
+    args: ['run', '--market', MARKET, '--portfolios', B, ...FHS, '--stress', STRESS, '--allocation', '--format', 'ndjson'] },
 
   // accounts and replay on the examples.
   ...[['grid', 'csv'], ['grid', 'ndjson'], ['es', 'csv'], ['es', 'ndjson']].map(([method, ext]) => ({
