@@ -6,8 +6,8 @@
 // Only standard output and the output files are compared (standard error carries warnings and
 // timings); the demo summary's timings and output folder are normalised (see normalise()).
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { packageFile } from '../src/paths.js';
 import { CASES, GOLDEN_DIR, GOLDEN_FILES, GOLDEN_PORTFOLIOS, goldenInputs, runCases } from '../scripts/make-golden.mjs';
 
@@ -50,7 +50,8 @@ function differences(results: CaseResult[], threads: number): string[] {
       const want = golden(f);
       const got = r.outputs[f];
       if (got !== want) {
-        found.push(`${f}${c.stdout === f ? ' (standard output)' : ''} of ${c.name} (Node ${process.version}, --threads ${threads}) `
+        const from = `${c.stdout === f ? ' (standard output)' : ''}${c.name === f ? '' : ` of ${c.name}`}`;
+        found.push(`${f}${from} (Node ${process.version}, --threads ${threads}) `
           + `differs from test/fixtures/golden/${f} at ${firstDifference(want, got)}`);
       }
     }
@@ -66,6 +67,10 @@ describe(`golden outputs on Node ${process.version}`, () => {
       total += Buffer.byteLength(golden(f));
     }
     expect(total).toBeLessThan(MAX_GOLDEN_BYTES);
+    // No file that no command writes any more (npm run golden does not delete).
+    const present = (readdirSync(GOLDEN_DIR, { recursive: true }) as string[])
+      .filter((f) => statSync(join(GOLDEN_DIR, f)).isFile()).map((f) => f.split(sep).join('/'));
+    expect(present.sort()).toEqual([...(GOLDEN_FILES as string[])].sort());
     expect(lines(golden('book.csv'))).toBeGreaterThan(GOLDEN_PORTFOLIOS);
     for (const f of ['grid.csv', 'es.csv']) expect(lines(golden(f)), f).toBe(GOLDEN_PORTFOLIOS + 1);
     // rand-a: 200 random portfolios and 7 special ones; rand-b: 40 and 3 (its last line amends its first).
