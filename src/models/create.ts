@@ -10,45 +10,23 @@
  * stress scenario.
  */
 import { InputError } from '../errors.js';
-import type {
-  EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
-} from '../market/types.js';
+import type { ResolvedMarket } from '../market/types.js';
 import { checkMarket, checkOptions, stressOption } from '../options.js';
 import type { MarginModel } from './model.js';
-import type { Method } from '../results.js';
 import { createGridModel, type GridModel } from './grid.js';
 import { createEsModel } from './tail.js';
 import { createFhsModel } from './fhs.js';
-import type { PriceHistory } from '../history/parse.js';
 import type { KernelExports } from '../wasm/module.js';
 import { StressTest } from './stress.js';
 import { ComposedModel } from './compose.js';
+import type { MethodOptions } from './setup.js';
 import type { TailModel } from './tail.js';
 
 /** A model with named stress scenarios on top of its method (a ComposedModel; the name is kept for the API). */
 export const StressedModel = ComposedModel;
 export type StressedModel = ComposedModel;
 
-export interface MarginModelOptions {
-  /** grid (default), es or fhs. */
-  method?: Method;
-  /**
-   * Method blocks replacing the market's `risk.grid`, `risk.es`, `risk.fhs` (e.g. a preset):
-   * validated, or their JSON form (validated against the market).
-   */
-  grid?: GridSpec | GridInput;
-  es?: EsSpec | EsInput;
-  fhs?: FhsSpec | FhsInput;
-  /** fhs: the price history, parsed or CSV text (named by historySource, default "history.csv"). */
-  history?: PriceHistory | string;
-  historySource?: string;
-  /**
-   * Stress scenarios: validated (validateStress) or the JSON form (a stress file as parsed,
-   * validated against the market); default the market's `risk.stress` when it has one; null for none.
-   */
-  stress?: StressSpec | StressInput | null;
-  /** Attach the Euler allocation of the initial margin to every ok result. */
-  allocation?: boolean;
+export interface MarginModelOptions extends MethodOptions {
   /** Kernels of the method's model (the stress scenarios always get an instance of their own). */
   kernels?: KernelExports;
 }

@@ -5,12 +5,12 @@
  * ES = ( sum_{i <= floor k} L_(i) + (k - floor k) L_(floor k + 1) ) / k, initial = max(ES, 0),
  * maintenance = maintenanceRatio * initial.
  */
-import { InputError, show } from '../errors.js';
 import type { FhsInput, FhsSpec, ResolvedMarket } from '../market/types.js';
-import { checkMarket, checkOptions, fhsOption } from '../options.js';
+import { checkMarket, checkOptions } from '../options.js';
+import { resolveMethod, type MethodSetup } from './setup.js';
 import { TailModel } from './tail.js';
 import { buildFhsScenarios, type FhsScenarioSet } from '../scenarios/fhs.js';
-import { parseHistoryCsv, type PriceHistory } from '../history/parse.js';
+import type { PriceHistory } from '../history/parse.js';
 import { Arena } from '../wasm/arena.js';
 import { instantiateKernels, type KernelExports } from '../wasm/module.js';
 
@@ -32,19 +32,9 @@ export class FhsModel extends TailModel {
   constructor(market: ResolvedMarket, options: FhsModelOptions) {
     checkMarket(market, 'createFhsModel');
     options = checkOptions(options, 'createFhsModel');
-    const spec = options.fhs === undefined ? market.risk.fhs : fhsOption(options.fhs);
-    if (!spec) {
-      throw new InputError(`${market.source}: risk.fhs: the fhs method needs a risk.fhs block (or a preset), found none`,
-        { file: market.source, path: 'risk.fhs' });
-    }
-    if (options.history === undefined) throw new InputError('the fhs method needs a price history (--history FILE), found none', { path: 'history' });
-    const h = options.history as unknown;
-    if (typeof h !== 'string' && !(typeof h === 'object' && h !== null && (h as { series?: unknown }).series instanceof Map)) {
-      throw new InputError(`history: expected CSV text (date,underlying,price) or parseHistoryCsv's result, got ${show(h)}`, { path: 'history' });
-    }
-    const history = typeof options.history === 'string'
-      ? parseHistoryCsv(options.history, options.historySource ?? 'history.csv') : options.history;
-    const scen = buildFhsScenarios(market, spec, history, options.fhs ? 'fhs' : 'risk.fhs');
+    const setup = resolveMethod(market, { ...options, method: 'fhs', stress: null }) as MethodSetup & { method: 'fhs' };
+    const spec = setup.spec;
+    const scen = buildFhsScenarios(market, spec, setup.history, setup.path);
     super('fhs', market, new Arena(options.kernels ?? instantiateKernels()), scen, spec.confidence, spec.maintenanceRatio);
     this.spec = spec;
     this.fhs = scen;

@@ -7,10 +7,10 @@
  * writes plain numbers (a GridBreakdown): `margin()` resolves a portfolio, calls it and builds the
  * result object; the batch engine's workers call the same method over a cube they share.
  */
-import { InputError } from '../errors.js';
 import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
-import { checkMarket, checkOptions, gridOption } from '../options.js';
+import { checkMarket, checkOptions } from '../options.js';
+import { resolveMethod, type MethodSetup } from './setup.js';
 import { buildGridScenarios, type GridScenarioSet } from '../scenarios/grid.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
@@ -162,11 +162,8 @@ export class GridModel implements MarginModel {
   constructor(market: ResolvedMarket, options: GridModelOptions = {}) {
     checkMarket(market, 'createGridModel');
     options = checkOptions(options, 'createGridModel');
-    const spec = options.grid === undefined ? market.risk.grid : gridOption(options.grid, market);
-    if (!spec) {
-      throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block (or a preset), found none`,
-        { file: market.source, path: 'risk.grid' });
-    }
+    const setup = resolveMethod(market, { method: 'grid', grid: options.grid, stress: null });
+    const spec = (setup as MethodSetup & { method: 'grid' }).spec;
     this.market = market;
     this.spec = spec;
     this.scenarios = buildGridScenarios(market, spec);

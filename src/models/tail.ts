@@ -6,13 +6,12 @@
  * The policy lives in `tailResolved` (resolved, netted positions in, numbers out): `margin()` and
  * the batch engine's workers both call it.
  */
-import { InputError } from '../errors.js';
 import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { ErrorCode } from '../errors.js';
 import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from './grid.js';
 import type { EsInput, EsSpec, ResolvedMarket } from '../market/types.js';
-import { checkMarket, checkOptions, esOption } from '../options.js';
-import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
+import { checkMarket, checkOptions } from '../options.js';
+import { methodScenarios, resolveMethod, type MethodSetup } from './setup.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { buildCube, checkCube, type Cube } from '../cube/cube.js';
 import { Arena } from '../wasm/arena.js';
@@ -195,15 +194,13 @@ export class EsModel extends TailModel {
   constructor(market: ResolvedMarket, options: EsModelOptions = {}) {
     checkMarket(market, 'createEsModel');
     options = checkOptions(options, 'createEsModel');
-    const spec = options.es === undefined ? market.risk.es : esOption(options.es, market);
-    if (!spec) {
-      throw new InputError(`${market.source}: risk.es: the es method needs a risk.es block, found none`, { file: market.source, path: 'risk.es' });
-    }
+    const setup = resolveMethod(market, { method: 'es', es: options.es, stress: null }) as MethodSetup & { method: 'es' };
+    const spec = setup.spec;
     if ((options.cube === undefined) !== (options.scenarios === undefined)) {
       throw new Error('EsModel: give both cube and scenarios (the set the cube was built from), or neither');
     }
     const arena = options.arena ?? new Arena(options.kernels ?? instantiateKernels());
-    const scenarios = options.scenarios ?? buildMonteCarloScenarios(arena, market, spec, options.es ? 'es' : 'risk.es');
+    const scenarios = options.scenarios ?? methodScenarios(arena, market, setup);
     super('es', market, arena, scenarios, spec.confidence, spec.maintenanceRatio, options.cube);
     this.spec = spec;
   }
