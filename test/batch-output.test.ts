@@ -9,7 +9,8 @@ import { Readable, Writable } from 'node:stream';
 import { resolveMarket } from '../src/market/load.js';
 import { generateBook } from '../src/demo/book.js';
 import { packageFile } from '../src/paths.js';
-import { createBatchEngine, type BatchProgress } from '../src/batch/engine.js';
+import { createBatchEngine } from '../src/batch/engine.js';
+import type { BatchProgress } from '../src/batch/options.js';
 import { estimateProgress } from '../src/io/progress.js';
 import type { MarketInput } from '../src/market/types.js';
 

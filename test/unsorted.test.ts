@@ -16,7 +16,8 @@ import { createGridModel } from '../src/models/grid.js';
 import { formatResults } from '../src/io/output.js';
 import { generateBook } from '../src/demo/book.js';
 import { packageFile } from '../src/paths.js';
-import { createBatchEngine, type BatchEngine, type BatchInput, type BatchRunOptions, type BatchSummary } from '../src/batch/engine.js';
+import { createBatchEngine, type BatchEngine } from '../src/batch/engine.js';
+import type { BatchInput, BatchRunOptions, BatchSummary } from '../src/batch/options.js';
 import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
 import { Rng } from './helpers/random.js';
 
