@@ -554,7 +554,9 @@ describe('batch engine: the API says what is wrong', () => {
     await expect(createBatchEngine({ market: noGrid })).rejects.toThrow('m.json: risk.grid: the grid method needs a risk.grid block (or a preset), found none');
     await expect(createBatchEngine({ market: noGrid, method: 'es' })).rejects.toThrow('m.json: risk.es: the es method needs a risk.es block, found none');
     await expect(createBatchEngine({ market, threads: 0 })).rejects.toThrow('threads: expected a whole number >= 1, got 0');
-    await expect(createBatchEngine({ market, method: 'fhs' as never })).rejects.toThrow('method: expected grid or es, got "fhs"');
+    // Every method runs in the engine (issue 10): fhs needs its history, an unknown method is refused.
+    await expect(createBatchEngine({ market, method: 'fhs' })).rejects.toThrow('the fhs method needs a price history (--history FILE), found none');
+    await expect(createBatchEngine({ market, method: 'var' as never })).rejects.toThrow('method: expected "grid", "es" or "fhs", got "var"');
   });
 
   it('a closed engine refuses work', async () => {

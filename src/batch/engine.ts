@@ -38,14 +38,14 @@ import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
 import type { MarginError, MarginResult } from '../results.js';
 import type { ResolvedMarket } from '../market/types.js';
-import { buildGridScenarios } from '../scenarios/grid.js';
-import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
-import { checkCubeFinite, cubeOf, layoutCube } from '../cube/cube.js';
+import { buildStressScenarios } from '../scenarios/stress.js';
+import { checkCubeFinite, cubeOf, fillCubeRows, layoutCube } from '../cube/cube.js';
+import { methodScenarios, type MethodSetup } from '../models/setup.js';
 import { Arena, SharedHeap, align } from '../wasm/arena.js';
 import { compiledModule, createKernelMemory, instantiateKernels } from '../wasm/module.js';
 import { csvHeader, type OutputFormat } from '../io/output.js';
 import { formatRow, okResult } from './rows.js';
-import { packContext, type BatchMethod, type CubeTask, type MarginTask, type MarginTaskResult } from './protocol.js';
+import { packContext, type BatchMethod, type CubeTask, type EngineContext, type MarginTask, type MarginTaskResult } from './protocol.js';
 import { checkEngineOptions, type BatchEngineOptions, type BatchInput, type BatchRunOptions, type BatchSummary } from './options.js';
 import { InlineExecutor, PoolExecutor, runTwice, workerFile, type Executor } from './executor.js';
 import { runPipeline, type Deliver } from './pipeline.js';
@@ -76,13 +76,16 @@ export class BatchEngine {
   private readonly context: SharedArrayBuffer;
   private readonly stride: number;
   private readonly options: BatchEngineOptions;
+  /** The method as resolved against the market (its block, stress scenarios, allocation). */
+  private readonly setup: MethodSetup;
   private closed = false;
 
   private constructor(init: {
-    options: BatchEngineOptions; method: BatchMethod; id: string; executor: Executor; memory: WebAssembly.Memory;
+    options: BatchEngineOptions; setup: MethodSetup; method: BatchMethod; id: string; executor: Executor; memory: WebAssembly.Memory;
     module: WebAssembly.Module; context: SharedArrayBuffer; stride: number; cubeMs: number; cubeKernelMs: number; cubeTasks: number;
   }) {
     this.options = init.options;
+    this.setup = init.setup;
     this.market = init.options.market;
     this.method = init.method;
     this.id = init.id;
@@ -99,7 +102,8 @@ export class BatchEngine {
 
   /** Builds scenarios and the cube (in parallel across the workers); see createBatchEngine. */
   static async create(options: BatchEngineOptions): Promise<BatchEngine> {
-    const { market, method, grid, es, threads } = checkEngineOptions(options);
+    const { market, setup, threads } = checkEngineOptions(options);
+    const method = setup.method;
 
     // The shared memory, its heap, and the cube laid out by this thread.
     const module = compiledModule();
@@ -108,10 +112,23 @@ export class BatchEngine {
     const heapAt = align(kernels.heapBase(), 64);
     const heap = SharedHeap.create(memory, heapAt);
     const arena = new Arena(kernels, { heap });
-    const scen = grid ? buildGridScenarios(market, grid) : buildMonteCarloScenarios(arena, market, es!);
+    const scen = methodScenarios(arena, market, setup);
     const layout = layoutCube(arena, market, scen);
+    // Stress scenarios: their (small) cube built here, once, in the shared memory.
+    let stress: EngineContext['stress'];
+    if (setup.stress) {
+      const stressScen = buildStressScenarios(market, setup.stress);
+      const stressLayout = layoutCube(arena, market, stressScen);
+      if (!fillCubeRows(kernels, stressLayout, 0, stressLayout.nInstruments)) checkCubeFinite(cubeOf(arena, stressLayout), market, stressScen);
+      stress = { spec: setup.stress, layout: stressLayout };
+    }
     const id = randomUUID();
-    const context = packContext({ id, method, market, grid, es, layout, heapAt });
+    const context = packContext({
+      id, method, market, layout, heapAt, stress, allocation: setup.allocation,
+      grid: setup.method === 'grid' ? setup.spec : undefined,
+      es: setup.method === 'es' ? setup.spec : undefined,
+      tail: setup.method === 'fhs' ? { confidence: setup.spec.confidence, maintenanceRatio: setup.spec.maintenanceRatio } : undefined,
+    });
 
     const executor: Executor = options.pool ? new PoolExecutor(options.pool, false)
       : threads === 1 ? new InlineExecutor()
@@ -134,7 +151,7 @@ export class BatchEngine {
       checkCubeFinite(cubeOf(arena, layout), market, scen); // a cell that overflowed: an input error naming it
       const cubeMs = performance.now() - t0;
       return new BatchEngine({
-        options, method, id, executor, memory, module, context, stride: scen.stride, cubeMs, cubeKernelMs: kernelMs, cubeTasks: parts.length,
+        options, setup, method, id, executor, memory, module, context, stride: scen.stride, cubeMs, cubeKernelMs: kernelMs, cubeTasks: parts.length,
       });
     } catch (e) {
       await executor.close(id);
@@ -159,7 +176,9 @@ export class BatchEngine {
   async run(input: BatchInput, output: Writable, options: BatchRunOptions = {}): Promise<BatchSummary> {
     if (typeof (output as { write?: unknown } | null)?.write !== 'function') throw new InputError('run: output: expected a Writable stream', { path: 'output' });
     const format = options.format ?? 'csv';
-    const rowOptions = { currency: options.currency ? this.market.currency : undefined, raw: options.csvRaw === true };
+    const rowOptions = {
+      currency: options.currency ? this.market.currency : undefined, raw: options.csvRaw === true, stress: this.setup.stress !== undefined,
+    };
     let text = '';
     // A failing output (disk full, a closed pipe) rejects the run: rows not written are never
     // counted as written. The listener also keeps the stream's 'error' from being unhandled.
@@ -254,7 +273,8 @@ export class BatchEngine {
     input: BatchInput, options: BatchRunOptions, deliver: Deliver, want: { detail: boolean; rows?: OutputFormat },
   ): Promise<BatchSummary> {
     return runPipeline({
-      closed: this.closed, market: this.market, method: this.method, stride: this.stride, options: this.options, executor: this.executor,
+      closed: this.closed, market: this.market, method: this.method, stress: this.setup.stress !== undefined, stride: this.stride,
+      options: this.options, executor: this.executor,
       id: this.id, memory: this.memory, module: this.module, context: this.context,
     }, input, options, deliver, want);
   }

@@ -6,9 +6,10 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
-import type { EsInput, EsSpec, GridInput, GridSpec, ResolvedMarket } from '../market/types.js';
-import { checkMarket, esOption, gridOption } from '../options.js';
+import type { ResolvedMarket } from '../market/types.js';
+import { checkMarket } from '../options.js';
 import type { PortfolioLike } from '../models/model.js';
+import { resolveMethod, type MethodOptions, type MethodSetup } from '../models/setup.js';
 import type { OutputFormat } from '../io/output.js';
 import type { BatchMethod, FaultKind } from './protocol.js';
 
@@ -28,15 +29,13 @@ export interface FaultPlan {
   kind?: FaultKind;
 }
 
-export interface BatchEngineOptions {
+/**
+ * The engine's options: the method's (MethodOptions: method grid, es or fhs, its block, the fhs
+ * history, stress scenarios, allocation; as createMarginModel takes them), then the engine's own.
+ */
+export interface BatchEngineOptions extends MethodOptions {
   /** The market (parseMarket, resolveMarket). */
   market: ResolvedMarket;
-  /** `grid` (default) or `es`. */
-  method?: BatchMethod;
-  /** The grid (validated, or its JSON form); default the market's risk.grid (method grid). */
-  grid?: GridSpec | GridInput;
-  /** The ES parameters (validated, or the block's JSON form); default the market's risk.es (method es). */
-  es?: EsSpec | EsInput;
   /**
    * Worker threads of the engine's own pool; default the number of cores (os.availableParallelism).
    * 1 runs everything in this thread, with the same code and the same results. Ignored with `pool`.
@@ -55,7 +54,7 @@ export interface BatchEngineOptions {
   pool?: Piscina;
   /**
    * Work per task, in (netted positions + portfolios) x scenarios; default 2^19 for the grid (about
-   * 15,000 positions a task for a 30-scenario grid) and 2^23 for es (about 800 positions for 10,000
+   * 15,000 positions a task for a 30-scenario grid) and 2^23 for es and fhs (about 800 positions for 10,000
    * scenarios): milliseconds of work against tens of microseconds of task overhead.
    */
   taskWork?: number;
@@ -191,25 +190,16 @@ export interface BatchFile {
  * createBatchEngine's options checked: the market, the method and its block (validated, or the
  * market's own), and the number of threads.
  */
-export function checkEngineOptions(options: BatchEngineOptions): {
-  market: ResolvedMarket; method: BatchMethod; grid: GridSpec | undefined; es: EsSpec | undefined; threads: number;
-} {
+export function checkEngineOptions(options: BatchEngineOptions): { market: ResolvedMarket; setup: MethodSetup; threads: number } {
   const market = checkMarket(options?.market, 'createBatchEngine: market');
-  const method = options.method ?? 'grid';
-  if (method !== 'grid' && method !== 'es') throw new InputError(`method: expected grid or es, got ${JSON.stringify(method)}`);
-  const grid = method === 'grid' ? (options.grid === undefined ? market.risk.grid : gridOption(options.grid, market)) : undefined;
-  const es = method === 'es' ? (options.es === undefined ? market.risk.es : esOption(options.es, market)) : undefined;
-  if (method === 'grid' && !grid) {
-    throw new InputError(`${market.source}: risk.grid: the grid method needs a risk.grid block (or a preset), found none`,
-      { file: market.source, path: 'risk.grid' });
+  if (options.method === 'fhs' && options.history === undefined) {
+    throw new InputError('the fhs method needs a price history (--history FILE), found none', { path: 'history' });
   }
-  if (method === 'es' && !es) {
-    throw new InputError(`${market.source}: risk.es: the es method needs a risk.es block, found none`, { file: market.source, path: 'risk.es' });
-  }
+  const setup = resolveMethod(market, options);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads: expected a whole number >= 1, got ${threads}`);
   if (threads > maxThreads()) {
     throw new RangeError(`threads: at most ${maxThreads()} (${MAX_THREADS_PER_CORE} per core on this machine's ${availableParallelism()}), got ${threads}`);
   }
-  return { market, method, grid, es, threads };
+  return { market, setup, threads };
 }

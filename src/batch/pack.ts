@@ -68,7 +68,7 @@ export class TaskPacker {
     // the tail) costs several grid units (a cube of ~30 scenarios in cache); measured on the example
     // market, 10-position portfolios on 2 workers: 2^19 gave 5 portfolios (0.3 ms) a task and 1.1x
     // from the second thread, 2^22 1.5x, 2^23 (~5 ms a task) 1.7x, 2^24 no better.
-    this.workTarget = options.taskWork ?? (method === 'es' ? 1 << 23 : 1 << 19);
+    this.workTarget = options.taskWork ?? (method === 'grid' ? 1 << 19 : 1 << 23);
     this.maxPortfolios = options.maxPortfolios ?? 20_000;
   }
 

@@ -31,6 +31,8 @@ export interface PipelineEngine {
   readonly closed: boolean;
   readonly market: ResolvedMarket;
   readonly method: BatchMethod;
+  /** Stress scenarios apply: rows carry the stress columns. */
+  readonly stress: boolean;
   readonly stride: number;
   readonly options: BatchEngineOptions;
   readonly executor: Executor;
@@ -110,7 +112,8 @@ export async function runPipeline(
       if (want.rows) {
         const ids = task.preErrors.size === 0 ? task.ids : task.ids.filter((_, k) => task.slots[k] >= 0);
         const joined = joinIds(ids);
-        t.rows = { format: want.rows, ids: joined.text, idLengths: joined.lengths, raw: options.csvRaw === true, currency: options.currency === true };
+        t.rows = { format: want.rows, ids: joined.text, idLengths: joined.lengths, raw: options.csvRaw === true, currency: options.currency === true,
+          stress: engine.stress };
       }
       const plan = engine.options.faults?.find((f) => f.task === task.index);
       const fault = (attempt: number) => (plan && attempt < plan.failures ? plan.kind ?? 'exit' : undefined);

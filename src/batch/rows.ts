@@ -12,6 +12,9 @@ import type { BatchMethod, MarginTaskResult } from './protocol.js';
 
 /** The result of the worker's portfolio j (not a failed one) under the id `id`. */
 export function okResult(market: ResolvedMarket, method: BatchMethod, id: string, r: MarginTaskResult, j: number): MarginOk {
+  // With stress scenarios or allocation the worker sent the whole result (its id left for here).
+  const whole = r.results?.[j];
+  if (whole !== undefined) return { ...whole, portfolio: id };
   if (method === 'grid') {
     const wp = r.a[j];
     let groups: GroupCharge[] | undefined;

@@ -213,8 +213,7 @@ function withRows(task: MarginTask, c: WorkerContext, r: Omit<MarginTaskResult, 
     for (let j = 0; j < task.n; j++) {
       if (!failed.has(j)) {
         const opts = { currency: task.rows.currency ? c.market.currency : undefined, raw: task.rows.raw, stress: task.rows.stress };
-        const ok = res.results ? { ...res.results[j]!, portfolio: ids[j] } : okResult(c.market, c.method, ids[j], res, j);
-        text += formatRow(task.rows.format, ok, opts);
+        text += formatRow(task.rows.format, okResult(c.market, c.method, ids[j], res, j), opts);
       }
       rowEnds[j] = text.length;
     }
