@@ -25,7 +25,7 @@ export const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'golden');
 export const GOLDEN_FILES = ['book.csv', 'grid.csv', 'es.csv', 'value.csv'];
 export const GOLDEN_PORTFOLIOS = 1000;
 
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const MARKET = join(ROOT, 'examples', 'market.json');
 
 function cli(args, cwd) {
