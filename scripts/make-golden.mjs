@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes the golden outputs in test/fixtures/golden/: what the built command line
-// (dist/src/cli.js) prints for every command on the bundled examples and on seeded books, so that
+// (dist/src/cli/main.js) prints for every command on the bundled examples and on seeded books, so that
 // test/golden.test.ts can check, byte for byte, that every supported Node version, every number of
 // threads (and every later change) computes the same output.
 //
@@ -34,7 +34,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'golden');
 export const GOLDEN_PORTFOLIOS = 1000;
 
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const MARKET = 'examples/market.json';
 const HISTORY = 'examples/history.csv';
 const STRESS = 'examples/stress.json';

@@ -25,6 +25,7 @@ import { createAccount, ownMargin } from '../src/accounts/account.js';
 import { parseAccounts } from '../src/accounts/parse.js';
 import type { AccountMargin, AccountMarginOk, AccountsFileInput, MarginMode } from '../src/accounts/types.js';
 import { packageFile } from '../src/paths.js';
+import { CLI } from './helpers/cli.js';
 
 function ok(r: AccountMargin): AccountMarginOk {
   if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
@@ -179,7 +180,7 @@ describe('accounts: the grid\'s marginMultiplier is applied as the grid model ap
   });
 });
 
-describe('margin-engine accounts on a calibrated market with a buffer (dist/src/cli.js, built by pretest)', () => {
+describe('margin-engine accounts on a calibrated market with a buffer (dist/src/cli/main.js, built by pretest)', () => {
   it('margins the bundled accounts (exit 0) at 1.25 x the unbuffered requirements, as the library does', () => {
     const dir = mkdtempSync(join(tmpdir(), 'margin-accounts-apc-'));
     const json = exampleJson() as unknown as { risk: { grid: Record<string, unknown> } };
@@ -187,7 +188,7 @@ describe('margin-engine accounts on a calibrated market with a buffer (dist/src/
     const market = join(dir, 'buffered.json');
     writeFileSync(market, JSON.stringify(json));
     const accounts = packageFile('examples', 'accounts.json');
-    const run = spawnSync(process.execPath, [packageFile('dist', 'src', 'cli.js'), 'accounts', '--market', market, '--accounts', accounts, '--format', 'ndjson'],
+    const run = spawnSync(process.execPath, [CLI, 'accounts', '--market', market, '--accounts', accounts, '--format', 'ndjson'],
       { encoding: 'utf8', cwd: dir });
     expect(run.status, run.stderr).toBe(0);
     const rows = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { account: string; initial_margin: number; modes: Record<MarginMode, { initial_margin: number }> });

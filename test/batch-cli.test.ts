@@ -1,4 +1,4 @@
-// `margin-engine run` on the batch engine, as shipped (dist/src/cli.js, built by `pretest`): streamed
+// `margin-engine run` on the batch engine, as shipped (dist/src/cli/main.js, built by `pretest`): streamed
 // input and output, --threads, SIGINT, standard error only for warnings when it is not a terminal,
 // unwritable output and unreadable input reported before any work.
 import { describe, expect, it } from 'vitest';
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { packageFile } from '../src/paths.js';
 import { generateBook } from '../src/demo/book.js';
 import type { MarketInput } from '../src/market/types.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-batch-cli-'));
 const marketJson = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
 marketJson.risk!.es = { ...marketJson.risk!.es!, scenarios: 2000 };

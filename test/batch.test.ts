@@ -567,7 +567,7 @@ describe('batch engine: the API says what is wrong', () => {
   });
 
   it('the progress line: portfolios margined (not rows written, not bytes read), rate, share done and time left', async () => {
-    const { progressLine } = await import('../src/batch/cli-run.js');
+    const { progressLine } = await import('../src/cli/run.js');
     const base = { portfolios: 0, positions: 0, read: 200_000, bytes: 250 };
     expect(progressLine({ ...base, margined: 123456, marginedPositions: 2_500_000, totalBytes: 1000, elapsedMs: 1000, fraction: 0.25, etaMs: 3000 }))
       .toBe('margin-engine: 123,456 portfolios done, 2.50 M positions/s, 25%, ETA 3s');

@@ -1,4 +1,4 @@
-// `margin-engine calibrate` and `run --grid` as shipped (dist/src/cli.js, built by `pretest`).
+// `margin-engine calibrate` and `run --grid` as shipped (dist/src/cli/main.js, built by `pretest`).
 // Histories are synthetic: returns of constant size c with alternating sign, so the EWMA sigma
 // is c exactly and the scan range is m = k c sqrt(mpor days) (docs/dim.md). A short perpetual of
 // one contract on spot S loses S * move at the up point of the scan range, so its grid margin is
@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { packageFile } from '../src/paths.js';
 import { validateGrid } from '../src/market/grid-spec.js';
 import { resolveMarket } from '../src/market/load.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-calibrate-'));
 const REL = 1e-9;
 

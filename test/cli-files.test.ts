@@ -1,5 +1,5 @@
 // Output files, output failures, formats, help and the CSV formula guard of the command line as
-// shipped (dist/src/cli.js, built by `pretest`): every command that writes files.
+// shipped (dist/src/cli/main.js, built by `pretest`): every command that writes files.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { packageFile } from '../src/paths.js';
 import { generateBook } from '../src/demo/book.js';
 import type { MarketInput } from '../src/market/types.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-cli-files-'));
 // Copies of the bundled examples: a test that refuses to overwrite an input must not risk the originals.
 const EX = (f: string) => {

@@ -1,4 +1,4 @@
-// Progress on a terminal (item 12): the CLI as shipped (dist/src/cli.js), its standard error on a
+// Progress on a terminal (item 12): the CLI as shipped (dist/src/cli/main.js), its standard error on a
 // pseudo-terminal (util-linux `script`), standard output to a file.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { packageFile } from '../src/paths.js';
 import { generateBook } from '../src/demo/book.js';
 import type { MarketInput } from '../src/market/types.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-cli-progress-'));
 const marketJson = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
 const bookPath = join(dir, 'book.csv');

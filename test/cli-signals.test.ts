@@ -1,4 +1,4 @@
-// Signals on the command line as shipped (dist/src/cli.js, built by `pretest`): SIGINT, SIGTERM and
+// Signals on the command line as shipped (dist/src/cli/main.js, built by `pretest`): SIGINT, SIGTERM and
 // SIGHUP stop a run cleanly on the streamed path and on the in-process one (stress, fhs,
 // allocation): the rows computed are written (FILE.partial for --out FILE, which is left as it
 // was), standard error says where it stopped, exit 128 + the signal's number.
@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { packageFile } from '../src/paths.js';
 import { generateBook } from '../src/demo/book.js';
 import type { MarketInput } from '../src/market/types.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-cli-signals-'));
 const marketJson = JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')) as MarketInput;
 const marketPath = join(dir, 'market.json');

@@ -1,12 +1,12 @@
-// The command line as shipped (dist/src/cli.js, built by `pretest`): contract section 6.
+// The command line as shipped (dist/src/cli/main.js, built by `pretest`): contract section 6.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageFile } from '../src/paths.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-cli-'));
 
 function cli(args: string[], input?: string) {

@@ -24,7 +24,7 @@ import {
 } from '../src/dim/formulas.js';
 import { baseScanRange, entryFor, pointMove, rebuildGrid, scanPoints, scanRange } from '../src/dim/grid.js';
 import { calibrate, calibratedMarket, formatReport, resolveSettings, yearsBefore, type CalibrationOptions } from '../src/dim/calibrate.js';
-import { formatJson } from '../src/dim/command.js';
+import { formatJson } from '../src/dim/format.js';
 
 const REL = 1e-12;
 const DAY = 86_400_000;

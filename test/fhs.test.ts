@@ -21,6 +21,7 @@ import { packageFile } from '../src/paths.js';
 import { loadEsPreset, loadFhsPreset, methodPresetNames } from '../src/presets.js';
 import type { MarginOk, MarginResult } from '../src/results.js';
 import { Rng } from './helpers/random.js';
+import { CLI } from './helpers/cli.js';
 
 const S_BTC = 97000, S_ETH = 3100;
 const END = '2026-11-20';
@@ -404,8 +405,7 @@ describe('fhs: presets and the bundled example', () => {
   });
 });
 
-describe('fhs: the command line (built dist/src/cli.js)', () => {
-  const CLI = packageFile('dist', 'src', 'cli.js');
+describe('fhs: the command line (built dist/src/cli/main.js)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'margin-fhs-cli-'));
   const cli = (args: string[]) => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });

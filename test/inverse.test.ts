@@ -12,9 +12,9 @@ import { createGridModel } from '../src/models/grid.js';
 import { createEsModel } from '../src/models/tail.js';
 import { createFhsModel } from '../src/models/fhs.js';
 import { createBatchEngine } from '../src/batch/engine.js';
-import { packageFile } from '../src/paths.js';
 import type { MarketInput } from '../src/market/types.js';
 import type { MarginResult } from '../src/results.js';
+import { CLI } from './helpers/cli.js';
 
 const input = (): MarketInput => ({
   asOf: '2026-11-20T00:00:00Z', currency: 'USD',
@@ -85,9 +85,8 @@ describe('inverse settlement: accepted by the market, refused per portfolio by t
     writeFileSync(m, JSON.stringify(input()));
     const book = join(dir, 'book.csv');
     writeFileSync(book, 'portfolio,instrument,quantity\nINV,BTC-PERP,1\nINV,BTC-INV,-5\nLIN,BTC-PERP,-2\n');
-    const cli = packageFile('dist', 'src', 'cli.js');
     for (const threads of ['1', '2']) {
-      const r = spawnSync(process.execPath, [cli, 'run', '--market', m, '--portfolios', book, '--threads', threads], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, 'run', '--market', m, '--portfolios', book, '--threads', threads], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const rows = r.stdout.trim().split('\n');
       expect(rows[1]).toContain('INV,grid,,,error,');

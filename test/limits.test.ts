@@ -15,8 +15,8 @@ import { isInputError } from '../src/errors.js';
 import { packageFile } from '../src/paths.js';
 import { checkCubeSize, CUBE_LIMIT_BYTES } from '../src/scenarios/types.js';
 import type { MarketInput } from '../src/market/types.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-limits-'));
 
 /** 50,000 perpetuals on one underlying, and a grid of 100,000 points (one vol move each). */

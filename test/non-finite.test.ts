@@ -26,9 +26,9 @@ import { createBatchEngine } from '../src/batch/engine.js';
 import { isInputError } from '../src/errors.js';
 import { validateStress } from '../src/market/stress-spec.js';
 import { validateGrid } from '../src/market/grid-spec.js';
-import { packageFile } from '../src/paths.js';
 import type { MarketInput } from '../src/market/types.js';
 import type { MarginResult } from '../src/results.js';
+import { CLI } from './helpers/cli.js';
 
 const kernels = instantiateKernels();
 const arena = new Arena(kernels);
@@ -283,9 +283,8 @@ describe('a portfolio whose P&L overflows is an error row for that portfolio onl
     writeFileSync(marketPath, JSON.stringify(base()));
     const book = join(dir, 'book.csv');
     writeFileSync(book, 'portfolio,instrument,quantity\nHUGE,BTC-PERP,-1e306\nHUGE,BTC-C,1\nFINE,BTC-PERP,-2\n');
-    const cli = packageFile('dist', 'src', 'cli.js');
     for (const threads of ['1', '2']) {
-      const r = spawnSync(process.execPath, [cli, 'run', '--market', marketPath, '--portfolios', book, '--threads', threads], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, 'run', '--market', marketPath, '--portfolios', book, '--threads', threads], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const rows = r.stdout.trim().split('\n');
       expect(rows).toHaveLength(3);
@@ -297,7 +296,7 @@ describe('a portfolio whose P&L overflows is an error row for that portfolio onl
     bad.underlyings.BTC.rate = 0.1;
     (bad.instruments['BTC-C'] as { expiry: string }).expiry = '9999-12-31T00:00:00Z';
     writeFileSync(marketPath, JSON.stringify(bad));
-    const v = spawnSync(process.execPath, [cli, 'value', '--market', marketPath], { encoding: 'utf8' });
+    const v = spawnSync(process.execPath, [CLI, 'value', '--market', marketPath], { encoding: 'utf8' });
     expect(v.status).toBe(2);
     expect(v.stdout).toBe('');
     expect(v.stderr).toMatch(/instruments\.BTC-C\.expiry: expected an expiry within 100 years of asOf/);

@@ -22,6 +22,7 @@ import { parseMarket } from '../src/market/load.js';
 import type { GridInput } from '../src/market/types.js';
 import { loadPreset } from '../src/presets.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
+import { CLI } from './helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PRESETS = ['crypto', 'span-16', 'tims-equity', 'tims-index'];
@@ -252,7 +253,7 @@ describe('presets against the example market', () => {
     // Long an SPX call, short an NDX call: the SPX call loses on the way down, the NDX call on the way up.
     const positions = [{ instrument: 'SPX-18DEC26-6000-C', quantity: 1 }, { instrument: 'NDX-18DEC26-21000-C', quantity: -1 }];
     writeFileSync(book, 'portfolio,instrument,quantity\n' + positions.map((p) => `P1,${p.instrument},${p.quantity}\n`).join(''));
-    const r = spawnSync(process.execPath, [resolve(ROOT, 'dist', 'src', 'cli.js'), 'run', '--market', resolve(ROOT, 'examples', 'market.json'),
+    const r = spawnSync(process.execPath, [CLI, 'run', '--market', resolve(ROOT, 'examples', 'market.json'),
       '--portfolios', book, '--preset', 'tims-index', '--threads', '1'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -1,4 +1,4 @@
-// The `replay` and `accounts` commands as shipped (dist/src/cli.js, built by `pretest`), on the
+// The `replay` and `accounts` commands as shipped (dist/src/cli/main.js, built by `pretest`), on the
 // bundled examples: output lines, exit codes, and agreement with the library (the same replay
 // through MarginBook, and the book after the events equal to a from-scratch run).
 import { describe, expect, it } from 'vitest';
@@ -13,8 +13,8 @@ import { marginAccounts } from '../src/accounts/margin.js';
 import { ACCOUNT_COLUMNS } from '../src/accounts/report.js';
 import { MarginBook } from '../src/book/book.js';
 import { replay } from '../src/book/replay.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-replay-'));
 const MARKET = packageFile('examples', 'market.json');
 const ACCOUNTS = packageFile('examples', 'accounts.json');

@@ -16,6 +16,7 @@ import { bsmPriceRef } from '../src/reference/valuation.js';
 import { isInputError } from '../src/errors.js';
 import { packageFile } from '../src/paths.js';
 import type { MarginOk, MarginResult } from '../src/results.js';
+import { CLI } from './helpers/cli.js';
 
 function ok(r: MarginResult): MarginOk {
   if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
@@ -214,8 +215,7 @@ describe('stress block: bad input, one message each', () => {
   });
 });
 
-describe('stress: the command line (built dist/src/cli.js)', () => {
-  const CLI = packageFile('dist', 'src', 'cli.js');
+describe('stress: the command line (built dist/src/cli/main.js)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'margin-stress-cli-'));
   const cli = (args: string[]) => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });

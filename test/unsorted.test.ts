@@ -20,8 +20,8 @@ import { createBatchEngine, type BatchEngine } from '../src/batch/engine.js';
 import type { BatchInput, BatchRunOptions, BatchSummary } from '../src/batch/options.js';
 import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
 import { Rng } from './helpers/random.js';
+import { CLI } from './helpers/cli.js';
 
-const CLI = packageFile('dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'margin-unsorted-'));
 const marketPath = packageFile('examples', 'market.json');
 const marketJson = JSON.parse(readFileSync(marketPath, 'utf8')) as MarketInput;

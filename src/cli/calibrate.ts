@@ -1,24 +1,23 @@
 /**
- * `margin-engine calibrate`: grid scan ranges from a price history (docs/dim.md), and the grid
- * file reader behind `run --grid FILE`.
+ * `margin-engine calibrate`: grid scan ranges from a price history (docs/dim.md); the calibration
+ * itself is src/dim/calibrate.ts, this file reads the arguments and files and writes the outputs.
  *
  * Every bad argument or file is an InputError naming the flag or file and the field (exit 2).
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { InputError, show } from '../errors.js';
-import { validateGrid } from '../market/grid-spec.js';
 import { resolveMarket } from '../market/load.js';
-import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import { isObject, own, readJson } from '../market/validate.js';
 import { presetJson, presetNames } from '../presets.js';
 import { parseHistoryCsv } from '../history/parse.js';
 import { OutputTarget } from '../io/target.js';
 import type { Interrupts } from '../io/signals.js';
 import {
-  APC_METHODS, calibrate, calibratedMarket, formatReport, type ApcMethod, type CalibrationOptions, type CalibrationResult,
+  APC_METHODS, calibrate, calibratedMarket, formatReport, type ApcMethod, type CalibrationOptions,
   type GridSource,
-} from './calibrate.js';
+} from '../dim/calibrate.js';
+import { formatJson, reportJson } from '../dim/format.js';
+import { gridSourceFromFile, readInputFile } from './inputs.js';
 
 /** Usage lines of the command. */
 export const CALIBRATE_USAGE = `  margin-engine calibrate --history FILE --market FILE [--base-grid PRESET|FILE] [--previous FILE]
@@ -77,34 +76,6 @@ const NUMBER_RE = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 function numberFlag(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   return (NUMBER_RE.test(v) ? Number(v) : v) as number;
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
-  }
-}
-
-
-/**
- * A grid block from a JSON file: the file is a grid block (it has `points`), or a market snapshot
- * whose `risk.grid` is taken.
- */
-export function gridSourceFromFile(path: string, what: string): GridSource {
-  const json = readJson(readText(path, what), path);
-  if (isObject(json) && own(json, 'points') === undefined) {
-    const risk = own(json, 'risk');
-    if (isObject(risk) && own(risk, 'grid') !== undefined) return { raw: own(risk, 'grid'), source: path, path: 'risk.grid' };
-  }
-  return { raw: json, source: path, path: '' };
-}
-
-/** `run --grid FILE`: the grid of a grid-block file (or of a market file's risk.grid), validated against `market`. */
-export function loadGridFile(path: string, market: ResolvedMarket): GridSpec {
-  const g = gridSourceFromFile(path, '--grid');
-  return validateGrid(g.raw, g.source, g.path ?? '', market);
 }
 
 /** `--base-grid`: a preset name, else a file. */
@@ -192,7 +163,7 @@ async function calibrateWith(values: {
   }
 
   const marketSource = values.market === '-' ? 'stdin' : values.market;
-  const marketJson = readJson(readText(values.market, '--market'), marketSource);
+  const marketJson = readJson(readInputFile(values.market, '--market'), marketSource);
   const market = resolveMarket(marketJson, marketSource);
   let base: GridSource;
   if (values['base-grid'] !== undefined) base = baseGrid(values['base-grid']);
@@ -207,7 +178,7 @@ async function calibrateWith(values: {
   }
   const previous = values.previous !== undefined ? gridSourceFromFile(values.previous, '--previous') : undefined;
   const historySource = values.history === '-' ? 'stdin' : values.history;
-  const history = parseHistoryCsv(readText(values.history, '--history'), historySource);
+  const history = parseHistoryCsv(readInputFile(values.history, '--history'), historySource);
 
   const result = calibrate({ history, market, base, previous }, options, flag);
 
@@ -225,37 +196,4 @@ async function calibrateWith(values: {
   else reportOut!.write(report.endsWith('.json') ? JSON.stringify(reportJson(result), null, 2) + '\n' : formatReport(result));
   for (const o of outs) await o.commit();
   return 0;
-}
-
-/**
- * JSON for people: indented by two spaces, but an array or object that fits on one line of
- * `width` characters (a point, a list of moves) is written on one line.
- */
-export function formatJson(value: unknown, width = 100, indent = ''): string {
-  const flat = inline(value);
-  if (typeof value !== 'object' || value === null || indent.length + flat.length <= width) return flat;
-  const inner = indent + '  ';
-  if (Array.isArray(value)) {
-    return `[\n${value.map((v) => inner + formatJson(v, width, inner)).join(',\n')}\n${indent}]`;
-  }
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, width, inner)}`).join(',\n')}\n${indent}}`;
-}
-
-/** One-line JSON with a space after each comma and colon: `{ "move": -0.15, "cover": 1 }`. */
-function inline(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => inline(v === undefined ? null : v)).join(', ')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return entries.length === 0 ? '{}' : `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`).join(', ')} }`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** The report as JSON: settings and the per-underlying figures (the grid itself is in --out). */
-export function reportJson(r: CalibrationResult): unknown {
-  return {
-    settings: r.settings, asOf: r.asOf, historyTo: r.historyTo, uncovered: r.uncovered, warnings: r.warnings,
-    buffer: r.buffer, underlyings: r.underlyings,
-  };
 }
