@@ -231,14 +231,14 @@ describe('stress: the command line (built dist/src/cli/main.js)', () => {
   const bookPath = join(dir, 'book.csv');
   writeFileSync(bookPath, 'portfolio,instrument,quantity\nA,BTC-PERP,1\nB,NOPE,1\nC,ETH-PERP,-3\nC,"BTC-C",2\n');
 
-  it('warns that --threads is ignored when stress scenarios run in-process, and gives the same rows', () => {
-    const one = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--stress', stressPath]);
+  it('runs stress scenarios on --threads workers (issue 10): no warning, the rows of one thread', () => {
+    const one = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--stress', stressPath, '--threads', '1']);
     const two = cli(['run', '--market', marketPath, '--portfolios', bookPath, '--stress', stressPath, '--threads', '2']);
     expect(one.code, one.err).toBe(0);
     expect(two.code, two.err).toBe(0);
     expect(two.out).toBe(one.out);
-    expect(one.err).not.toContain('--threads');
-    expect(two.err).toContain('warning: --threads 2 is ignored: runs with stress scenarios are margined in-process');
+    expect(two.err).not.toContain('--threads');
+    expect(two.err).not.toContain('warning');
   });
 
   it('adds stress_loss,stress_scenario and floors the margin (grid and es)', () => {

@@ -1,10 +1,10 @@
 /**
- * `margin-engine run`: its arguments and help, the model it builds, and how it reads the
- * portfolios and writes the rows. Grid and ES runs without stress or allocation go through the
- * batch engine over a stream (runStreaming): the input is read and the output written as streams
- * (memory flat whatever the file size), on `--threads N` workers (1: in-process, same results),
- * with progress on standard error when it is a terminal and nothing there otherwise but warnings
- * and the error summary. The other runs read the whole file and margin it in-process, in chunks.
+ * `margin-engine run`: its arguments and help, and how it reads the portfolios and writes the
+ * rows. Every run (grid, es, fhs; with or without stress scenarios and allocation) goes through
+ * the batch engine over a stream (runStreaming): the input is read and the output written as
+ * streams (memory flat whatever the file size), on `--threads N` workers (1: in-process, same
+ * results), with progress on standard error when it is a terminal and nothing there otherwise but
+ * warnings and the error summary.
  * SIGINT, SIGTERM and SIGHUP stop a run cleanly (io/signals.ts): rows already computed are written
  * (a file output is kept as NAME.partial), standard error says where the run stopped, and the exit
  * status is 128 + the signal's number (130, 143, 129; a second signal exits at once).
@@ -13,24 +13,21 @@ import { parseArgs } from 'node:util';
 import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { isNdjsonName, parsePortfoliosCsv, parsePortfoliosNdjson } from '../portfolio/parse.js';
-import { createGridModel } from '../models/grid.js';
-import { createEsModel } from '../models/tail.js';
-import { loadMethodPreset, loadPreset } from '../presets.js';
-import { createMarginModel } from '../models/create.js';
+import { isNdjsonName } from '../portfolio/parse.js';
+import { loadMethodPreset } from '../presets.js';
+import type { MethodOptions } from '../models/setup.js';
 import { validateStress } from '../market/stress-spec.js';
 import { parseHistoryCsv } from '../history/parse.js';
 import { readJson } from '../market/validate.js';
 import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket, StressSpec } from '../market/types.js';
-import { formatResults, type OutputFormat } from '../io/output.js';
+import type { OutputFormat } from '../io/output.js';
 import { OutputTarget, UsageError } from '../io/target.js';
-import { chunkedMap, type Interrupts } from '../io/signals.js';
+import type { Interrupts } from '../io/signals.js';
 import { MAX_THREADS_PER_CORE, createBatchEngine, maxThreads, type BatchFile, type BatchMethod, type BatchProgress } from '../batch/engine.js';
-import type { MarginModel } from '../models/model.js';
 import type { Method } from '../results.js';
 import { OUT_OPTIONS, OUTPUT_OPTIONS_TEXT } from './args.js';
-import { interrupted, outputFormat } from './outputs.js';
-import { loadGridFile, loadMarket, readBytes, readText } from './inputs.js';
+import { outputFormat } from './outputs.js';
+import { loadGridFile, loadMarket, readText } from './inputs.js';
 
 /** The command's help section (usage, what it does, every option with its default). */
 export const RUN_HELP = `Usage:
@@ -65,7 +62,7 @@ Options:
                         "allocation" list on each NDJSON line (default off; needs NDJSON output)
 ${OUTPUT_OPTIONS_TEXT}
   --threads N           worker threads, 1 to 4 x the number of cores (default: the number of cores;
-                        1 runs in-process). Runs with fhs, stress or allocation run in-process`;
+                        1 runs in-process); every method, with or without --stress and --allocation`;
 
 function parseThreads(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -81,26 +78,6 @@ function inputFormat(v: string | undefined): 'csv' | 'ndjson' | undefined {
   if (v === undefined) return undefined;
   if (v !== 'csv' && v !== 'ndjson') throw new UsageError(`--input-format: expected csv or ndjson, got ${JSON.stringify(v)}`);
   return v;
-}
-
-function makeModel(market: ResolvedMarket, method: Method, preset: string | undefined, gridFile?: string,
-  extra: { historyPath?: string; stress?: StressSpec; allocation?: boolean } = {}): MarginModel {
-  if (method === 'grid' && gridFile && !extra.stress && !extra.allocation) {
-    return createGridModel(market, { grid: loadGridFile(gridFile, market) });
-  }
-  if (method === 'grid' && !extra.stress && !extra.allocation) {
-    return createGridModel(market, { grid: preset ? loadPreset(preset, market) : undefined });
-  }
-  if (method === 'es' && !preset && !extra.stress && !extra.allocation) return createEsModel(market);
-  const spec = gridFile ? loadGridFile(gridFile, market) : preset ? loadMethodPreset(method, preset, market) : undefined;
-  let history: string | undefined;
-  if (method === 'fhs') history = readText(extra.historyPath!, '--history');
-  return createMarginModel(market, {
-    method, grid: method === 'grid' ? spec as GridSpec : undefined, es: method === 'es' ? spec as EsSpec : undefined,
-    fhs: method === 'fhs' ? spec as FhsSpec : undefined,
-    history: history === undefined ? undefined : parseHistoryCsv(history, extra.historyPath === '-' ? 'stdin' : extra.historyPath),
-    stress: extra.stress, allocation: extra.allocation,
-  });
 }
 
 function loadStress(path: string, market: ResolvedMarket): StressSpec {
@@ -146,45 +123,17 @@ export async function run(argv: string[], interrupts: Interrupts): Promise<numbe
     }
     const market = loadMarket(values.market);
     const stress = values.stress ? loadStress(values.stress, market) : market.risk.stress;
-    if (stress === undefined && !values.allocation && (method === 'grid' || method === 'es')) {
-      // The batch engine: streamed input and output, --threads workers (runStreaming below).
-      const spec = values.grid ? loadGridFile(values.grid, market) : values.preset ? loadMethodPreset(method, values.preset, market) : undefined;
-      return await runStreaming({
-        market, method, grid: method === 'grid' ? spec as GridSpec | undefined : undefined, es: method === 'es' ? spec as EsSpec | undefined : undefined,
-        portfolios: values.portfolios, inputFormat: inFormat, output: out, format, csvRaw: raw, threads, interrupts,
-      });
-    }
-    if ((threads ?? 1) > 1) {
-      const why = method === 'fhs' ? '--method fhs' : stress !== undefined ? 'stress scenarios' : '--allocation';
-      process.stderr.write(`margin-engine: warning: --threads ${values.threads} is ignored: runs with ${why} are margined in-process, on one thread\n`);
-    }
-    const model = makeModel(market, method, values.preset, values.grid,
-      { historyPath: values.history, stress, allocation: values.allocation });
-    let text: Uint8Array;
-    try { text = readBytes(values.portfolios, '--portfolios'); } catch (e) { throw Object.assign(e as Error, { exit: 1 }); }
-    let portfolios;
-    const source = values.portfolios === '-' ? 'stdin' : values.portfolios;
-    try {
-      const nd = inFormat === undefined ? isNdjsonName(source) : inFormat === 'ndjson';
-      const warn = { onWarning: (w: string) => { process.stderr.write(`margin-engine: warning: ${w}\n`); } };
-      portfolios = nd ? parsePortfoliosNdjson(text, source, warn) : parsePortfoliosCsv(text, source, warn);
-    } catch (e) {
-      throw Object.assign(e as Error, { exit: 1 });
-    }
-    // In chunks, yielding to the event loop between them, so that a signal stops the run with the
-    // rows of the portfolios margined so far (the results are those of one marginAll call).
-    const { results, stopped } = await chunkedMap(portfolios, (chunk) => model.marginAll(chunk), interrupts.signal);
-    const opts = { stress: stress !== undefined, currency: market.currency, raw };
-    out.write(formatResults(results, method, format, opts));
-    if (stopped || interrupts.received) {
-      const next = portfolios[results.length]?.id;
-      return interrupted([out], interrupts, `wrote ${results.length} portfolios` + (results.length ? ` (the last ${JSON.stringify(results[results.length - 1].portfolio)})` : '')
-        + (next !== undefined ? `; ${JSON.stringify(next)} and the portfolios after it were not margined` : ''));
-    }
-    await out.commit();
-    const errors = results.filter((r) => !r.ok).length;
-    if (errors > 0) process.stderr.write(`margin-engine: ${results.length} portfolios, ${errors} with errors\n`);
-    return 0;
+    const spec = values.grid ? loadGridFile(values.grid, market) : values.preset ? loadMethodPreset(method, values.preset, market) : undefined;
+    const history = method === 'fhs'
+      ? parseHistoryCsv(readText(values.history!, '--history'), values.history === '-' ? 'stdin' : values.history) : undefined;
+    // Every method through the batch engine: streamed input and output, --threads workers.
+    return await runStreaming({
+      market, method, portfolios: values.portfolios, inputFormat: inFormat, output: out, format, csvRaw: raw, threads, interrupts,
+      grid: method === 'grid' ? spec as GridSpec | undefined : undefined,
+      es: method === 'es' ? spec as EsSpec | undefined : undefined,
+      fhs: method === 'fhs' ? spec as FhsSpec | undefined : undefined,
+      history, stress: stress ?? null, allocation: values.allocation === true,
+    });
   } catch (e) {
     throw out.failed ?? e;
   } finally {
@@ -192,11 +141,9 @@ export async function run(argv: string[], interrupts: Interrupts): Promise<numbe
   }
 }
 
-export interface StreamingRunOptions {
+export interface StreamingRunOptions extends MethodOptions {
   market: ResolvedMarket;
   method: BatchMethod;
-  grid?: GridSpec;
-  es?: EsSpec;
   /** The --portfolios argument ("-": standard input). */
   portfolios: string;
   /** Input format of the portfolios (default: from the name, .ndjson/.jsonl NDJSON, else CSV). */
@@ -239,7 +186,10 @@ export function openPortfolios(path: string): { stream: Readable | BatchFile; si
 export async function runStreaming(o: StreamingRunOptions): Promise<number> {
   const stderr = o.stderr ?? process.stderr;
   const input = openPortfolios(o.portfolios);
-  const engine = await createBatchEngine({ market: o.market, method: o.method, grid: o.grid, es: o.es, threads: o.threads });
+  const engine = await createBatchEngine({
+    market: o.market, method: o.method, grid: o.grid, es: o.es, fhs: o.fhs, history: o.history, stress: o.stress, allocation: o.allocation,
+    threads: o.threads,
+  });
   const tty = stderr.isTTY === true;
   let shown = false;
   try {
