@@ -5,7 +5,8 @@
  */
 import type { KernelExports } from '../wasm/module.js';
 import type { EsSpec, GridSpec } from '../market/types.js';
-import { createAccount, evaluate } from './account.js';
+import { createAccount } from './state.js';
+import { evaluate } from './evaluation.js';
 import { ScenarioEngine } from './engine.js';
 import type { AccountMarket } from './market.js';
 import { checkAccountMarket, checkAccountsFile } from '../options.js';

@@ -8,7 +8,7 @@
  * - An inverse future or perpetual's `contractSize` is its notional N in the currency (Deribit's
  *   BTC-PERPETUAL: 10 USD), its P&L paid in its coin: a position holds Q = sum of quantity x N /
  *   trade price coins at a cost of C = quantity x N, and is worth Q - C/F coins at its price F (one
- *   contract: N (1/e - 1/F)), S (Q - C/F) in the currency (account.ts, engine.ts).
+ *   contract: N (1/e - 1/F)), S (Q - C/F) in the currency (state.ts, engine.ts).
  * - An inverse (coin-settled) option is worth the same as a linear one: nothing changes but the
  *   asset its premium is paid in, which is the account's numeraire anyway.
  *

@@ -51,6 +51,10 @@ interface InFlight {
 /** What a run does with each task's results, in order; `specials` are its error rows by index. */
 export type Deliver = (task: PackedTask, outcome: Outcome, specials: Map<number, MarginError> | undefined) => void | Promise<void>;
 
+/**
+ * One run of `engine` over `input` (BatchEngine.run and marginAll): `deliver` is given each task's
+ * results, in input order; the summary says what was done.
+ */
 export async function runPipeline(
   engine: PipelineEngine, input: BatchInput, options: BatchRunOptions, deliver: Deliver, want: { detail: boolean; rows?: OutputFormat },
 ): Promise<BatchSummary> {

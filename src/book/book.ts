@@ -16,10 +16,9 @@
 import { InputError, show } from '../errors.js';
 import type { MarketInput } from '../market/types.js';
 import { indexPath, someIds } from '../market/validate.js';
-import {
-  applyTrade, applyTransfer, createAccount, evaluate, ownMargin, rebuildUnderlying, restoreAccount, saveAccount, tradeEffect,
-  type AccountState, type OwnMargin, type SavedAccount,
-} from '../accounts/account.js';
+import { applyTrade, applyTransfer, createAccount, rebuildUnderlying, tradeEffect, type AccountState } from '../accounts/state.js';
+import { restoreAccount, saveAccount, type SavedAccount } from '../accounts/snapshot.js';
+import { evaluate, ownMargin, type OwnMargin } from '../accounts/evaluation.js';
 import { CLS_INVERSE, CLS_LINEAR, CLS_OPTION, ScenarioEngine } from '../accounts/engine.js';
 import { marketSnapshot, type AccountMarket } from '../accounts/market.js';
 import { checkAccountMarket, checkAccountsFile, given } from '../options.js';
