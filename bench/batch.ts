@@ -32,7 +32,7 @@ import { parse as csvParse } from 'csv-parse';
 import { parseMarket } from '../src/market/load.js';
 import { createBatchEngine, workerFile, type BatchSummary } from '../src/batch/engine.js';
 import { TaskPacker } from '../src/batch/pack.js';
-import { CsvPortfolioReader } from '../src/portfolio/parse.js';
+import { CsvPortfolioReader } from '../src/portfolio/csv.js';
 import { LineFeeder } from '../src/portfolio/stream.js';
 import { createGridModel } from '../src/models/grid.js';
 import { packageFile } from '../src/paths.js';

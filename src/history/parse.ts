@@ -23,7 +23,9 @@
 import { InputError, show } from '../errors.js';
 import { checkTextArgs } from '../options.js';
 import { someIds } from '../market/validate.js';
-import { MAX_CSV_LINE_BYTES, MAX_FIELD_BYTES, isDecimal, longerThan } from '../portfolio/parse.js';
+import { MAX_CSV_LINE_BYTES, MAX_FIELD_BYTES } from '../portfolio/limits.js';
+import { isDecimal } from '../portfolio/number.js';
+import { longerThan } from '../portfolio/utf8.js';
 
 export const HISTORY_HEADER = 'date,underlying,price';
 const HEADER_FIELDS = ['date', 'underlying', 'price'];
