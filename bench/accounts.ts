@@ -22,7 +22,7 @@ import { environment, formatEnvironment, packageRoot } from './env.js';
 import { sampleLatency, timerOverhead, type Latency } from './harness.js';
 import { generateBook } from '../src/demo/book.js';
 import { DemoRandom } from '../src/demo/random.js';
-import { parsePortfolios } from '../src/portfolio/parse.js';
+import { parsePortfolios } from '../src/portfolio/read.js';
 import { createGridModel } from '../src/models/grid.js';
 import { resolveAccountMarket } from '../src/accounts/market.js';
 import { resolveAccounts } from '../src/accounts/parse.js';

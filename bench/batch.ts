@@ -32,7 +32,8 @@ import { parse as csvParse } from 'csv-parse';
 import { parseMarket } from '../src/market/load.js';
 import { createBatchEngine, workerFile, type BatchSummary } from '../src/batch/engine.js';
 import { TaskPacker } from '../src/batch/pack.js';
-import { CsvPortfolioReader } from '../src/portfolio/parse.js';
+import { CsvPortfolioReader } from '../src/portfolio/csv.js';
+import { Mulberry32 } from '../src/math/random.js';
 import { LineFeeder } from '../src/portfolio/stream.js';
 import { createGridModel } from '../src/models/grid.js';
 import { packageFile } from '../src/paths.js';
@@ -56,15 +57,10 @@ interface ChildReport {
 // ------------------------------------------------------------------------------------------------
 // The book: a seeded generator, fast enough for 10 million rows.
 
-/** mulberry32: a small seeded generator (the book is the same for the same seed). */
+/** mulberry32 (src/math/random.ts): a small seeded generator (the book is the same for the same seed). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Mulberry32(seed);
+  return () => g.next();
 }
 
 /**

@@ -4,7 +4,7 @@
 // simulation (--method fhs). Illustrative, not market data. Running the script again gives the
 // same bytes.
 //
-//   node scripts/make-example-history.mjs [out.csv]
+//   npm run build && node scripts/make-example-history.mjs [out.csv]
 //
 // Construction:
 // - Dates: every weekday (Monday to Friday, no holidays) from 2023-05-01 to the market's asOf day
@@ -25,6 +25,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
+// The project's mulberry32, from the build (npm run build first).
+import { Mulberry32 } from '../dist/src/math/random.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const market = JSON.parse(readFileSync(resolve(ROOT, 'examples', 'market.json'), 'utf8'));
@@ -38,16 +40,8 @@ const DOF = 5;
 const SEED = 20261120;
 
 // --- random numbers
-function mulberry32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const uniform = mulberry32(SEED);
+const rng = new Mulberry32(SEED);
+const uniform = () => rng.next();
 function normal() {
   const u = 1 - uniform(), v = uniform();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);

@@ -16,7 +16,7 @@ export type {
 export { parseMarket, resolveMarket } from './market/load.js';
 export { validateGrid } from './market/grid-spec.js';
 export { validateEs } from './market/es-spec.js';
-export { parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson } from './portfolio/parse.js';
+export { parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson } from './portfolio/read.js';
 export type { ParsedPortfolio, ParsedPosition } from './portfolio/types.js';
 export type { Position, PortfolioInput } from './portfolio/resolve.js';
 export type { MarginModel, PortfolioLike } from './models/model.js';

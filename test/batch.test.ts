@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { Piscina } from 'piscina';
 import { resolveMarket } from '../src/market/load.js';
-import { parsePortfolios, parsePortfoliosCsv } from '../src/portfolio/parse.js';
+import { parsePortfolios, parsePortfoliosCsv } from '../src/portfolio/read.js';
 import { createGridModel } from '../src/models/grid.js';
 import { createEsModel } from '../src/models/tail.js';
 import { formatResults } from '../src/io/output.js';

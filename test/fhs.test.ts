@@ -12,7 +12,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { resolveMarket } from '../src/market/load.js';
 import { createFhsModel, FhsModel } from '../src/models/fhs.js';
 import { validateFhs } from '../src/market/fhs-spec.js';
-import { dayNumber, dayString } from '../src/history/parse.js';
+import { dayNumber, dayString } from '../src/math/days.js';
 import { cubeView } from '../src/cube/cube.js';
 import { esTailRef } from '../src/reference/tail.js';
 import { bsmPriceRef } from '../src/reference/valuation.js';

@@ -2,7 +2,8 @@
 // simulation: parsing, alignment, one test per error message, and the filter's recursion checked
 // against hand computations and against the cases where it must be the identity.
 import { describe, expect, it } from 'vitest';
-import { alignHistory, dayNumber, dayString, parseHistoryCsv } from '../src/history/parse.js';
+import { alignHistory, parseHistoryCsv } from '../src/history/parse.js';
+import { dayNumber, dayString } from '../src/math/days.js';
 import { ewmaFilter, logReturns } from '../src/history/ewma.js';
 import { isInputError } from '../src/errors.js';
 

@@ -3,10 +3,11 @@
  * incremental readers, and a seeded round trip through an RFC 4180 writer written here.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  CsvPortfolioReader, NdjsonPortfolioReader, isDecimal, parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson, parseQuantity,
-  type ParsedPortfolio, type PortfolioEmit,
-} from '../src/portfolio/parse.js';
+import { parsePortfolios, parsePortfoliosCsv, parsePortfoliosNdjson } from '../src/portfolio/read.js';
+import { CsvPortfolioReader } from '../src/portfolio/csv.js';
+import { NdjsonPortfolioReader } from '../src/portfolio/ndjson.js';
+import { isDecimal, parseQuantity } from '../src/portfolio/number.js';
+import type { ParsedPortfolio, PortfolioEmit } from '../src/portfolio/types.js';
 import { isInputError, show } from '../src/errors.js';
 import { Rng } from './helpers/random.js';
 import { setFlagsFromString } from 'node:v8';

@@ -16,7 +16,7 @@ import { Piscina } from 'piscina';
 import { createBatchEngine, workerFile, type BatchEngine, type BatchMethod } from '../../src/batch/engine.js';
 import { createGridModel } from '../../src/models/grid.js';
 import { createEsModel } from '../../src/models/tail.js';
-import { parsePortfolios } from '../../src/portfolio/parse.js';
+import { parsePortfolios } from '../../src/portfolio/read.js';
 import { generateBook } from '../../src/demo/book.js';
 import type { EsSpec, GridSpec, ResolvedMarket } from '../../src/market/types.js';
 import type { MarginModel, PortfolioLike } from '../../src/models/model.js';

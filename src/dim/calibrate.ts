@@ -18,7 +18,8 @@ import {
   annualise, bufferMultiplier, flooredSigma, marginMove, rmsVolatility, stressWeightedSigma, worstWindow, type BufferState,
 } from './formulas.js';
 import { entryFor, nonPositiveSpot, rebuildGrid, scanRange, type UnderlyingEntry } from './grid.js';
-import { dayNumber, dayString, type PriceHistory, type PriceSeries } from '../history/parse.js';
+import type { PriceHistory, PriceSeries } from '../history/parse.js';
+import { MS_PER_DAY, dayNumber, dayOfMs, dayString } from '../math/days.js';
 import { ewmaFilter, logReturns } from '../history/ewma.js';
 import { checkHistory, checkMarket, given } from '../options.js';
 
@@ -170,8 +171,6 @@ export interface BufferResult {
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const DAY_MS = 86_400_000;
-
 /**
  * Validates options and fills in defaults. `label(field)` names a field in messages (the CLI passes
  * its flag names); errors are InputErrors `<label>: expected <rule>, got <value>`.
@@ -253,8 +252,8 @@ function optionError(field: string, detail: string): never {
 /** The day number of the same calendar day `years` years before `day` (29 February goes to 1 March); fractional years by 365.25 days. */
 export function yearsBefore(day: number, years: number): number {
   const whole = Math.floor(years);
-  const d = new Date(day * DAY_MS);
-  const back = Date.UTC(d.getUTCFullYear() - whole, d.getUTCMonth(), d.getUTCDate()) / DAY_MS;
+  const d = new Date(day * MS_PER_DAY);
+  const back = Date.UTC(d.getUTCFullYear() - whole, d.getUTCMonth(), d.getUTCDate()) / MS_PER_DAY;
   return back - Math.round((years - whole) * 365.25);
 }
 
@@ -276,7 +275,7 @@ export function calibrate(input: CalibrationInput, options: CalibrationOptions =
   const baseSpec = validateGrid(input.base.raw, input.base.source, input.base.path ?? '', market);
   const prevSpec = input.previous ? validateGrid(input.previous.raw, input.previous.source, input.previous.path ?? '') : undefined;
 
-  const asOfDay = Math.floor(market.asOfMs / DAY_MS);
+  const asOfDay = dayOfMs(market.asOfMs);
   for (const u of history.underlyings) {
     const s = history.series.get(u)!;
     if (!market.underlyings.index.has(u)) {

@@ -23,12 +23,13 @@
 import { InputError, show } from '../errors.js';
 import { checkTextArgs } from '../options.js';
 import { someIds } from '../market/validate.js';
-import { MAX_CSV_LINE_BYTES, MAX_FIELD_BYTES, isDecimal, longerThan } from '../portfolio/parse.js';
+import { MAX_CSV_LINE_BYTES, MAX_FIELD_BYTES } from '../portfolio/limits.js';
+import { isDecimal } from '../portfolio/number.js';
+import { longerThan } from '../portfolio/utf8.js';
+import { DAY_RE, dayNumber, dayOfMs, dayString } from '../math/days.js';
 
 export const HISTORY_HEADER = 'date,underlying,price';
 const HEADER_FIELDS = ['date', 'underlying', 'price'];
-const DAY_RE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
-const MS_PER_DAY = 86400000;
 
 /** One underlying's closes, ascending by date. */
 export interface PriceSeries {
@@ -47,21 +48,6 @@ export interface PriceHistory {
   series: Map<string, PriceSeries>;
 }
 
-/** The day number (days since 1970-01-01) of `YYYY-MM-DD`, or NaN when it is not a day that exists. */
-export function dayNumber(s: string): number {
-  const m = DAY_RE.exec(s);
-  if (!m) return NaN;
-  const y = +m[1], mo = +m[2] - 1, d = +m[3];
-  const t = new Date(0);
-  t.setUTCFullYear(y, mo, d);
-  if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo || t.getUTCDate() !== d) return NaN;
-  return Math.round(t.getTime() / MS_PER_DAY);
-}
-
-/** `YYYY-MM-DD` of a day number. */
-export function dayString(day: number): string {
-  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
-}
 
 function rowError(source: string, row: number, detail: string): never {
   throw new InputError(`${source}: row ${row}: ${detail}`, { file: source, path: `row ${row}` });
@@ -193,7 +179,7 @@ export function alignHistory(history: PriceHistory, ids: readonly string[], asOf
   for (const s of series) for (const d of s.days) all.add(d);
   const days = Int32Array.from([...all].sort((a, b) => a - b));
   if (asOfMs !== undefined && days.length > 0) {
-    const asOfDay = Math.floor(asOfMs / MS_PER_DAY);
+    const asOfDay = dayOfMs(asOfMs);
     const last = days[days.length - 1];
     if (last > asOfDay) {
       const k = series.findIndex((s) => s.days[s.days.length - 1] === last);

@@ -21,7 +21,7 @@ import type { FhsSpec } from './types.js';
 import {
   checkKeys, expected, fail, fieldPath, integerIn, MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, UNIT_OPEN, type NumberRule,
 } from './validate.js';
-import { dayNumber } from '../history/parse.js';
+import { dayNumber } from '../math/days.js';
 
 export const FHS_KEYS = ['$schema', 'description', 'confidence', 'horizonDays', 'lambda', 'seedReturns', 'horizonMethod',
   'lookback', 'stressedPeriod', 'maintenanceRatio'] as const;

@@ -19,7 +19,8 @@
  */
 import { InputError } from '../errors.js';
 import type { FhsSpec, ResolvedMarket } from '../market/types.js';
-import { alignHistory, dayNumber, type PriceHistory } from '../history/parse.js';
+import { alignHistory, type PriceHistory } from '../history/parse.js';
+import { dayNumber } from '../math/days.js';
 import { ewmaFilter, logReturns } from '../history/ewma.js';
 import { paddedStride, type ScenarioSet } from './types.js';
 import { checkHistory, checkMarket, fhsOption, given } from '../options.js';
