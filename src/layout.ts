@@ -9,7 +9,7 @@
  */
 export * from './layout-constants.js';
 
-/** Seconds in the ACT/365F year of the contract. */
+/** Seconds in the ACT/365F year (docs/methods.md). */
 export const YEAR_SECONDS = 365 * 86400;
 
 /** Scenario columns per cube row: nScen rounded up to even, so that f64x2 lanes never straddle rows. */

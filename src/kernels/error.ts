@@ -22,6 +22,7 @@ export class KernelError extends Error {
   static host(kernel: string, message: string): KernelError {
     const e = new KernelError(kernel, -1);
     e.message = `${kernel}: ${message}`;
+    Error.captureStackTrace?.(e, KernelError.host); // the stack with this message, from the caller
     return e;
   }
 }

@@ -7,7 +7,7 @@
  * turns a status into a KernelError, or, for a status that is data (STATUS_NOT_FINITE of the
  * tail: the losses hold NaN or infinite values), into a typed outcome.
  *
- * The functions below keep their allocation contract: generateShocks and tailWithIndex leave
+ * The functions below keep their allocation behaviour: generateShocks and tailWithIndex leave
  * their output in the arena for the caller (take `arena.mark()` before and
  * `arena.release(mark)` when done); the others, and the *Array variants, release what they took.
  */
