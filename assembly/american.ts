@@ -39,9 +39,8 @@ import { normCdf } from './normal';
 import { bsmPrice } from './bsm';
 import {
   KIND_CALL, KIND_PUT, COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS,
-  STATUS_OK, STATUS_BAD_ARGUMENT, col,
+  STATUS_OK, STATUS_BAD_ARGUMENT, col, PRICE_OK, PRICE_BAD_INPUT, PRICE_NON_FINITE, STATUS_ROW_ERRORS,
 } from './layout';
-import { PRICE_OK, PRICE_BAD_INPUT, PRICE_NON_FINITE, STATUS_ROW_ERRORS } from './black76';
 
 // ---------------------------------------------------------------------------------------------
 // Bivariate normal distribution M(a, b; rho) = P(X <= a, Y <= b), corr(X, Y) = rho, |rho| < 0.925:

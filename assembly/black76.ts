@@ -26,18 +26,8 @@ import { normCdf, normPdf } from './normal';
 import {
   KIND_CALL, KIND_PUT, COL_KIND, COL_K, COL_T, COL_R, COL_VOL, COL_CS, COL_F,
   OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA, STATUS_OK, STATUS_BAD_ARGUMENT, col,
-  STATUS_ROW_ERRORS,
+  STATUS_ROW_ERRORS, PRICE_OK, PRICE_BAD_INPUT, PRICE_NON_FINITE,
 } from './layout';
-
-/** Kernel status (assembly/layout.ts): some rows are not PRICE_OK, the others are valid. */
-export { STATUS_ROW_ERRORS };
-
-/** Row status: the row's results are written. */
-export const PRICE_OK: i32 = 0;
-/** Row status: an input is outside the documented domain (NaN, an infinity, a negative price...); zeros written. */
-export const PRICE_BAD_INPUT: i32 = 1;
-/** Row status: the inputs are in the domain but a result is not finite (overflow); zeros written. */
-export const PRICE_NON_FINITE: i32 = 2;
 
 /** Weight of the payoff's slope: 1 in the money, 0 out of it, 0.5 at the money. */
 // @ts-ignore: decorator

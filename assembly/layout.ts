@@ -1,5 +1,9 @@
-// Memory layout shared by every kernel. The host (src/layout.ts) mirrors these numbers and a
-// test checks that both sides agree.
+// Memory layout and codes shared by every kernel and the host: the one source of these numbers.
+// Every `export const` below is re-exported by assembly/index.ts (so the module carries it as a
+// global) and copied into src/layout-constants.ts by scripts/gen-layout.mjs (run by
+// `npm run build:wasm`); test/layout.test.ts checks that the three agree, name by name, and the
+// host checks the module's globals when it instantiates it (src/wasm/module.ts).
+// Only `export const NAME: i32|f64 = literal;` lines, each after its doc comment, belong here.
 //
 // Instrument table: NCOLS columns of f64, each `n` long, column c at `table + c * n * 8`.
 // Kinds: a code per instrument.
@@ -33,8 +37,9 @@ export const OUT_VEGA: i32 = 3;
 export const OUT_THETA: i32 = 4;
 export const NGREEKS: i32 = 5;
 
-/** Status codes every kernel returns. Kernels never throw. */
+/** Status codes every kernel returns. Kernels never throw. STATUS_OK: the kernel did its work. */
 export const STATUS_OK: i32 = 0;
+/** The arguments are outside what the kernel accepts (a host bug); nothing, or not everything, was written. */
 export const STATUS_BAD_ARGUMENT: i32 = 1;
 /**
  * A number the kernel read or computed is NaN or infinite (an input too large, or an overflow):
@@ -44,6 +49,52 @@ export const STATUS_BAD_ARGUMENT: i32 = 1;
 export const STATUS_NOT_FINITE: i32 = 2;
 /** Some rows of a per-row kernel (the pricing kernels) carry a row status other than OK; the others are valid. */
 export const STATUS_ROW_ERRORS: i32 = 3;
+
+/** Row status of the pricing kernels (black76Instruments, americanInstruments): the row's results are written. */
+export const PRICE_OK: i32 = 0;
+/** Row status: an input is outside the documented domain (NaN, an infinity, a negative price...); zeros written. */
+export const PRICE_BAD_INPUT: i32 = 1;
+/** Row status: the inputs are in the domain but a result is not finite (overflow); zeros written. */
+export const PRICE_NON_FINITE: i32 = 2;
+
+/** Axis code of a volatility surface (surfaceVols): log-moneyness ln(K / F). */
+export const SURFACE_AXIS_MONEYNESS: i32 = 0;
+/** Axis code of a volatility surface: log-strike ln(K). */
+export const SURFACE_AXIS_STRIKE: i32 = 1;
+/** Status of surfaceVols: every lookup was computed, but at least one had unusable inputs and got NaN. */
+export const SURFACE_BAD_LOOKUP: i32 = 2;
+
+/** Draw kind of rngSample: the uniforms of stream 0, in (0, 1). */
+export const RNG_UNIFORM: i32 = 0;
+/** Draw kind of rngSample: the standard normals of stream 0 (the y of the shock kernel). */
+export const RNG_NORMAL: i32 = 1;
+/** Draw kind of rngSample: the scenario's chi-squared variate (nPer 1). */
+export const RNG_CHI_SQUARED: i32 = 2;
+/** Largest seed + 1: seeds are integers in [0, 2^53). */
+export const SEED_LIMIT: f64 = 9007199254740992.0;
+
+/** Distribution code of esShocks: normal. */
+export const SHOCK_NORMAL: i32 = 0;
+/** Distribution code of esShocks: Student-t of unit variance. */
+export const SHOCK_STUDENT_T: i32 = 1;
+
+/** Output of esTail and esTailIndex: TAIL_NOUT f64, VaR at TAIL_VAR, ES at TAIL_ES, k at TAIL_K, m at TAIL_M. */
+export const TAIL_VAR: i32 = 0;
+export const TAIL_ES: i32 = 1;
+export const TAIL_K: i32 = 2;
+export const TAIL_M: i32 = 3;
+export const TAIL_NOUT: i32 = 4;
+
+/** Operation code of vmathMap: exp. */
+export const VMATH_EXP: i32 = 0;
+/** Operation code of vmathMap: log. */
+export const VMATH_LOG: i32 = 1;
+/** Operation code of vmathMap: the standard normal CDF. */
+export const VMATH_NORM_CDF: i32 = 2;
+/** Operation code of vmathMap: the standard normal density. */
+export const VMATH_NORM_PDF: i32 = 3;
+/** Add to an operation code for the scalar function (Math.exp, Math.log, normCdf, normPdf). */
+export const VMATH_SCALAR: i32 = 4;
 
 /** True when x is neither NaN nor infinite. */
 // @ts-ignore: decorator

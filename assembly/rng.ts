@@ -26,6 +26,7 @@
 // squeeze. Attempt j takes block j of stream 1: its first uniform gives the normal x, its second the
 // acceptance uniform U. At most CHI2_MAX_ATTEMPTS attempts (each accepted with probability > 0.95 for
 // shape >= 1); if every one is rejected (probability < 1e-80) the result is 2 d = nu - 2/3.
+import { STATUS_OK, STATUS_BAD_ARGUMENT, RNG_UNIFORM, RNG_CHI_SQUARED, SEED_LIMIT } from './layout';
 
 const PHILOX_M0: u64 = 0xD2511F53;
 const PHILOX_M1: u64 = 0xCD9E8D57;
@@ -36,9 +37,6 @@ const PHILOX_W1: u32 = 0xBB67AE85;
 const TWO_POW_M52: f64 = 2.220446049250313080847263336181640625e-16;
 /** 2^32. */
 const TWO_POW_32: f64 = 4294967296.0;
-/** Largest seed + 1: seeds are integers in [0, 2^53). */
-export const SEED_LIMIT: f64 = 9007199254740992.0;
-
 export const STREAM_NORMAL: u32 = 0;
 export const STREAM_CHI2: u32 = 1;
 export const CHI2_MAX_ATTEMPTS: i32 = 64;
@@ -181,37 +179,37 @@ export function scenarioChiSquared(k0: u32, k1: u32, scenario: u32, nu: f64): f6
 export function philoxBlock(c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32, out: usize): i32 {
   const b = philox4x32(c0, c1, c2, c3, k0, k1);
   v128.store(out, b);
-  return 0;
+  return STATUS_OK;
 }
 
 /**
  * Draws of the scenario streams, for tests and diagnostics. For scenarios s = 0..nScen-1 (global
  * index firstScenario + s) writes nPer f64 at out[s * nPer ..]:
- *   kind 0: the uniforms 0..nPer-1 of stream 0, in (0, 1)
- *   kind 1: the standard normals 0..nPer-1 of stream 0 (the y of the shock kernel)
- *   kind 2: the scenario's chi-squared variate with nu degrees of freedom (nPer must be 1)
- * seed: an integer in [0, 2^53) passed as f64. Returns 0, or 1 (nothing written) for a bad
+ *   kind RNG_UNIFORM (0): the uniforms 0..nPer-1 of stream 0, in (0, 1)
+ *   kind RNG_NORMAL (1): the standard normals 0..nPer-1 of stream 0 (the y of the shock kernel)
+ *   kind RNG_CHI_SQUARED (2): the scenario's chi-squared variate with nu degrees of freedom (nPer must be 1)
+ * seed: an integer in [0, 2^53) passed as f64. Returns STATUS_OK, or STATUS_BAD_ARGUMENT (nothing written) for a bad
  * argument: seed not such an integer, negative counts or firstScenario, firstScenario + nScen past
  * 2^31 - 1, an unknown kind, kind 2 with nPer != 1 or with nu not a finite number > 2.
  */
 export function rngSample(seed: f64, firstScenario: i32, nScen: i32, kind: i32, nu: f64, nPer: i32, out: usize): i32 {
-  if (!validSeed(seed) || firstScenario < 0 || nScen < 0 || nPer < 0) return 1;
-  if (<i64>firstScenario + <i64>nScen > <i64>i32.MAX_VALUE) return 1;
-  if (kind < 0 || kind > 2) return 1;
-  if (kind == 2 && (nPer != 1 || !(nu > 2.0) || !(nu < Infinity))) return 1;
+  if (!validSeed(seed) || firstScenario < 0 || nScen < 0 || nPer < 0) return STATUS_BAD_ARGUMENT;
+  if (<i64>firstScenario + <i64>nScen > <i64>i32.MAX_VALUE) return STATUS_BAD_ARGUMENT;
+  if (kind < RNG_UNIFORM || kind > RNG_CHI_SQUARED) return STATUS_BAD_ARGUMENT;
+  if (kind == RNG_CHI_SQUARED && (nPer != 1 || !(nu > 2.0) || !(nu < Infinity))) return STATUS_BAD_ARGUMENT;
   const k0 = seedKey0(seed);
   const k1 = seedKey1(seed);
   for (let s = 0; s < nScen; s++) {
     const scenario = <u32>(firstScenario + s);
     const row = out + ((<usize>s * <usize>nPer) << 3);
-    if (kind == 2) {
+    if (kind == RNG_CHI_SQUARED) {
       store<f64>(row, scenarioChiSquared(k0, k1, scenario, nu));
       continue;
     }
     for (let i = 0; i < nPer; i++) {
       const u = scenarioUniform(k0, k1, scenario, i);
-      store<f64>(row + (<usize>i << 3), kind == 0 ? u : normInv(u));
+      store<f64>(row + (<usize>i << 3), kind == RNG_UNIFORM ? u : normInv(u));
     }
   }
-  return 0;
+  return STATUS_OK;
 }

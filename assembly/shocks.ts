@@ -1,5 +1,6 @@
 // Monte Carlo spot shocks for expected-shortfall margin (contract section 5).
 import { validSeed, seedKey0, seedKey1, philox4x32, uniform52, scenarioChiSquared, normInv, STREAM_NORMAL } from './rng';
+import { STATUS_OK, STATUS_BAD_ARGUMENT, SHOCK_NORMAL, SHOCK_STUDENT_T } from './layout';
 
 /**
  * Spot multipliers of Monte Carlo scenarios, in the layout the cube kernel reads (nU rows of
@@ -17,7 +18,7 @@ import { validSeed, seedKey0, seedKey1, philox4x32, uniform52, scenarioChiSquare
  * log-return per unit of z). The out rows serve as scratch for y (x is formed in place, from the
  * last underlying to the first); out must not overlap chol or scale.
  *
- * Returns 0; or 1, with nothing written, for a bad argument: seed not an integer in [0, 2^53),
+ * Returns STATUS_OK; or STATUS_BAD_ARGUMENT, with nothing written, for a bad argument: seed not an integer in [0, 2^53),
  * firstScenario, nScen or nU negative, stride < nScen, firstScenario + nScen past 2^31 - 1, dist
  * not 0 or 1, or dist 1 with nu not a finite number > 2. nScen = 0 or nU = 0 only pads.
  */
@@ -25,10 +26,10 @@ export function esShocks(
   seed: f64, firstScenario: i32, nScen: i32, nU: i32, chol: usize, scale: usize,
   dist: i32, nu: f64, stride: i32, out: usize,
 ): i32 {
-  if (!validSeed(seed) || firstScenario < 0 || nScen < 0 || nU < 0 || stride < nScen) return 1;
-  if (<i64>firstScenario + <i64>nScen > <i64>i32.MAX_VALUE) return 1;
-  if (dist != 0 && dist != 1) return 1;
-  if (dist == 1 && (!(nu > 2.0) || !(nu < Infinity))) return 1;
+  if (!validSeed(seed) || firstScenario < 0 || nScen < 0 || nU < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
+  if (<i64>firstScenario + <i64>nScen > <i64>i32.MAX_VALUE) return STATUS_BAD_ARGUMENT;
+  if (dist != SHOCK_NORMAL && dist != SHOCK_STUDENT_T) return STATUS_BAD_ARGUMENT;
+  if (dist == SHOCK_STUDENT_T && (!(nu > 2.0) || !(nu < Infinity))) return STATUS_BAD_ARGUMENT;
   const k0 = seedKey0(seed);
   const k1 = seedKey1(seed);
   const rowBytes = <usize>stride << 3;
@@ -46,7 +47,7 @@ export function esShocks(
       }
     }
     let factor = 1.0;
-    if (dist == 1) factor = Math.sqrt((nu - 2.0) / scenarioChiSquared(k0, k1, g, nu));
+    if (dist == SHOCK_STUDENT_T) factor = Math.sqrt((nu - 2.0) / scenarioChiSquared(k0, k1, g, nu));
     for (let u = nU - 1; u >= 0; u--) {
       const row = chol + ((<usize>u * <usize>nU) << 3);
       let x = 0.0;
@@ -60,5 +61,5 @@ export function esShocks(
     const row = out + <usize>u * rowBytes;
     for (let s = nScen; s < stride; s++) store<f64>(row + (<usize>s << 3), 1.0);
   }
-  return 0;
+  return STATUS_OK;
 }

@@ -3,13 +3,7 @@
 // order, so both give the same doubles; the logarithm is not the standard library's Math.log but
 // surfaceLn below, the same fdlibm algorithm as the host's, so the result does not depend on which
 // libm either side links.
-import { STATUS_OK, STATUS_BAD_ARGUMENT } from './layout';
-
-/** Axis codes (src/surface/surface.ts). */
-export const SURFACE_AXIS_MONEYNESS: i32 = 0;
-export const SURFACE_AXIS_STRIKE: i32 = 1;
-/** Status: every lookup was computed, but at least one had unusable inputs and got NaN. */
-export const SURFACE_BAD_LOOKUP: i32 = 2;
+import { STATUS_OK, STATUS_BAD_ARGUMENT, SURFACE_BAD_LOOKUP, SURFACE_AXIS_MONEYNESS, SURFACE_AXIS_STRIKE } from './layout';
 
 const LN2_HI: f64 = 6.93147180369123816490e-01; // 0x3fe62e42fee00000
 const LN2_LO: f64 = 1.90821492927058770002e-10; // 0x3dea39ef35793c76

@@ -21,7 +21,7 @@
 //
 // The losses buffer is reordered in place (a permutation of its input).
 
-import { STATUS_NOT_FINITE } from './layout';
+import { STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, TAIL_VAR, TAIL_ES, TAIL_K, TAIL_M } from './layout';
 
 /** Below this range size selection finishes with an insertion sort. */
 const SMALL: i32 = 16;
@@ -170,7 +170,7 @@ function prefilter(a: usize, idx: usize, withIdx: bool, n: i32, m: i32): i32 {
 
 /** Shared body of esTail and esTailIndex. */
 function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f64, out: usize): i32 {
-  if (n < 1 || !(confidence > 0.0) || !(confidence < 1.0)) return 1;
+  if (n < 1 || !(confidence > 0.0) || !(confidence < 1.0)) return STATUS_BAD_ARGUMENT;
   let k = <f64>n * (1.0 - confidence);
   const kr = Math.floor(k + 0.5);
   if (kr >= 1.0 && Math.abs(k - kr) <= K_SNAP * Math.max(1.0, k)) k = kr;
@@ -203,12 +203,12 @@ function tail(losses: usize, index: usize, withIdx: bool, n: i32, confidence: f6
     else c += (x - t) + s;
     s = t;
   }
-  store<f64>(out, varValue);
+  store<f64>(out + (<usize>TAIL_VAR << 3), varValue);
   // m = 1 (k <= 1): ES is L(1) itself, without the rounding of (k L(1)) / k.
-  store<f64>(out + 8, m == 1 ? varValue : (s + c) / k);
-  store<f64>(out + 16, k);
-  store<f64>(out + 24, <f64>m);
-  return 0;
+  store<f64>(out + (<usize>TAIL_ES << 3), m == 1 ? varValue : (s + c) / k);
+  store<f64>(out + (<usize>TAIL_K << 3), k);
+  store<f64>(out + (<usize>TAIL_M << 3), <f64>m);
+  return STATUS_OK;
 }
 
 /**

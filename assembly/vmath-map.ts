@@ -2,14 +2,7 @@
 // or its scalar counterpart to an array, for tests and benchmarks of those functions.
 import { vexp, vlog } from './vmath';
 import { normCdf, normPdf, normCdf2, normPdf2 } from './normal';
-import { STATUS_OK, STATUS_BAD_ARGUMENT } from './layout';
-
-export const VMATH_EXP: i32 = 0;
-export const VMATH_LOG: i32 = 1;
-export const VMATH_NORM_CDF: i32 = 2;
-export const VMATH_NORM_PDF: i32 = 3;
-/** Add to an operation code for the scalar function (Math.exp, Math.log, normCdf, normPdf). */
-export const VMATH_SCALAR: i32 = 4;
+import { STATUS_OK, STATUS_BAD_ARGUMENT, VMATH_EXP, VMATH_LOG, VMATH_NORM_CDF, VMATH_SCALAR } from './layout';
 
 // @ts-ignore: decorator
 @inline function apply2(op: i32, x: v128): v128 {

@@ -15,12 +15,8 @@
 import { describe, expect, it } from 'vitest';
 import { instantiateKernels } from '../src/wasm/module.js';
 import { Arena } from '../src/wasm/arena.js';
-import { STATUS_BAD_ARGUMENT, STATUS_OK } from '../src/layout.js';
+import { STATUS_BAD_ARGUMENT, STATUS_OK, VMATH_EXP, VMATH_LOG, VMATH_SCALAR } from '../src/layout.js';
 import { Rng } from './helpers/random.js';
-
-const VMATH_EXP = 0;
-const VMATH_LOG = 1;
-const VMATH_SCALAR = 4;
 const ULP_BOUND = 1;
 
 const kernels = instantiateKernels();

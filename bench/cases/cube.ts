@@ -7,14 +7,14 @@
  * shared memory (bench/cases/batch.ts).
  */
 import { Arena } from '../../src/wasm/arena.js';
-import { instantiateKernels, type KernelExports } from '../../src/wasm/module.js';
+import { instantiateKernels } from '../../src/wasm/module.js';
+import { RevalueKernel, type RevalueArgs } from '../../src/kernels/revalue.js';
 import { buildCube, cubeByInstrument } from '../../src/cube/cube.js';
 import { buildMonteCarloScenarios } from '../../src/scenarios/monte-carlo.js';
 import { buildGridScenarios } from '../../src/scenarios/grid.js';
 import type { ScenarioSet } from '../../src/scenarios/types.js';
 import type { EsSpec, GridSpec } from '../../src/market/types.js';
 import { referenceRevalue } from '../../src/reference/cube.js';
-import { STATUS_OK } from '../../src/layout.js';
 import { revalueTs, revalueTsShared } from '../ts-kernel.js';
 import { exampleMarket } from '../data.js';
 import { CheckError, checkClose, measure, type Row, type Settings } from '../harness.js';
@@ -24,15 +24,13 @@ import { poolCubeCase } from './batch.js';
 export const CUBE_GROUP = 'cube build (instruments x scenarios)';
 export const HOST_1T = 'WASM SIMD, 1 thread (buildCube)';
 
-type Revalue = KernelExports['revalue'];
-
 export async function cubeCase(s: Settings, rows: Row[], log: (m: string) => void): Promise<void> {
   const market = exampleMarket();
   const es = market.risk.es!;
   const n = market.instruments.ids.length;
   const kernels = instantiateKernels();
   const arena = new Arena(kernels);
-  const scalar = typeof kernels.revalueScalar === 'function' ? (kernels.revalueScalar as Revalue) : undefined;
+  const scalar = RevalueKernel.hasScalar(kernels) ? new RevalueKernel(kernels, { scalar: true }) : undefined;
   const sets: { size: string; sc: ScenarioSet; grid?: GridSpec; es?: EsSpec }[] = [];
   if (market.risk.grid) {
     const g = buildGridScenarios(market, market.risk.grid);
@@ -55,7 +53,11 @@ export async function cubeCase(s: Settings, rows: Row[], log: (m: string) => voi
       // Inputs of the scalar kernel laid out once (buildCube lays out its own, inside the timed call).
       const tP = arena.putF64(market.table), mP = arena.putF64(sc.spotMult), vP = arena.putF64(sc.volShock), wP = arena.putF64(sc.volWeight);
       const cubeScalar = arena.allocF64(n * sc.stride);
-      const callScalar = () => scalar!(tP, n, 0, n, mP, nU, vP, wP, sc.horizonYears, sc.nScen, sc.stride, cubeScalar);
+      const argsScalar: RevalueArgs = {
+        table: tP, nInstruments: n, spotMult: mP, nUnderlyings: nU, volShock: vP, volWeight: wP,
+        horizonYears: sc.horizonYears, nScen: sc.nScen, stride: sc.stride, cube: cubeScalar,
+      };
+      const callScalar = () => scalar!.rows(argsScalar, 0, n);
       // Check once: the host's cube, the scalar kernel's and the port of the SIMD algorithm against the
       // TypeScript port of the scalar algorithm (and that port against the twin on the smaller sets),
       // within 1e-9 of the prices each P&L is a difference of.
@@ -68,7 +70,7 @@ export async function cubeCase(s: Settings, rows: Row[], log: (m: string) => voi
       arena.release(m0);
       checkClose(`TS port of the SIMD algorithm ${size}`, cubeTs2, cubeTs, 1e-9, scale);
       if (scalar) {
-        if (callScalar() !== STATUS_OK) throw new CheckError('revalueScalar returned a bad status');
+        if (!callScalar()) throw new CheckError('revalueScalar returned a non-finite cell');
         checkClose(`scalar kernel ${size}`, arena.f64(cubeScalar, n * sc.stride), cubeTs, 1e-9, scale);
       }
       if (cells <= 1e6) {

@@ -9,7 +9,9 @@
  * instrument of the market).
  */
 import { Arena } from '../../src/wasm/arena.js';
-import { instantiateKernels, type KernelExports } from '../../src/wasm/module.js';
+import { instantiateKernels } from '../../src/wasm/module.js';
+import { RevalueKernel, type RevalueArgs } from '../../src/kernels/revalue.js';
+import { ValuationKernel } from '../../src/kernels/valuation.js';
 import { referenceRevalue } from '../../src/reference/cube.js';
 import { referenceValue } from '../../src/reference/valuation.js';
 import {
@@ -18,9 +20,6 @@ import {
 import { revalueTs, revalueTsShared, bsmPriceTs } from '../ts-kernel.js';
 import { exampleMarket, kernelScenarios, pickOptions, subTable, underlyingCount, type KernelScenarios } from '../data.js';
 import { CheckError, checkClose, measure, type Row, type Settings } from '../harness.js';
-
-type Revalue = KernelExports['revalue'];
-type Value = KernelExports['valueInstruments'];
 
 const GROUP = 'kernel: option revaluations';
 const TOL = 1e-9;
@@ -57,8 +56,8 @@ export function kernelCase(s: Settings, rows: Row[], log: (m: string) => void): 
   const table = subTable(market, picked);
   const n = picked.length;
   const nU = underlyingCount(table, n);
-  const simd = kernels.revalue;
-  const scalar = typeof kernels.revalueScalar === 'function' ? (kernels.revalueScalar as Revalue) : undefined;
+  const simd = new RevalueKernel(kernels);
+  const scalar = RevalueKernel.hasScalar(kernels) ? new RevalueKernel(kernels, { scalar: true }) : undefined;
 
   const sizes = s.quick ? [100, 10_000] : [10, 100, 1_000, 10_000];
   let interopDone = false;
@@ -83,7 +82,13 @@ export function kernelCase(s: Settings, rows: Row[], log: (m: string) => void): 
       const tP = arena.putF64(table), mP = arena.putF64(sc.spotMult), vP = arena.putF64(sc.volShock), wP = arena.putF64(sc.volWeight);
       const cubeSimd = arena.allocF64(n * sc.stride), cubeScalar = arena.allocF64(n * sc.stride);
       const cubeTs = new Float64Array(n * sc.stride);
-      const call = (k: Revalue, out: number) => k(tP, n, 0, n, mP, nU, vP, wP, sc.horizonYears, nScen, sc.stride, out);
+      const args = (cube: number): RevalueArgs => ({
+        table: tP, nInstruments: n, spotMult: mP, nUnderlyings: nU, volShock: vP, volWeight: wP,
+        horizonYears: sc.horizonYears, nScen, stride: sc.stride, cube,
+      });
+      const argsSimd = args(cubeSimd), argsScalar = args(cubeScalar);
+      // Through the wrapper (src/kernels/revalue.ts): a bad status throws; false is a non-finite cell.
+      const call = (k: RevalueKernel, a: RevalueArgs) => k.rows(a, 0, n);
 
       // Check once before timing: every implementation against the TypeScript port of the scalar
       // algorithm, within 1e-9 of the prices the P&L is a difference of; that port against the test
@@ -97,11 +102,11 @@ export function kernelCase(s: Settings, rows: Row[], log: (m: string) => void): 
         cubeTs2, lnScratch);
       if (portB() !== 0) throw new CheckError('TS port (SIMD algorithm) refused the arguments');
       const worstB = checkClose('TS port of the SIMD algorithm vs TS port', cubeTs2, cubeTs, TOL, scale);
-      if (call(simd, cubeSimd) !== STATUS_OK) throw new CheckError('revalue returned a bad status');
+      if (!call(simd, argsSimd)) throw new CheckError('revalue returned a non-finite cell');
       const worstSimd = checkClose('WASM SIMD vs TS port', arena.f64(cubeSimd, n * sc.stride), cubeTs, TOL, scale);
       let worstScalar = NaN;
       if (scalar) {
-        if (call(scalar, cubeScalar) !== STATUS_OK) throw new CheckError('revalueScalar returned a bad status');
+        if (!call(scalar, argsScalar)) throw new CheckError('revalueScalar returned a non-finite cell');
         worstScalar = checkClose('WASM scalar vs TS port', arena.f64(cubeScalar, n * sc.stride), cubeTs, TOL, scale);
       }
       const twinSize = nScen <= 1_000;
@@ -114,11 +119,11 @@ export function kernelCase(s: Settings, rows: Row[], log: (m: string) => void): 
 
       if (!interopDone) {
         interopDone = true;
-        // The cost of crossing into WebAssembly: the same 12-argument call with an empty row range.
-        const check = simd(tP, n, 0, 0, mP, nU, vP, wP, sc.horizonYears, nScen, sc.stride, cubeSimd);
-        if (check !== STATUS_OK) throw new CheckError('interop call returned a bad status');
+        // The cost of crossing into WebAssembly: the same 12-argument call with an empty row range
+        // (through the wrapper, as the host makes it).
+        if (!simd.rows(argsSimd, 0, 0)) throw new CheckError('interop call returned a bad status');
         const im = measure('interop-only call (revalue, 0 rows)',
-          () => { simd(tP, n, 0, 0, mP, nU, vP, wP, sc.horizonYears, nScen, sc.stride, cubeSimd); }, s);
+          () => { simd.rows(argsSimd, 0, 0); }, s);
         rows.push({ group: GROUP, case: 'interop', size: 'empty row range', impl: 'interop-only call (revalue, 0 rows)', unit: 'call/s',
           value: im.hz, rme: im.rme, samples: im.samples, meanUs: im.meanUs, status: 'ok',
           note: `${(im.meanUs * 1000).toFixed(0)} ns per call` });
@@ -128,10 +133,10 @@ export function kernelCase(s: Settings, rows: Row[], log: (m: string) => void): 
       }
       add(TS_PORT, twinSize ? [TS_TWIN] : undefined,
         () => { revalueTs(table, n, 0, n, sc.spotMult, nU, sc.volShock, sc.volWeight, sc.horizonYears, nScen, sc.stride, cubeTs); });
-      if (scalar) add(WASM_SCALAR, [TS_PORT], () => { call(scalar, cubeScalar); });
+      if (scalar) add(WASM_SCALAR, [TS_PORT], () => { call(scalar, argsScalar); });
       else rows.push({ group: GROUP, case: 'revalue', size, impl: WASM_SCALAR, unit, value: null, status: 'unavailable', note: 'this build exports no revalueScalar' });
       add(TS_PORT_SIMD_ALG, [TS_PORT], portB);
-      add(WASM_SIMD, scalar ? [TS_PORT, TS_PORT_SIMD_ALG, WASM_SCALAR] : [TS_PORT, TS_PORT_SIMD_ALG], () => { call(simd, cubeSimd); });
+      add(WASM_SIMD, scalar ? [TS_PORT, TS_PORT_SIMD_ALG, WASM_SCALAR] : [TS_PORT, TS_PORT_SIMD_ALG], () => { call(simd, argsSimd); });
     } catch (e) {
       rows.push({ group: GROUP, case: 'revalue', size, impl: 'check', unit, value: null, status: 'error', note: String(e) });
       log(`  ${size}: ${String(e)}`);
@@ -139,11 +144,11 @@ export function kernelCase(s: Settings, rows: Row[], log: (m: string) => void): 
       arena.release(mark);
     }
   }
-  valuationCase(kernels, arena, market.table, market.instruments.ids.length, s, rows, log);
+  valuationCase(arena, market.table, market.instruments.ids.length, s, rows, log);
 }
 
 /** Value and sensitivities of every instrument of the example market. */
-function valuationCase(kernels: KernelExports, arena: Arena, table: Float64Array, n: number, s: Settings, rows: Row[], log: (m: string) => void): void {
+function valuationCase(arena: Arena, table: Float64Array, n: number, s: Settings, rows: Row[], log: (m: string) => void): void {
   const group = 'kernel: valuation (value + 4 greeks)';
   const size = `${n} instruments`;
   const unit = 'instr/s';
@@ -151,8 +156,8 @@ function valuationCase(kernels: KernelExports, arena: Arena, table: Float64Array
   try {
     const tP = arena.putF64(table.subarray(0, NCOLS * n));
     const outSimd = arena.allocF64(NGREEKS * n), outScalar = arena.allocF64(NGREEKS * n);
-    const simd = kernels.valueInstruments;
-    const scalar = typeof kernels.valueInstrumentsScalar === 'function' ? (kernels.valueInstrumentsScalar as Value) : undefined;
+    const simd = new ValuationKernel(arena);
+    const scalar = typeof arena.kernels.valueInstrumentsScalar === 'function' ? new ValuationKernel(arena, { scalar: true }) : undefined;
     const want = referenceValue(table, n);
     // Check once: each column within 1e-9 of the twin, relative to the column's largest value
     // (a greek of a far option can be a tiny difference of large terms).
@@ -165,10 +170,10 @@ function valuationCase(kernels: KernelExports, arena: Arena, table: Float64Array
         checkClose(`${what} column ${c}`, got.subarray(c * n, (c + 1) * n), w, TOL, big * 1e-6);
       }
     };
-    if (simd(tP, n, outSimd) !== STATUS_OK) throw new CheckError('valueInstruments returned a bad status');
+    if (simd.run(tP, n, outSimd) !== STATUS_OK) throw new CheckError('valueInstruments returned a non-finite value');
     check('valueInstruments', outSimd);
     if (scalar) {
-      if (scalar(tP, n, outScalar) !== STATUS_OK) throw new CheckError('valueInstrumentsScalar returned a bad status');
+      if (scalar.run(tP, n, outScalar) !== STATUS_OK) throw new CheckError('valueInstrumentsScalar returned a non-finite value');
       check('valueInstrumentsScalar', outScalar);
     }
     const push = (impl: string, baselines: string[] | undefined, f: () => void): void => {
@@ -177,8 +182,8 @@ function valuationCase(kernels: KernelExports, arena: Arena, table: Float64Array
       log(`  ${impl} ${size}`);
     };
     push(TS_TWIN, undefined, () => { referenceValue(table, n); });
-    if (scalar) push(WASM_SCALAR, [TS_TWIN], () => { scalar(tP, n, outScalar); });
-    push(WASM_SIMD, scalar ? [TS_TWIN, WASM_SCALAR] : [TS_TWIN], () => { simd(tP, n, outSimd); });
+    if (scalar) push(WASM_SCALAR, [TS_TWIN], () => { scalar.run(tP, n, outScalar); });
+    push(WASM_SIMD, scalar ? [TS_TWIN, WASM_SCALAR] : [TS_TWIN], () => { simd.run(tP, n, outSimd); });
   } catch (e) {
     rows.push({ group, case: 'valueInstruments', size, impl: 'check', unit, value: null, status: 'error', note: String(e) });
   } finally {

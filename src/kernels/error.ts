@@ -13,6 +13,18 @@ export class KernelError extends Error {
     super(`${kernel} kernel returned status ${status}${status === STATUS_NOT_FINITE ? ' (a NaN or infinite value)' : ''}${detail ? `: ${detail}` : ''}`);
     this.name = 'KernelError';
   }
+
+  /**
+   * The host's side of the kernel interface does not hold: arguments it refuses before calling the
+   * kernel (a table too short for its count), a module whose layout globals differ from
+   * src/layout.ts, a missing export. `kernel` names the kernel or 'module'; status is -1 (no kernel ran).
+   */
+  static host(kernel: string, message: string): KernelError {
+    const e = new KernelError(kernel, -1);
+    e.message = `${kernel}: ${message}`;
+    Error.captureStackTrace?.(e, KernelError.host); // the stack with this message, from the caller
+    return e;
+  }
 }
 
 /** Throws a KernelError unless `status` is STATUS_OK (0). */

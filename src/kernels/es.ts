@@ -1,21 +1,24 @@
 /**
- * Host side of the expected-shortfall kernels: Monte Carlo spot shocks (assembly/shocks.ts), the
- * VaR/ES tail (assembly/tail.ts) and the scenario random streams (assembly/rng.ts).
+ * Host side of the expected-shortfall kernels: Monte Carlo spot shocks (assembly/shocks.ts,
+ * ShockKernel), the VaR/ES tail (assembly/tail.ts, TailKernel: esTail and esTailIndex) and the
+ * scenario random streams (assembly/rng.ts, RngKernel: philoxBlock and rngSample).
  *
- * These wrappers allocate in the arena they are given and leave the allocation to the caller
- * (take `arena.mark()` before and `arena.release(mark)` when done), except the *Array variants,
- * which copy in, copy out and release.
+ * Each wrapper owns the arena regions its kernel reads and writes (src/kernels/region.ts) and
+ * turns a status into a KernelError, or, for a status that is data (STATUS_NOT_FINITE of the
+ * tail: the losses hold NaN or infinite values), into a typed outcome.
+ *
+ * The functions below keep their allocation behaviour: generateShocks and tailWithIndex leave
+ * their output in the arena for the caller (take `arena.mark()` before and
+ * `arena.release(mark)` when done); the others, and the *Array variants, release what they took.
  */
 import type { Arena } from '../wasm/arena.js';
-import type { ErrorCode } from '../errors.js';
-import { paddedStride, STATUS_OK } from '../layout.js';
+import {
+  paddedStride, STATUS_OK, STATUS_NOT_FINITE, SEED_LIMIT, SHOCK_NORMAL, SHOCK_STUDENT_T,
+  RNG_UNIFORM, RNG_NORMAL, RNG_CHI_SQUARED, TAIL_VAR, TAIL_ES, TAIL_K, TAIL_M, TAIL_NOUT,
+} from '../layout.js';
+import { KernelError } from './error.js';
+import { F64Region, I32Region } from './region.js';
 
-/** An error carrying the E_INTERNAL code: a kernel refused arguments the host built. */
-function internalError(message: string): Error & { code: ErrorCode } {
-  return Object.assign(new Error(message), { code: 'E_INTERNAL' as const });
-}
-
-const SEED_LIMIT = 2 ** 53;
 const I32_MAX = 2 ** 31 - 1;
 
 export type EsDistribution = 'normal' | 'student-t';
@@ -53,11 +56,43 @@ export function shockScales(vols: ArrayLike<number>, horizonDays: number): Float
 }
 
 /**
- * Generates spot multipliers out[u * stride + s] = exp(scale_u z_u) of scenarios
- * firstScenario..firstScenario + nScen - 1 (contract section 5) into fresh arena memory.
- * Throws a RangeError for bad parameters.
+ * The esShocks kernel: spot multipliers of Monte Carlo scenarios into the regions it owns (the
+ * Cholesky factor, the scales and the nU x stride multipliers). generate() throws a RangeError for
+ * bad parameters (checked before the kernel runs) and a KernelError if the kernel refuses them.
  */
-export function generateShocks(arena: Arena, p: ShockParams): Shocks {
+export class ShockKernel {
+  private readonly chol: F64Region;
+  private readonly scale: F64Region;
+  private readonly out: F64Region;
+
+  constructor(readonly arena: Arena) {
+    this.chol = new F64Region(arena);
+    this.scale = new F64Region(arena);
+    this.out = new F64Region(arena);
+  }
+
+  /**
+   * Spot multipliers out[u * stride + s] = exp(scale_u z_u) of scenarios firstScenario ..
+   * firstScenario + nScen - 1 (docs/methods.md), in this wrapper's output region: valid until
+   * the next call.
+   */
+  generate(p: ShockParams): Shocks {
+    const { first, nU, stride, dist, nu } = checkShockParams(p);
+    const cholPtr = this.chol.put(p.chol);
+    const scalePtr = this.scale.put(p.scale);
+    const ptr = this.out.ensure(Math.max(1, nU * stride));
+    const status = this.arena.kernels.esShocks(p.seed, first, p.nScen, nU, cholPtr, scalePtr, dist, nu, stride, ptr);
+    if (status !== STATUS_OK) throw new KernelError('esShocks', status);
+    return { ptr, nU, nScen: p.nScen, stride };
+  }
+
+  /** A live view of the multipliers of the last generate() (nU x stride). */
+  view(shocks: Shocks): Float64Array {
+    return this.out.f64(shocks.nU * shocks.stride);
+  }
+}
+
+function checkShockParams(p: ShockParams): { first: number; nU: number; stride: number; dist: number; nu: number } {
   const first = p.firstScenario ?? 0;
   const nU = p.scale.length;
   const stride = p.stride ?? paddedStride(p.nScen);
@@ -69,18 +104,22 @@ export function generateShocks(arena: Arena, p: ShockParams): Shocks {
   }
   if (!Number.isInteger(stride) || stride < p.nScen) throw new RangeError(`generateShocks: stride ${stride} < ${p.nScen}`);
   if (p.chol.length !== nU * nU) throw new RangeError(`generateShocks: chol has ${p.chol.length} values, expected ${nU * nU}`);
-  const dist = p.distribution === 'student-t' ? 1 : p.distribution === 'normal' ? 0 : -1;
+  const dist = p.distribution === 'student-t' ? SHOCK_STUDENT_T : p.distribution === 'normal' ? SHOCK_NORMAL : -1;
   if (dist < 0) throw new RangeError(`generateShocks: unknown distribution ${String(p.distribution)}`);
   const nu = p.degreesOfFreedom ?? 0;
-  if (dist === 1 && !(nu > 2 && Number.isFinite(nu))) {
+  if (dist === SHOCK_STUDENT_T && !(nu > 2 && Number.isFinite(nu))) {
     throw new RangeError(`generateShocks: student-t needs degreesOfFreedom > 2, got ${p.degreesOfFreedom}`);
   }
-  const cholPtr = arena.putF64(p.chol);
-  const scalePtr = arena.putF64(p.scale);
-  const ptr = arena.allocF64(Math.max(1, nU * stride));
-  const status = arena.kernels.esShocks(p.seed, first, p.nScen, nU, cholPtr, scalePtr, dist, nu, stride, ptr);
-  if (status !== STATUS_OK) throw internalError(`esShocks returned status ${status}`);
-  return { ptr, nU, nScen: p.nScen, stride };
+  return { first, nU, stride, dist, nu };
+}
+
+/**
+ * Generates spot multipliers out[u * stride + s] = exp(scale_u z_u) of scenarios
+ * firstScenario..firstScenario + nScen - 1 (docs/methods.md) into fresh arena memory, left to the
+ * caller. Throws a RangeError for bad parameters.
+ */
+export function generateShocks(arena: Arena, p: ShockParams): Shocks {
+  return new ShockKernel(arena).generate(p);
 }
 
 /** A live view of the multipliers (nU x stride). Remake it after the memory grows. */
@@ -99,7 +138,7 @@ export function generateShocksArray(arena: Arena, p: ShockParams): { values: Flo
   }
 }
 
-/** VaR and ES of a loss vector (contract section 5). */
+/** VaR and ES of a loss vector (docs/methods.md). */
 export interface TailStats {
   var: number;
   es: number;
@@ -114,17 +153,73 @@ function checkTailArgs(n: number, confidence: number): void {
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`tail: confidence must be in (0, 1), got ${confidence}`);
 }
 
+/** The tail of losses that hold a NaN or an infinity (STATUS_NOT_FINITE): data, for the caller to report. */
+export interface TailNotFinite {
+  ok: false;
+  status: typeof STATUS_NOT_FINITE;
+}
+export type TailOutcome = (TailStats & { ok: true }) | TailNotFinite;
+
+/**
+ * The esTail and esTailIndex kernels, with their output region (TAIL_NOUT f64) and, for
+ * withIndex, the index region (n i32) owned here. Arguments are checked first (RangeError); a
+ * status other than STATUS_OK and STATUS_NOT_FINITE is a KernelError.
+ */
+export class TailKernel {
+  private readonly out: F64Region;
+  private readonly index: I32Region;
+
+  constructor(readonly arena: Arena) {
+    this.out = new F64Region(arena);
+    this.index = new I32Region(arena);
+  }
+
+  /** VaR and ES of the n losses at `lossesPtr` (reordered in place, as tailOf). */
+  tail(lossesPtr: number, n: number, confidence: number): TailOutcome {
+    checkTailArgs(n, confidence);
+    const out = this.out.ensure(TAIL_NOUT);
+    return this.outcome('esTail', this.arena.kernels.esTail(lossesPtr, n, confidence, out));
+  }
+
+  /**
+   * As tail(), and the index region (this.indexPtr) holds the original scenario of each reordered
+   * loss (as tailWithIndex); valid until the next call.
+   */
+  withIndex(lossesPtr: number, n: number, confidence: number): TailOutcome {
+    checkTailArgs(n, confidence);
+    const indexPtr = this.index.ensure(n);
+    const out = this.out.ensure(TAIL_NOUT);
+    return this.outcome('esTailIndex', this.arena.kernels.esTailIndex(lossesPtr, indexPtr, n, confidence, out));
+  }
+
+  /** The offset of the index region of the last withIndex(). */
+  get indexPtr(): number { return this.index.ptr; }
+
+  /** A live view of the first `m` indices of the last withIndex(). */
+  indices(m: number): Int32Array { return this.index.i32(m); }
+
+  private outcome(kernel: string, status: number): TailOutcome {
+    if (status === STATUS_NOT_FINITE) return { ok: false, status };
+    if (status !== STATUS_OK) throw new KernelError(kernel, status);
+    const o = this.out.f64(TAIL_NOUT);
+    return { ok: true, var: o[TAIL_VAR], es: o[TAIL_ES], k: o[TAIL_K], m: o[TAIL_M] };
+  }
+}
+
 function runTail(arena: Arena, lossesPtr: number, indexPtr: number, n: number, confidence: number): TailStats {
   checkTailArgs(n, confidence);
   const mark = arena.mark();
   try {
-    const out = arena.allocF64(4);
+    const out = arena.allocF64(TAIL_NOUT);
     const status = indexPtr === 0
       ? arena.kernels.esTail(lossesPtr, n, confidence, out)
       : arena.kernels.esTailIndex(lossesPtr, indexPtr, n, confidence, out);
-    if (status !== STATUS_OK) throw internalError(`expected-shortfall tail: the ${n} losses contain NaN or infinite values`);
-    const o = arena.f64(out, 4);
-    return { var: o[0], es: o[1], k: o[2], m: o[3] };
+    if (status === STATUS_NOT_FINITE) {
+      throw new KernelError(indexPtr === 0 ? 'esTail' : 'esTailIndex', status, `the ${n} losses contain NaN or infinite values`);
+    }
+    if (status !== STATUS_OK) throw new KernelError(indexPtr === 0 ? 'esTail' : 'esTailIndex', status);
+    const o = arena.f64(out, TAIL_NOUT);
+    return { var: o[TAIL_VAR], es: o[TAIL_ES], k: o[TAIL_K], m: o[TAIL_M] };
   } finally {
     arena.release(mark);
   }
@@ -178,10 +273,40 @@ export function tailScenarios(
   }
 }
 
-/** Kinds of rngSample draws. */
-export const RNG_UNIFORM = 0;
-export const RNG_NORMAL = 1;
-export const RNG_CHI_SQUARED = 2;
+/** Kinds of rngSample draws (assembly/layout.ts). */
+export { RNG_UNIFORM, RNG_NORMAL, RNG_CHI_SQUARED };
+
+/**
+ * The scenario-stream kernels: philoxBlock (the generator's known-answer block) and rngSample
+ * (uniforms, normals or chi-squared draws), with their output regions owned here. A refused
+ * argument is a RangeError (rngSample) as before; the results are copies.
+ */
+export class RngKernel {
+  private readonly out: F64Region;
+  private readonly block: I32Region;
+
+  constructor(readonly arena: Arena) {
+    this.out = new F64Region(arena);
+    this.block = new I32Region(arena);
+  }
+
+  /** See sampleStreams. */
+  sample(seed: number, first: number, nScen: number, kind: number, nPer: number, nu = 0): Float64Array {
+    const out = this.out.ensure(Math.max(1, nScen * nPer));
+    const status = this.arena.kernels.rngSample(seed, first, nScen, kind, nu, nPer, out);
+    if (status !== STATUS_OK) throw new RangeError(`rngSample: bad arguments (status ${status})`);
+    return this.out.f64(nScen * nPer).slice();
+  }
+
+  /** See philoxBlockWasm. */
+  philox(ctr: readonly [number, number, number, number], key: readonly [number, number]): [number, number, number, number] {
+    const out = this.block.ensure(4);
+    const status = this.arena.kernels.philoxBlock(ctr[0] | 0, ctr[1] | 0, ctr[2] | 0, ctr[3] | 0, key[0] | 0, key[1] | 0, out);
+    if (status !== STATUS_OK) throw new KernelError('philoxBlock', status);
+    const w = new Uint32Array(this.block.i32(4).slice().buffer);
+    return [w[0], w[1], w[2], w[3]];
+  }
+}
 
 /**
  * Draws of the scenario streams (assembly/rng.ts) for scenarios first..first + nScen - 1: nPer
@@ -193,10 +318,7 @@ export function sampleStreams(
 ): Float64Array {
   const mark = arena.mark();
   try {
-    const out = arena.allocF64(Math.max(1, nScen * nPer));
-    const status = arena.kernels.rngSample(seed, first, nScen, kind, nu, nPer, out);
-    if (status !== STATUS_OK) throw new RangeError(`rngSample: bad arguments (status ${status})`);
-    return arena.f64(out, nScen * nPer).slice();
+    return new RngKernel(arena).sample(seed, first, nScen, kind, nPer, nu);
   } finally {
     arena.release(mark);
   }
@@ -208,10 +330,7 @@ export function philoxBlockWasm(
 ): [number, number, number, number] {
   const mark = arena.mark();
   try {
-    const out = arena.alloc(16, 16);
-    arena.kernels.philoxBlock(ctr[0] | 0, ctr[1] | 0, ctr[2] | 0, ctr[3] | 0, key[0] | 0, key[1] | 0, out);
-    const w = new Uint32Array(arena.memory.buffer, out, 4);
-    return [w[0], w[1], w[2], w[3]];
+    return new RngKernel(arena).philox(ctr, key);
   } finally {
     arena.release(mark);
   }

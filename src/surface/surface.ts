@@ -43,11 +43,11 @@
  * the time interpolation is linear in w.
  */
 import { InputError, show } from '../errors.js';
-import { YEAR_SECONDS } from '../layout.js';
+import { SURFACE_AXIS_MONEYNESS, SURFACE_AXIS_STRIKE, YEAR_SECONDS } from '../layout.js';
 import { fieldPath, indexPath, isObject, keysOf, parseUtc } from '../market/validate.js';
 
-export const AXIS_MONEYNESS = 0;
-export const AXIS_STRIKE = 1;
+export const AXIS_MONEYNESS = SURFACE_AXIS_MONEYNESS;
+export const AXIS_STRIKE = SURFACE_AXIS_STRIKE;
 export type SurfaceAxis = 'moneyness' | 'strike';
 
 /** Size and value bounds of a surface. */

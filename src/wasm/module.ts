@@ -18,6 +18,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instantiateSync } from '@assemblyscript/loader';
+import { KERNEL_LAYOUT } from '../layout.js';
+import { KernelError } from '../kernels/error.js';
 
 /** The functions every build of assembly/index.ts exports. Pointers are byte offsets. */
 export interface KernelExports {
@@ -104,5 +106,22 @@ export function instantiateKernels(
   // a rest-arguments closure (to pass an argument count this module does not use), which costs an
   // array allocation per kernel call, on the per-portfolio path.
   const { instance } = instantiateSync(module, imports);
+  checkLayout(instance.exports);
   return Object.assign(Object.create(null), instance.exports, { memory }) as KernelExports;
+}
+
+/**
+ * Throws a KernelError unless the module exports every layout constant of src/layout.ts
+ * (generated from assembly/layout.ts) as a global of the same value: a module built from other
+ * sources than this host (a stale build/margin.wasm) is refused before any kernel runs.
+ */
+export function checkLayout(exports: WebAssembly.Exports): void {
+  for (const name in KERNEL_LAYOUT) {
+    const g = exports[name];
+    const got = g instanceof WebAssembly.Global ? g.value : undefined;
+    if (got !== KERNEL_LAYOUT[name]) {
+      throw KernelError.host('module', `${name} is ${got === undefined ? 'not exported' : got} in build/margin.wasm, ` +
+        `${KERNEL_LAYOUT[name]} in src/layout.ts: rebuild the module (npm run build:wasm)`);
+    }
+  }
 }
