@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The command line (contract section 6). Exit status: 0 when the run completed (even with error
+ * The command line (docs/methods.md §16, §17). Exit status: 0 when the run completed (even with error
  * rows), 2 for an unusable market file or arguments (an output that cannot be written or is one of
  * the inputs included), 130, 143 or 129 for a run stopped by SIGINT, SIGTERM or SIGHUP (the rows
  * computed before it are written, a file as NAME.partial), 1 for anything else (an output that

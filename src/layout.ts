@@ -35,7 +35,7 @@ export const STATUS_NOT_FINITE = 2;
 /** Some rows of a per-row kernel carry a row status other than OK (assembly/layout.ts). */
 export const STATUS_ROW_ERRORS = 3;
 
-/** Seconds in the ACT/365F year of the contract. */
+/** Seconds in the ACT/365F year (docs/methods.md §1.5). */
 export const YEAR_SECONDS = 365 * 86400;
 
 /** Scenario columns per cube row: nScen rounded up to even, so that f64x2 lanes never straddle rows. */

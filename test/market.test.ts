@@ -1,5 +1,5 @@
 /**
- * Market loading and validation (contract sections 2, 4 and 5): one test per error message, the
+ * Market loading and validation (docs/methods.md §2, §6.1 and §8.1): one test per error message, the
  * resolved values of valid markets checked against hand computations, and the published JSON
  * Schema checked to agree with the loader on every case.
  */

@@ -54,7 +54,7 @@ export function shockScales(vols: ArrayLike<number>, horizonDays: number): Float
 
 /**
  * Generates spot multipliers out[u * stride + s] = exp(scale_u z_u) of scenarios
- * firstScenario..firstScenario + nScen - 1 (contract section 5) into fresh arena memory.
+ * firstScenario..firstScenario + nScen - 1 (docs/methods.md §8.2) into fresh arena memory.
  * Throws a RangeError for bad parameters.
  */
 export function generateShocks(arena: Arena, p: ShockParams): Shocks {
@@ -99,7 +99,7 @@ export function generateShocksArray(arena: Arena, p: ShockParams): { values: Flo
   }
 }
 
-/** VaR and ES of a loss vector (contract section 5). */
+/** VaR and ES of a loss vector (docs/methods.md §7). */
 export interface TailStats {
   var: number;
   es: number;

@@ -1,5 +1,5 @@
 /**
- * Validation of an expected-shortfall block (contract section 5): `risk.es` of a market (or a file
+ * Validation of an expected-shortfall block (docs/methods.md §8.1): `risk.es` of a market (or a file
  * holding one ES block). Returns an EsSpec with every default filled in.
  *
  * Rules (each failure is an InputError `<source>: <path>: ...`):

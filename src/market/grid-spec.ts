@@ -1,5 +1,5 @@
 /**
- * Validation of a scenario-grid block (contract section 4): `risk.grid` of a market, or a preset
+ * Validation of a scenario-grid block (docs/methods.md §6.1): `risk.grid` of a market, or a preset
  * file holding one grid block. Returns a GridSpec with every default filled in.
  *
  * Rules (each failure is an InputError `<source>: <path>: ...`):

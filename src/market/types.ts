@@ -1,5 +1,5 @@
 /**
- * The market snapshot as users write it (contract section 2) and as the engine resolves it.
+ * The market snapshot as users write it (docs/methods.md §2) and as the engine resolves it.
  * Resolution turns string-keyed JSON into flat typed arrays indexed by position; ids become Maps
  * (never object keys), so ids such as "__proto__" are plain data.
  */

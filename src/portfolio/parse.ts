@@ -1,5 +1,5 @@
 /**
- * Reading portfolio files (contract section 3): CSV `portfolio,instrument,quantity`, or NDJSON
+ * Reading portfolio files (docs/methods.md §4): CSV `portfolio,instrument,quantity`, or NDJSON
  * with one portfolio a line. Both readers are incremental, line-based state machines (a big file
  * can be streamed through them line by line); the whole-text functions are built on them.
  *
@@ -29,8 +29,8 @@
  *   byte-order mark is ignored; blank (or whitespace-only) lines are skipped; nothing is trimmed
  *   (" BTC" is not "BTC"). A line break inside a quoted field is read as "\n" whatever the file
  *   used (and the whole-text functions also take a lone CR as a line break).
- * - The header is exactly `portfolio,instrument,quantity` (case-sensitive: the contract's one
- *   spelling; the message shows what was expected). No extra columns.
+ * - The header is exactly `portfolio,instrument,quantity` (case-sensitive: the one spelling of
+ *   docs/methods.md §4.1; the message shows what was expected). No extra columns.
  * - quantity: a decimal number, optionally signed, with an optional exponent (`-2`, `0.5`, `.5`,
  *   `1e3`); not empty, no thousands separators or decimal commas, no hex, no Infinity or NaN.
  *   0 is fine. The same instrument twice in a portfolio gives two positions (they add up).
