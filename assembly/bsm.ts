@@ -1,5 +1,5 @@
 // The generalised Black-Scholes-Merton price of a European option and its sensitivities, per
-// unit of underlying (contract section 2, "Value of one contract"). Allocation-free and inline-able,
+// unit of underlying (docs/methods.md §3, "The value of one contract"). Allocation-free and inline-able,
 // in two forms: scalar (bsmPrice, bsmStoreGreeks; the scalar kernels revalueScalar and
 // valueInstrumentsScalar) and on two f64 lanes (bsmPrice2, bsmStoreGreeks2; the SIMD kernels
 // revalue and valueInstruments, which the host calls). The two forms compute the same formulas in
@@ -28,13 +28,13 @@ import {
 import { vexp, vlog, allLanes } from './vmath';
 import { OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA } from './layout';
 
-/** d1 as the contract writes it; sd = vol sqrt T > 0. */
+/** d1 as docs/methods.md §3.3 writes it; sd = vol sqrt T > 0. */
 // @ts-ignore: decorator
 @inline function bsmD1(F: f64, K: f64, T: f64, vol: f64, sd: f64): f64 {
   return (Math.log(F / K) + 0.5 * vol * vol * T) / sd;
 }
 
-/** The contract's price formula given the forward, discount factor, d1 and d2. */
+/** The price formula of docs/methods.md §3.3 given the forward, discount factor, d1 and d2. */
 // @ts-ignore: decorator
 @inline function bsmFromD(isCall: bool, F: f64, K: f64, df: f64, d1: f64, d2: f64): f64 {
   return isCall
@@ -56,7 +56,7 @@ import { OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA } from './layout';
 }
 
 /**
- * Generalised BSM price of one European option on one unit of underlying (contract section 2).
+ * Generalised BSM price of one European option on one unit of underlying (docs/methods.md §3.3).
  * T <= 0: intrinsic value at S. vol <= 0: discounted forward intrinsic. See the file comment.
  */
 // @ts-ignore: decorator

@@ -1,4 +1,4 @@
-// The scenario-grid reduction kernel (contract section 4).
+// The scenario-grid reduction kernel (docs/methods.md §6).
 import { STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, finite } from './layout';
 
 /**

@@ -1,4 +1,4 @@
-// Monte Carlo spot shocks for expected-shortfall margin (contract section 5).
+// Monte Carlo spot shocks for expected-shortfall margin (docs/methods.md §8.2).
 import { validSeed, seedKey0, seedKey1, philox4x32, uniform52, scenarioChiSquared, normInv, STREAM_NORMAL } from './rng';
 import { STATUS_OK, STATUS_BAD_ARGUMENT, SHOCK_NORMAL, SHOCK_STUDENT_T } from './layout';
 

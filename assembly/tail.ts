@@ -1,4 +1,4 @@
-// Value-at-risk and expected shortfall of a vector of scenario losses (contract section 5).
+// Value-at-risk and expected shortfall of a vector of scenario losses (docs/methods.md §7).
 //
 // With n losses, confidence c and k = n (1 - c), and the losses sorted from the largest,
 // L(1) >= L(2) >= ...:

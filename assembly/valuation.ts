@@ -1,5 +1,5 @@
-// Kernel: value and sensitivities of one contract of every instrument in a table (contract
-// section 2, "Value of one contract"; the numbers of the `value` command), in scalar code. The
+// Kernel: value and sensitivities of one contract of every instrument in a table (docs/methods.md
+// §3, "The value of one contract"; the numbers of the `value` command), in scalar code. The
 // module exports it as `valueInstrumentsScalar`, the baseline of the SIMD kernel
 // (assembly/valuation-simd.ts), which the module exports as `valueInstruments` and the host calls.
 import {

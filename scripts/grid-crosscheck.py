@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent grid-margin reference (contract section 4) in Python with scipy's normal CDF.
+"""Independent grid-margin reference (docs/methods.md §6) in Python with scipy's normal CDF.
 
 Writes test/fixtures/grid-crosscheck.json: the first N portfolios of a book (default out/book.csv,
 written by `npm start`) with the initial margin this script computes for them on

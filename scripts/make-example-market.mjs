@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Writes examples/market.json: a realistic, fully deterministic market snapshot (contract
-// section 2) with crypto spot, perpetuals, dated futures and option chains, equity index futures
+// Writes examples/market.json: a realistic, fully deterministic market snapshot
+// (docs/methods.md §2) with crypto spot, perpetuals, dated futures and option chains, equity index futures
 // and options, and two single stocks with options. No randomness: every strike, vol and price
 // follows from the parameters below, so running the script again gives the same bytes.
 //

@@ -5,7 +5,7 @@
  * a rebuilt error by its `code`.
  */
 export type ErrorCode =
-  | 'E_INPUT'        // a file, field or argument is not what the contract expects
+  | 'E_INPUT'        // a file, field or argument is not what docs/methods.md expects
   | 'E_UNKNOWN_INSTRUMENT'
   | 'E_PORTFOLIO'    // a portfolio's rows or positions are unusable
   | 'E_INTERNAL';    // a bug: a kernel returned a bad status

@@ -11,7 +11,7 @@ export { InputError, isInputError, type ErrorCode } from './errors.js';
 export type {
   MarketInput, UnderlyingInput, InstrumentInput, InstrumentKind, GridInput, GridPointInput, EsInput,
   ResolvedMarket, ResolvedInstruments, ResolvedUnderlyings, GridSpec, EsSpec,
-  FhsInput, FhsSpec, StressInput, StressScenarioInput, StressSpec, StressScenarioSpec,
+  FhsInput, FhsSpec, StressInput, StressScenarioInput, StressSpec, StressScenarioSpec, PresetId,
 } from './market/types.js';
 export { parseMarket, resolveMarket } from './market/load.js';
 export { validateGrid } from './market/grid-spec.js';
@@ -30,7 +30,7 @@ export { buildGridScenarios, tenorWeight, type GridScenarioSet } from './scenari
 export type { ScenarioSet } from './scenarios/types.js';
 export { buildCube, cubeView, type Cube } from './cube/cube.js';
 export { valueMarket, type Valuation } from './valuation.js';
-export { loadPreset, presetNames } from './presets.js';
+export { loadPreset, presetNames, presetVersion } from './presets.js';
 export { formatResults, csvHeader, csvRow, ndjsonRow } from './io/output.js';
 export { Arena } from './wasm/arena.js';
 export { compiledModule, instantiateKernels, type KernelExports } from './wasm/module.js';

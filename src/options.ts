@@ -15,6 +15,7 @@ import { validateGrid } from './market/grid-spec.js';
 import { validateEs } from './market/es-spec.js';
 import { validateFhs } from './market/fhs-spec.js';
 import { validateStress } from './market/stress-spec.js';
+import { keepPreset } from './market/preset-id.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,12 +75,12 @@ export function gridOption(v: GridSpec | GridInput, market: ResolvedMarket, name
 
 /** An ES block, validated (again: validating a validated block gives it back) against the market. */
 export function esOption(v: EsSpec | EsInput, market: ResolvedMarket, name = 'es'): EsSpec {
-  return validateEs(v, 'options', name, market);
+  return keepPreset(v, 'options', name, (b) => validateEs(b, 'options', name, market));
 }
 
 /** An FHS block, validated (again: validating a validated block gives it back). */
 export function fhsOption(v: FhsSpec | FhsInput, name = 'fhs'): FhsSpec {
-  return validateFhs(v, 'options', name);
+  return keepPreset(v, 'options', name, (b) => validateFhs(b, 'options', name));
 }
 
 /**

@@ -8,14 +8,19 @@
  * A preset is market-independent. What belongs to a market stays the market's: an ES preset
  * without `correlations` takes those of the market's `risk.es` (when it has one), and an FHS
  * preset without `stressedPeriod` takes the market's `risk.fhs.stressedPeriod` (when given).
+ *
+ * Every preset file carries a `version` id, `YYYY-MM-N` (docs/methods.md §12.1): a preset whose
+ * numbers change gets a new version. The spec a loader returns says where it came from:
+ * `spec.preset = { name, version }` (absent on a block from a market or a `--grid` file).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { validateGrid } from './market/grid-spec.js';
 import { validateEs } from './market/es-spec.js';
 import { validateFhs } from './market/fhs-spec.js';
-import type { EsSpec, FhsSpec, GridSpec, ResolvedMarket } from './market/types.js';
-import { isObject } from './market/validate.js';
+import { isPresetVersion, PRESET_VERSION_TEXT } from './market/preset-id.js';
+import type { EsSpec, FhsSpec, GridSpec, PresetId, ResolvedMarket } from './market/types.js';
+import { isObject, expected, type JsonObject } from './market/validate.js';
 import { packageFile } from './paths.js';
 import { checkMarket, checkMethod } from './options.js';
 
@@ -38,14 +43,37 @@ export function methodPresetNames(method: PresetMethod): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
-/** The raw JSON block of a preset of `method` (default grid). */
-export function presetJson(name: string, method: PresetMethod = 'grid'): unknown {
+/** A preset file as it is, checked to be an object with its version id. */
+function presetFile(name: string, method: PresetMethod): JsonObject & { version: string } {
   const names = methodPresetNames(method);
   if (!names.includes(name)) {
     throw new InputError(`--preset: unknown ${method} preset ${JSON.stringify(name)}; expected one of ${names.join(', ') || 'none'}`,
       { path: 'preset' });
   }
-  return JSON.parse(readFileSync(packageFile(...presetDir(method), `${name}.json`), 'utf8'));
+  const json: unknown = JSON.parse(readFileSync(packageFile(...presetDir(method), `${name}.json`), 'utf8'));
+  const source = presetSource(name, method);
+  if (!isObject(json)) return expected(source, '', `a JSON object (a ${method} block)`, json);
+  if (!isPresetVersion(json.version)) expected(source, 'version', PRESET_VERSION_TEXT, json.version);
+  return json as JsonObject & { version: string };
+}
+
+/**
+ * The JSON block of a preset of `method` (default grid), without its `version`: a block built
+ * from it (a calibrated grid) is no longer the preset.
+ */
+export function presetJson(name: string, method: PresetMethod = 'grid'): unknown {
+  const block: JsonObject = { ...presetFile(name, method) };
+  delete block.version;
+  return block;
+}
+
+/** The version id of a preset of `method` (default grid), `YYYY-MM-N` (docs/methods.md §12.1). */
+export function presetVersion(name: string, method: PresetMethod = 'grid'): string {
+  return presetFile(name, method).version;
+}
+
+function presetId(name: string, json: { version: string }): PresetId {
+  return { name, version: json.version };
 }
 
 function presetSource(name: string, method: PresetMethod): string {
@@ -55,25 +83,30 @@ function presetSource(name: string, method: PresetMethod): string {
 /** A preset validated as a grid block (against `market` when given: its underlyings and groups). */
 export function loadPreset(name: string, market?: ResolvedMarket): GridSpec {
   if (market !== undefined) checkMarket(market, 'loadPreset');
-  return validateGrid(presetJson(name), presetSource(name, 'grid'), 'grid', market);
+  const json = presetFile(name, 'grid');
+  const spec = validateGrid(json, presetSource(name, 'grid'), 'grid', market);
+  spec.preset = presetId(name, json);
+  return spec;
 }
 
 /** An ES preset, with the market's correlations when the preset has none. */
 export function loadEsPreset(name: string, market?: ResolvedMarket): EsSpec {
   if (market !== undefined) checkMarket(market, 'loadEsPreset');
-  const json = presetJson(name, 'es');
+  const json = presetFile(name, 'es');
   const spec = validateEs(json, presetSource(name, 'es'), '', market);
-  if (market?.risk.es && isObject(json) && !('correlations' in json)) spec.correlations = market.risk.es.correlations;
+  if (market?.risk.es && !('correlations' in json)) spec.correlations = market.risk.es.correlations;
+  spec.preset = presetId(name, json);
   return spec;
 }
 
 /** An FHS preset, with the market's stressed period when the preset has none. */
 export function loadFhsPreset(name: string, market?: ResolvedMarket): FhsSpec {
   if (market !== undefined) checkMarket(market, 'loadFhsPreset');
-  const json = presetJson(name, 'fhs');
+  const json = presetFile(name, 'fhs');
   const spec = validateFhs(json, presetSource(name, 'fhs'), '');
   const sp = market?.risk.fhs?.stressedPeriod;
-  if (sp && isObject(json) && !('stressedPeriod' in json)) spec.stressedPeriod = sp;
+  if (sp && !('stressedPeriod' in json)) spec.stressedPeriod = sp;
+  spec.preset = presetId(name, json);
   return spec;
 }
 

@@ -1,4 +1,4 @@
-/** Values and greeks of every instrument of a market, per contract (contract section 6, `value`). */
+/** Values and greeks of every instrument of a market, per contract (docs/methods.md §16.2, `value`). */
 import type { ResolvedMarket } from './market/types.js';
 import { Arena } from './wasm/arena.js';
 import { checkMarket } from './options.js';

@@ -324,7 +324,7 @@ describe('accounts: the numeraire asset carries no risk in its own numeraire', (
 
 describe('accounts: agreement with the from-definition grid reference and the ES model', () => {
   // Accounts holding only USD: no collateral risk, so the portfolio requirement is the portfolio's
-  // grid margin (src/reference/grid-margin.ts, written from contract section 4) and cross is the
+  // grid margin (src/reference/grid-margin.ts, written from docs/methods.md §6) and cross is the
   // sum of each position's margin alone.
   const market: MarketInput = handMarket({
     'BTC-P': { kind: 'option', underlying: 'BTC', right: 'put', strike: 70000, expiry: '2026-12-26T00:00:00Z', vol: 0.6 },

@@ -18,7 +18,7 @@ const marketText = readFileSync(`${root}examples/market.json`, 'utf8');
 /** The README's API table, function by function. */
 const DOCUMENTED = [
   'parseMarket', 'resolveMarket', 'createGridModel', 'createEsModel', 'createFhsModel', 'createMarginModel',
-  'parsePortfolios', 'valueMarket', 'loadPreset', 'presetNames', 'validateGrid', 'validateEs',
+  'parsePortfolios', 'valueMarket', 'loadPreset', 'presetNames', 'presetVersion', 'validateGrid', 'validateEs',
   'instantiateKernels', 'Arena', 'buildGridScenarios', 'buildCube', 'cubeView',
   'createBatchEngine', 'BatchEngine', 'withAllocation',
   'parseAccountMarket', 'parseAccounts', 'marginAccounts', 'MarginBook', 'replay', 'calibrate', 'InputError',

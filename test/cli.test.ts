@@ -1,4 +1,4 @@
-// The command line as shipped (dist/src/cli/main.js, built by `pretest`): contract section 6.
+// The command line as shipped (dist/src/cli/main.js, built by `pretest`): docs/methods.md §16, §17.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Monte Carlo expected-shortfall margin through the public model (contract section 5): closed
+// Monte Carlo expected-shortfall margin through the public model (docs/methods.md §8): closed
 // forms, convergence, coherence on shared scenarios, determinism.
 import { describe, expect, it } from 'vitest';
 import { resolveMarket } from '../src/market/load.js';

@@ -321,7 +321,7 @@ describe('fhs: bad input, one message each', () => {
   const schema = JSON.parse(readFileSync(packageFile('schema', 'market.schema.json'), 'utf8'));
   const validate = new Ajv2020({ strictSchema: true, strictTypes: true, strictTuples: true, allErrors: true, logger: false }).compile(schema);
   const M = 'market.json: risk.fhs';
-  const FIELDS = '$schema, description, confidence, horizonDays, lambda, seedReturns, horizonMethod, lookback, stressedPeriod, maintenanceRatio';
+  const FIELDS = '$schema, description, version, confidence, horizonDays, lambda, seedReturns, horizonMethod, lookback, stressedPeriod, maintenanceRatio';
   const cases: [string, Record<string, unknown>, string, boolean][] = [
     ['confidence 1', { confidence: 1 }, `${M}.confidence: expected a number strictly between 0 and 1, got 1`, true],
     ['confidence missing', { confidence: undefined }, `${M}.confidence: expected a number strictly between 0 and 1, got nothing`, true],
@@ -371,7 +371,9 @@ describe('fhs: presets and the bundled example', () => {
     expect(methodPresetNames('fhs')).toEqual(['prisma-fhs']);
     const spec = loadFhsPreset('prisma-fhs');
     expect(spec).toMatchObject({ confidence: 0.99, horizonDays: 2, lambda: 0.97, horizonMethod: 'overlapping', lookback: 750 });
-    expect(validateFhs(JSON.parse(readFileSync(packageFile('presets', 'fhs', 'prisma-fhs.json'), 'utf8')), 'p', '')).toEqual(spec);
+    const { preset, ...block } = spec;
+    expect(preset).toEqual({ name: 'prisma-fhs', version: '2026-12-1' });
+    expect(validateFhs(JSON.parse(readFileSync(packageFile('presets', 'fhs', 'prisma-fhs.json'), 'utf8')), 'p', '')).toEqual(block);
     const m = resolveMarket(JSON.parse(readFileSync(packageFile('examples', 'market.json'), 'utf8')), 'examples/market.json');
     const model = createFhsModel(m, { fhs: spec, history: readFileSync(packageFile('examples', 'history.csv'), 'utf8') });
     expect(model).toBeInstanceOf(FhsModel);

@@ -1,4 +1,4 @@
-// Scenario-grid margin end to end through the public model (contract section 4): hand-worked
+// Scenario-grid margin end to end through the public model (docs/methods.md §6): hand-worked
 // examples, the from-definition reference on random markets, and invariants.
 import { describe, expect, it } from 'vitest';
 import { resolveMarket } from '../src/market/load.js';

@@ -1,5 +1,5 @@
 /**
- * Market loading and validation (contract sections 2, 4 and 5): one test per error message, the
+ * Market loading and validation (docs/methods.md §2, §6.1 and §8.1): one test per error message, the
  * resolved values of valid markets checked against hand computations, and the published JSON
  * Schema checked to agree with the loader on every case.
  */
@@ -70,8 +70,8 @@ interface Case { name: string; edit: Edit; message: string; schema: boolean }
 const M = 'market.json: ';
 const UTC = 'an ISO-8601 UTC date-time such as "2026-12-26T08:00:00Z"';
 const OPTION_FIELDS = 'kind, underlying, contractSize, right, strike, expiry, vol, style, settlement';
-const GRID_FIELDS = '$schema, description, points, volMoves, volTerm, underlyings, groups, horizonDays, shortOptionMinimum, longOptionMinimum, maintenanceRatio, marginMultiplier';
-const ES_FIELDS = '$schema, description, confidence, horizonDays, scenarios, seed, distribution, degreesOfFreedom, correlations, maintenanceRatio';
+const GRID_FIELDS = '$schema, description, version, points, volMoves, volTerm, underlyings, groups, horizonDays, shortOptionMinimum, longOptionMinimum, maintenanceRatio, marginMultiplier';
+const ES_FIELDS = '$schema, description, version, confidence, horizonDays, scenarios, seed, distribution, degreesOfFreedom, correlations, maintenanceRatio';
 
 const cases: Case[] = [
   // --- top level

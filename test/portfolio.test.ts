@@ -1,5 +1,5 @@
 /**
- * Portfolio files (contract section 3): CSV and NDJSON, one test per error message, the
+ * Portfolio files (docs/methods.md §4): CSV and NDJSON, one test per error message, the
  * incremental readers, and a seeded round trip through an RFC 4180 writer written here.
  */
 import { describe, expect, it } from 'vitest';

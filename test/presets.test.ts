@@ -12,6 +12,7 @@
 //   of larger moves on vol range up only, at a fraction of the P&L.
 // Tolerance for move arithmetic: 1e-12 absolute (moves are decimals written in JSON).
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,17 +21,22 @@ import { describe, expect, test } from 'vitest';
 import { validateGrid } from '../src/market/grid-spec.js';
 import { parseMarket } from '../src/market/load.js';
 import type { GridInput } from '../src/market/types.js';
-import { loadPreset } from '../src/presets.js';
+import { loadEsPreset, loadFhsPreset, loadMethodPreset, loadPreset, methodPresetNames, presetJson, presetVersion } from '../src/presets.js';
+import { PRESET_VERSION_PATTERN } from '../src/market/preset-id.js';
+import { validateEs } from '../src/market/es-spec.js';
+import { validateFhs } from '../src/market/fhs-spec.js';
+import { esOption, fhsOption } from '../src/options.js';
+import { InputError } from '../src/errors.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
 import { CLI } from './helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PRESETS = ['crypto', 'span-16', 'tims-equity', 'tims-index'];
 const TOL = 1e-12;
-const GRID_KEYS = new Set(['description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
+const GRID_KEYS = new Set(['version', 'description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
   'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio']);
 
-type Preset = GridInput & { description: string };
+type Preset = GridInput & { version: string; description: string };
 
 function load(name: string): Preset {
   return JSON.parse(readFileSync(resolve(ROOT, 'presets', `${name}.json`), 'utf8')) as Preset;
@@ -61,7 +67,7 @@ describe('preset files', () => {
     expect(files).toEqual(PRESETS.map((p) => `${p}.json`));
   });
 
-  test.each(PRESETS)('%s parses, holds only grid fields and a description, and validates', (name) => {
+  test.each(PRESETS)('%s parses, holds only grid fields, a version and a description, and validates', (name) => {
     const g = load(name);
     for (const k of Object.keys(g)) expect(GRID_KEYS.has(k), `${name}: unexpected key ${k}`).toBe(true);
     expect(typeof g.description).toBe('string');
@@ -270,5 +276,122 @@ describe('presets against the example market', () => {
     // Without the offset the same portfolio would be charged more: the offset is applied.
     const noOffset = referenceGridMargin(market, { ...spec, groups: new Map() }, positions);
     expect(noOffset.initialMargin).toBeGreaterThan(ref.initialMargin * 1.01);
+  });
+});
+
+// Every preset file carries a version id YYYY-MM-N (docs/methods.md §12.1, presets/README.md).
+// A preset whose numbers change gets a new version: NUMBERS pins a digest of each preset's
+// numbers (the file without `version` and `description`) to its version, so a change of the
+// numbers without a new version fails here. With a new version, put its digest here.
+const NUMBERS: Record<string, { version: string; digest: string }> = {
+  'grid/crypto': { version: '2026-12-1', digest: '3d79581b839e3cff' },
+  'grid/span-16': { version: '2026-12-1', digest: '8fd5686b66950b7e' },
+  'grid/tims-equity': { version: '2026-12-1', digest: '0b044c535a8fd29a' },
+  'grid/tims-index': { version: '2026-12-1', digest: 'd1fcb7a000421bce' },
+  'es/stans': { version: '2026-12-1', digest: '77a3e2c2160d726e' },
+  'fhs/prisma-fhs': { version: '2026-12-1', digest: 'ee0ab4ab312a9a81' },
+};
+const METHODS = ['grid', 'es', 'fhs'] as const;
+
+function presetPath(method: (typeof METHODS)[number], name: string): string {
+  return method === 'grid' ? resolve(ROOT, 'presets', `${name}.json`) : resolve(ROOT, 'presets', method, `${name}.json`);
+}
+
+/** A digest of a preset's numbers: its JSON without `version` and `description`, keys sorted at every level. */
+function numbersDigest(json: Record<string, unknown>): string {
+  const canon = (v: unknown): unknown => Array.isArray(v) ? v.map(canon)
+    : v !== null && typeof v === 'object'
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
+  const { version: _v, description: _d, ...numbers } = json;
+  return createHash('sha256').update(JSON.stringify(canon(numbers))).digest('hex').slice(0, 16);
+}
+
+describe('preset versions', () => {
+  const schema = JSON.parse(readFileSync(resolve(ROOT, 'schema', 'market.schema.json'), 'utf8'));
+  const all = METHODS.flatMap((method) => methodPresetNames(method).map((name) => ({ method, name })));
+
+  test('every shipped preset is listed with its version and the digest of its numbers', () => {
+    expect(all.map(({ method, name }) => `${method}/${name}`).sort()).toEqual(Object.keys(NUMBERS).sort());
+  });
+
+  test.each(Object.keys(NUMBERS))('%s: a version id; its numbers are those of that version', (key) => {
+    const [method, name] = key.split('/') as [(typeof METHODS)[number], string];
+    const json = JSON.parse(readFileSync(presetPath(method, name), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(json)[0], 'version comes first in the file').toBe('version');
+    expect(json.version).toMatch(/^[0-9]{4}-(0[1-9]|1[0-2])-[1-9][0-9]*$/);
+    expect(json.version, `${key}: the version listed in NUMBERS`).toBe(NUMBERS[key].version);
+    expect(numbersDigest(json), `${key}: its numbers changed; give it a new version (docs/methods.md §12.1) and its new digest here`)
+      .toBe(NUMBERS[key].digest);
+    expect(presetVersion(name, method)).toBe(json.version);
+  });
+
+  test('the digest sees a changed number, not a changed description or key order', () => {
+    const base = { version: '2026-12-1', description: 'a', points: [{ move: -0.1 }], maintenanceRatio: 1 };
+    expect(numbersDigest({ ...base, description: 'b' })).toBe(numbersDigest(base));
+    expect(numbersDigest({ maintenanceRatio: 1, points: [{ move: -0.1 }], version: '2026-12-2' })).toBe(numbersDigest(base));
+    expect(numbersDigest({ ...base, points: [{ move: -0.11 }] })).not.toBe(numbersDigest(base));
+  });
+
+  test('the loader, the validators and the schema agree on the form of a version id', () => {
+    expect(schema.$defs.presetVersion.pattern).toBe(PRESET_VERSION_PATTERN);
+    for (const def of ['grid', 'es', 'fhs']) expect(schema.$defs[def].properties.version.$ref).toBe('#/$defs/presetVersion');
+    const re = new RegExp(PRESET_VERSION_PATTERN);
+    for (const ok of ['2026-12-1', '2027-01-2', '2030-06-12']) expect(re.test(ok), ok).toBe(true);
+    for (const bad of ['2026-12', '2026-13-1', '2026-00-1', '2026-12-0', '2026-12-01', '1.0.0', 'v2026-12-1', ' 2026-12-1']) {
+      expect(re.test(bad), bad).toBe(false);
+    }
+  });
+
+  test('the loaders put { name, version } on the spec; the spec is otherwise the validated file', () => {
+    for (const { method, name } of all) {
+      const spec = loadMethodPreset(method, name);
+      const { preset, ...rest } = spec;
+      expect(preset, `${method}/${name}`).toEqual({ name, version: NUMBERS[`${method}/${name}`].version });
+      const json = JSON.parse(readFileSync(presetPath(method, name), 'utf8'));
+      const validated = method === 'grid' ? validateGrid(json, 'p', '') : method === 'es' ? validateEs(json, 'p', '') : validateFhs(json, 'p', '');
+      expect(validated.preset, 'a block validated on its own names no preset').toBeUndefined();
+      expect(validated).toEqual(rest);
+    }
+    expect(loadPreset('crypto').preset).toEqual({ name: 'crypto', version: '2026-12-1' });
+    expect(loadEsPreset('stans').preset).toEqual({ name: 'stans', version: '2026-12-1' });
+    expect(loadFhsPreset('prisma-fhs').preset).toEqual({ name: 'prisma-fhs', version: '2026-12-1' });
+  });
+
+  test('a block from the market or a --grid file has no preset, even when copied from a preset with its version', () => {
+    const market = parseMarket(readFileSync(resolve(ROOT, 'examples', 'market.json'), 'utf8'), 'examples/market.json');
+    expect(market.risk.grid).toBeDefined();
+    expect(market.risk.grid!.preset).toBeUndefined();
+    expect(market.risk.es?.preset).toBeUndefined();
+    const copied = JSON.parse(readFileSync(presetPath('grid', 'crypto'), 'utf8'));
+    expect(copied.version).toBe('2026-12-1');
+    expect(validateGrid(copied, 'g.json', '').preset).toBeUndefined();
+  });
+
+  test('a version of the wrong form is refused, naming the file, the field and the form', () => {
+    const json = { ...JSON.parse(readFileSync(presetPath('grid', 'tims-equity'), 'utf8')), version: '2026-13-1' };
+    expect(() => validateGrid(json, 'g.json', '')).toThrow(InputError);
+    expect(() => validateGrid(json, 'g.json', '')).toThrow(
+      'g.json: version: expected a preset version id YYYY-MM-N such as "2026-12-1", got "2026-13-1"');
+    expect(() => validateEs({ version: 3, confidence: 0.99, horizonDays: 2, scenarios: 10 }, 'm.json'))
+      .toThrow('m.json: risk.es.version: expected a preset version id YYYY-MM-N such as "2026-12-1", got 3');
+  });
+
+  test('presetJson (the block a calibration starts from) has no version: a calibrated grid is not the preset', () => {
+    for (const name of PRESETS) {
+      const block = presetJson(name) as Record<string, unknown>;
+      expect('version' in block, name).toBe(false);
+      expect(block.points).toEqual(load(name).points);
+    }
+  });
+
+  test('a preset spec given to a model keeps its preset id; a malformed one is refused', () => {
+    const market = parseMarket(readFileSync(resolve(ROOT, 'examples', 'market.json'), 'utf8'), 'examples/market.json');
+    const es = loadEsPreset('stans', market);
+    expect(esOption(es, market)).toEqual(es);
+    expect(esOption(es, market).preset).toEqual({ name: 'stans', version: '2026-12-1' });
+    const fhs = loadFhsPreset('prisma-fhs');
+    expect(fhsOption(fhs).preset).toEqual({ name: 'prisma-fhs', version: '2026-12-1' });
+    expect(() => fhsOption({ ...fhs, preset: { name: 'prisma-fhs', version: 'latest' } })).toThrow(
+      'options: fhs.preset: expected the preset a spec came from, { name, version } with a preset version id YYYY-MM-N such as "2026-12-1", got');
   });
 });

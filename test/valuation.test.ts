@@ -1,5 +1,5 @@
 /**
- * Valuation (contract section 2, "Value of one contract"; the numbers of the `value` command):
+ * Valuation (docs/methods.md §3, "The value of one contract"; the numbers of the `value` command):
  * the WebAssembly kernel valueInstruments through its host wrapper valueTable, the scalar
  * bsmPrice the revaluation kernels use, and the plain-TypeScript twin src/reference/valuation.ts.
  */

@@ -1,7 +1,7 @@
 /**
- * The market as the account layer reads it: the snapshot of contract section 2, resolved by the
- * market loader, with one rule for `settlement: "inverse"` (contract section 2, "Coin-margined
- * (inverse) accounts"): the loader accepts it on futures, perpetuals and options (a spot with it
+ * The market as the account layer reads it: the snapshot of docs/methods.md §2, resolved by the
+ * market loader, with one rule for `settlement: "inverse"` (docs/methods.md §13.1, "The market of the
+ * account layer"): the loader accepts it on futures, perpetuals and options (a spot with it
  * is the loader's error) and marks those instruments in `instruments.inverse`; the account layer
  * takes that marking as it is.
  *

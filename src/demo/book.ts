@@ -9,7 +9,7 @@
  * contract counts: whole contracts when the contract size is above 1 (index and stock options,
  * index futures), otherwise lots of a size that suits the price (0.1 BTC, 1 ETH, 10 SOL, 10 shares).
  *
- * Output is CSV (contract section 3): header `portfolio,instrument,quantity`, the rows of one
+ * Output is CSV (docs/methods.md §4): header `portfolio,instrument,quantity`, the rows of one
  * portfolio contiguous, no instrument twice in a portfolio, ids P00001, P00002, ... The same
  * market, count and seed give the same text.
  */
@@ -431,7 +431,7 @@ function csvField(s: string): string {
 }
 
 /**
- * A book of `portfolios` portfolios over `market` as CSV text (contract section 3): header
+ * A book of `portfolios` portfolios over `market` as CSV text (docs/methods.md §4): header
  * `portfolio,instrument,quantity`, rows of a portfolio contiguous, every instrument from the
  * market, every portfolio with at least one position. Deterministic in (market, portfolios, seed).
  * Throws when the market has no instrument the generator can use (an underlying with a positive

@@ -1,5 +1,5 @@
 /**
- * Result rows as the contract's CLI writes them (section 6): CSV or NDJSON, the contract's six
+ * Result rows as the CLI writes them (docs/methods.md §16.1): CSV or NDJSON, the six common
  * columns first, then the method's own (worst_point for the grid, var and es for simulations),
  * then, when stress scenarios apply, stress_loss and stress_scenario (the worst named scenario).
  * NDJSON lines also carry the details: the grid's groups, the stress losses by scenario
@@ -27,7 +27,7 @@ export interface OutputOptions {
   raw?: boolean;
 }
 
-/** The columns after the contract's six, by method (and stress columns when asked for). */
+/** The columns after the six common ones (docs/methods.md §16.1), by method (and stress columns when asked for). */
 export function extraColumns(method: Method, opts: OutputOptions = {}): string[] {
   const cols = method === 'grid' ? ['worst_point'] : ['var', 'es'];
   if (opts.stress) cols.push('stress_loss', 'stress_scenario');
@@ -93,7 +93,7 @@ export function csvRow(r: MarginResult, opts: OutputOptions = {}): string {
   return cells.join(',') + '\n';
 }
 
-/** One NDJSON line: the contract's columns as fields, plus the method's details (grid: groups), snake_case. */
+/** One NDJSON line: the columns of docs/methods.md §16.1 as fields, plus the method's details (grid: groups), snake_case. */
 export function ndjsonRow(r: MarginResult, opts: OutputOptions = {}): string {
   checkResult(r, 'ndjsonRow');
   opts = checkOptions(opts, 'ndjsonRow');

@@ -73,7 +73,7 @@ export class ShockKernel {
 
   /**
    * Spot multipliers out[u * stride + s] = exp(scale_u z_u) of scenarios firstScenario ..
-   * firstScenario + nScen - 1 (docs/methods.md), in this wrapper's output region: valid until
+   * firstScenario + nScen - 1 (docs/methods.md §8.2), in this wrapper's output region: valid until
    * the next call.
    */
   generate(p: ShockParams): Shocks {
@@ -138,7 +138,7 @@ export function generateShocksArray(arena: Arena, p: ShockParams): { values: Flo
   }
 }
 
-/** VaR and ES of a loss vector (docs/methods.md). */
+/** VaR and ES of a loss vector (docs/methods.md §7). */
 export interface TailStats {
   var: number;
   es: number;

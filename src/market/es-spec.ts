@@ -1,5 +1,5 @@
 /**
- * Validation of an expected-shortfall block (contract section 5): `risk.es` of a market (or a file
+ * Validation of an expected-shortfall block (docs/methods.md §8.1): `risk.es` of a market (or a file
  * holding one ES block). Returns an EsSpec with every default filled in.
  *
  * Rules (each failure is an InputError `<source>: <path>: ...`):
@@ -15,6 +15,7 @@
  *   Whether the whole matrix is a correlation matrix is checked by the ES method, not here.
  * - `maintenanceRatio` in (0, 1] (default 1). `$schema` and `description` strings are allowed.
  */
+import { optVersion } from './preset-id.js';
 import { show } from '../errors.js';
 import type { EsSpec, ResolvedMarket } from './types.js';
 import {
@@ -22,7 +23,7 @@ import {
   MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_OPEN,
 } from './validate.js';
 
-const ES_KEYS = ['$schema', 'description', 'confidence', 'horizonDays', 'scenarios', 'seed', 'distribution',
+const ES_KEYS = ['$schema', 'description', 'version', 'confidence', 'horizonDays', 'scenarios', 'seed', 'distribution',
   'degreesOfFreedom', 'correlations', 'maintenanceRatio'] as const;
 
 /** The largest scenario count accepted. */
@@ -37,6 +38,7 @@ export function validateEs(json: unknown, source: string, path = 'risk.es', mark
     const v = own(e, k);
     if (v !== undefined && typeof v !== 'string') expected(src, fieldPath(path, k), 'a string', v);
   }
+  optVersion(src, path, e);
   const confidence = reqNum(src, path, e, 'confidence', UNIT_OPEN);
   const horizonDays = reqNum(src, path, e, 'horizonDays', POSITIVE);
   const scenarios = reqNum(src, path, e, 'scenarios', integerIn(1, MAX_SCENARIOS));

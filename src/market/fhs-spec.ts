@@ -17,13 +17,14 @@
  *   the unfiltered scenarios ending on those dates are always added.
  * - `maintenanceRatio` in (0, 1], default 1. `$schema` and `description` strings are allowed.
  */
+import { optVersion } from './preset-id.js';
 import type { FhsSpec } from './types.js';
 import {
   checkKeys, expected, fail, fieldPath, integerIn, MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, UNIT_OPEN, type NumberRule,
 } from './validate.js';
 import { dayNumber } from '../math/days.js';
 
-export const FHS_KEYS = ['$schema', 'description', 'confidence', 'horizonDays', 'lambda', 'seedReturns', 'horizonMethod',
+export const FHS_KEYS = ['$schema', 'description', 'version', 'confidence', 'horizonDays', 'lambda', 'seedReturns', 'horizonMethod',
   'lookback', 'stressedPeriod', 'maintenanceRatio'] as const;
 const PERIOD_KEYS = ['from', 'to'] as const;
 
@@ -43,6 +44,7 @@ export function validateFhs(json: unknown, source: string, path = 'risk.fhs'): F
     const v = own(e, k);
     if (v !== undefined && typeof v !== 'string') expected(src, fieldPath(path, k), 'a string', v);
   }
+  optVersion(src, path, e);
   const confidence = reqNum(src, path, e, 'confidence', UNIT_OPEN);
   const horizonDays = reqNum(src, path, e, 'horizonDays', WHOLE);
   const lambda = optNum(src, path, e, 'lambda', DECAY, FHS_DEFAULTS.lambda);

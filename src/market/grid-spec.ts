@@ -1,5 +1,5 @@
 /**
- * Validation of a scenario-grid block (contract section 4): `risk.grid` of a market, or a preset
+ * Validation of a scenario-grid block (docs/methods.md §6.1): `risk.grid` of a market, or a preset
  * file holding one grid block. Returns a GridSpec with every default filled in.
  *
  * Rules (each failure is an InputError `<source>: <path>: ...`):
@@ -14,10 +14,11 @@
  *   option position's minimum at its market value);
  *   `maintenanceRatio` in (0, 1] (default 1); `marginMultiplier` >= 1 (default 1: initial = multiplier x
  *   the sum of the group charges, the anti-procyclicality buffer of a calibration). `$schema` and
- *   `description` strings are allowed.
+ *   `description` strings are allowed, and a preset's `version` (src/market/preset-id.ts).
  * - With a market: every underlying and group named must exist in it (groups: named product
  *   groups only), and every shocked option vol `vol * (1 + volMove * w)` must stay > 0.
  */
+import { optVersion } from './preset-id.js';
 import { show } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from './types.js';
@@ -27,7 +28,7 @@ import {
   MAINTENANCE_RATIO, numberList, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
 } from './validate.js';
 
-const GRID_KEYS = ['$schema', 'description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
+const GRID_KEYS = ['$schema', 'description', 'version', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
   'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio', 'marginMultiplier'] as const;
 const POINT_KEYS = ['move', 'cover', 'volMoves'] as const;
 const VOL_TERM_KEYS = ['refDays', 'power', 'floorDays'] as const;
@@ -49,6 +50,7 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
     const v = own(g, k);
     if (v !== undefined && typeof v !== 'string') expected(src, fieldPath(path, k), 'a string', v);
   }
+  optVersion(src, path, g);
 
   const gridVolMovesRaw = own(g, 'volMoves');
   const gridVolMoves = gridVolMovesRaw === undefined ? [0]

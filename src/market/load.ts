@@ -1,5 +1,5 @@
 /**
- * Loading a market snapshot (contract section 2): JSON text or a parsed value in, a validated
+ * Loading a market snapshot (docs/methods.md §2): JSON text or a parsed value in, a validated
  * ResolvedMarket out (flat typed arrays, ids in Maps, the kernel's instrument table).
  *
  * Every invalid field throws an InputError with a one-line message naming the source, the JSON
@@ -10,7 +10,7 @@
  * finite: spot, strike, price, contract size and contract size x spot / strike / price <= 1e15;
  * |rate|, |yield| <= 1; vols in (0, 10]; |time to expiry| <= 100 years.
  *
- * Choices where the contract is silent:
+ * Choices the loader makes (docs/methods.md §2 states them):
  * - Ids are data: they go into Maps and arrays, never become object lookups, so "__proto__",
  *   "constructor" or "toString" are ordinary ids. An id must be a non-empty string.
  * - Product groups: an underlying with `group` joins the named group; one without forms a group of
@@ -28,7 +28,7 @@
  * - A future whose expiry is before asOf is accepted (a stale snapshot): its T is negative; when F
  *   is derived it is the spot (F = S e^{(r-q) max(T, 0)}), since a future at or after expiry is
  *   worth its underlying. An option whose expiry is before asOf has T < 0 and is worth its
- *   intrinsic value (contract section 2).
+ *   intrinsic value (docs/methods.md §3.4).
  * - `settlement` is "linear" (the default) or "inverse" (settled in the coin, as Deribit's BTC
  *   contracts): one rule for the whole engine. The snapshot accepts both; `instruments.inverse`
  *   marks the inverse ones. The run methods (grid, es, fhs) margin in `currency` and give a

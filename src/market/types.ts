@@ -1,5 +1,5 @@
 /**
- * The market snapshot as users write it (contract section 2) and as the engine resolves it.
+ * The market snapshot as users write it (docs/methods.md §2) and as the engine resolves it.
  * Resolution turns string-keyed JSON into flat typed arrays indexed by position; ids become Maps
  * (never object keys), so ids such as "__proto__" are plain data.
  */
@@ -89,6 +89,13 @@ export interface MarketInput {
   risk?: { grid?: GridInput; es?: EsInput; fhs?: FhsInput; stress?: StressInput; [method: string]: unknown };
 }
 
+/** The shipped preset a method block came from: its name and version id (docs/methods.md §12.1). */
+export interface PresetId {
+  name: string;
+  /** `YYYY-MM-N` (src/market/preset-id.ts). */
+  version: string;
+}
+
 /** A grid block after validation, every default filled in. */
 export interface GridSpec {
   points: { move: number; cover: number; volMoves: number[] }[];
@@ -103,6 +110,8 @@ export interface GridSpec {
   maintenanceRatio: number;
   /** initial = marginMultiplier * the sum of the group charges (an anti-procyclicality buffer), >= 1; absent: 1. */
   marginMultiplier?: number;
+  /** The preset this block came from (loadPreset); absent for a market's block or a `--grid` file. */
+  preset?: PresetId;
 }
 
 /** An ES block after validation, every default filled in. */
@@ -116,6 +125,8 @@ export interface EsSpec {
   /** Pairs as given; the matrix is built and checked against the market's underlyings. */
   correlations: [string, string, number][];
   maintenanceRatio: number;
+  /** The preset this block came from (loadEsPreset); absent for a market's block. */
+  preset?: PresetId;
 }
 
 /** An FHS block after validation, every default filled in (see src/market/fhs-spec.ts). */
@@ -134,6 +145,8 @@ export interface FhsSpec {
   /** Dates (YYYY-MM-DD, inclusive) whose unfiltered scenarios are always added. */
   stressedPeriod?: { from: string; to: string };
   maintenanceRatio: number;
+  /** The preset this block came from (loadFhsPreset); absent for a market's block. */
+  preset?: PresetId;
 }
 
 /** One named stress scenario after validation: moves keyed by underlying id. */

@@ -1,4 +1,4 @@
-/** Portfolios as read from a portfolio file (contract section 3), before instruments are resolved. */
+/** Portfolios as read from a portfolio file (docs/methods.md §4), before instruments are resolved. */
 
 /** One position: an instrument id and a signed quantity of contracts (positive long, negative short). */
 export interface ParsedPosition {

@@ -65,7 +65,7 @@ export interface GridReduction {
   L: number[][];
 }
 
-/** Twin of `gridReduce`, written straight from contract section 4. */
+/** Twin of `gridReduce`, written straight from docs/methods.md §6. */
 export function referenceGridReduce(
   pnl: Float64Array, stride: number, nRows: number, rowGroup: ArrayLike<number>, offsets: ArrayLike<number>,
   scenPoint: ArrayLike<number>, nScen: number, cover: ArrayLike<number>,

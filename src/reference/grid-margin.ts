@@ -1,5 +1,5 @@
 /**
- * Scenario-grid margin computed straight from contract section 4, one loop per formula, with no
+ * Scenario-grid margin computed straight from docs/methods.md §6, one loop per formula, with no
  * cube, no kernel and no shared code with the engine's grid path other than the BSM reference.
  * Tests hold the engine to it.
  */

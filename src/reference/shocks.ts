@@ -4,7 +4,7 @@
  *
  * z = L y (y standard normals of stream 0 of scenario firstScenario + s, L lower triangular
  * row-major, x_u = sum_{j <= u} L[u][j] y_j in that order); Student-t: z = x sqrt((nu - 2) / w), w
- * the scenario's chi-squared(nu) variate, i.e. sqrt((nu-2)/nu) x / sqrt(w/nu) (contract section 5).
+ * the scenario's chi-squared(nu) variate, i.e. sqrt((nu-2)/nu) x / sqrt(w/nu) (docs/methods.md §8.2).
  */
 import { scenarioNormal, scenarioChiSquared } from './rng.js';
 

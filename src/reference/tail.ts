@@ -1,6 +1,6 @@
 /**
  * Plain-TypeScript twin of the esTail kernel (assembly/tail.ts), by a full sort: VaR and expected
- * shortfall of scenario losses (contract section 5, Acerbi-Tasche).
+ * shortfall of scenario losses (docs/methods.md §7, Acerbi-Tasche).
  *
  * k = n (1 - confidence), snapped to the nearest integer when within 1e-9 max(1, k) of it (so that
  * 10000 scenarios at 97.5 % give k = 250 exactly, not 250.00000000000023); with the losses sorted

@@ -1,6 +1,6 @@
 /**
  * Plain-TypeScript twin of assembly/valuation.ts and assembly/bsm.ts: value and sensitivities of
- * one contract of each instrument (contract section 2). Written for reading, not for speed; the
+ * one contract of each instrument (docs/methods.md §3). Written for reading, not for speed; the
  * tests compare the kernels against it. Uses the independent normal functions of ./normal.ts.
  */
 import { normCdfRef as N, normPdfRef as phi } from './normal.js';

@@ -1,5 +1,5 @@
 /**
- * The correlation matrix of expected-shortfall scenarios (contract section 5, `risk.es.correlations`)
+ * The correlation matrix of expected-shortfall scenarios (docs/methods.md §8.4, `risk.es.correlations`)
  * and its Cholesky factor.
  *
  * buildCorrelation turns the listed pairs into a dense matrix (unit diagonal, symmetric, pairs not

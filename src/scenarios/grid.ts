@@ -1,5 +1,5 @@
 /**
- * The scenario set of a grid (contract section 4): one scenario per (point, vol move) pair,
+ * The scenario set of a grid (docs/methods.md §6.2): one scenario per (point, vol move) pair,
  * points in order, each point's vol moves in order.
  */
 import { InputError } from '../errors.js';
@@ -32,7 +32,7 @@ export function tenorWeight(spec: GridSpec, T: number): number {
 /**
  * Builds the grid's scenarios for a market. Throws InputError when a point has no vol move, an
  * underlying's move list has the wrong length, a spot would not stay > 0, or a shocked option vol
- * would not stay > 0 (the contract rejects such a market).
+ * would not stay > 0 (docs/methods.md §6.2 rejects such a market).
  */
 export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path = 'risk.grid'): GridScenarioSet {
   checkMarket(market, 'buildGridScenarios');

@@ -1,5 +1,5 @@
 /**
- * The Monte Carlo scenario set of expected-shortfall margin (contract section 5): correlated
+ * The Monte Carlo scenario set of expected-shortfall margin (docs/methods.md §8): correlated
  * normal or Student-t log-return shocks over the horizon, from the counter-based generator keyed
  * by (seed, scenario index), so any scenario can be regenerated alone and no result depends on
  * threads or batch splits. Implied vols do not move.
