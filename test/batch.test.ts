@@ -546,7 +546,7 @@ describe('batch engine: the API says what is wrong', () => {
       { id: 'a', positions: [{ instrument: ids[3], quantity: 2 }, { instrument: ids[7], quantity: -1 }] },
       { id: 'b', positions: [{ instrument: ids[12], quantity: 5 }] },
     ]);
-    expect(Array.from(r.im)).toEqual(want.map((x) => (x.ok ? x.initialMargin : NaN)));
+    expect(Array.from(r.initialMargin)).toEqual(want.map((x) => (x.ok ? x.initialMargin : NaN)));
   });
 
   it('options: a method without its risk block, bad threads', async () => {

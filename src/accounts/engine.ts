@@ -449,8 +449,8 @@ export class ScenarioEngine {
 
   /**
    * The portfolio requirement (currency-free: in the rows' unit) of `nRows` scenario P&L rows
-   * (`rows[r * stride + s]`, row r on underlying rowU[r]). Grid: the group requirements of contract
-   * section 4 with the option minimums `optMin[g]` (already in the rows' unit, by market group
+   * (`rows[r * stride + s]`, row r on underlying rowU[r]). Grid: the group requirements of
+   * docs/methods.md §4 with the option minimums `optMin[g]` (already in the rows' unit, by market group
    * index; null for none) added as max(R_g, M_g), the sum times the grid's marginMultiplier (as
    * the grid model's initial margin). ES: max(ES of the summed losses, 0).
    */

@@ -239,8 +239,9 @@ export class BatchEngine {
   /**
    * The level under run(): margins portfolios already resolved to the market's instrument indices
    * (portfolio p: positions offsets[p] .. offsets[p+1]-1 of instr and qty, one per instrument) as one
-   * task, returning the worker's numbers as they come (per portfolio: im, mm, and the grid's worst
-   * point or the ES method's VaR in `a`, ES in `b`; failures by index). No retry: a failure rejects.
+   * task, returning the worker's numbers as they come (per portfolio: initialMargin,
+   * maintenanceMargin, and the grid's worstPoint or the tail methods' var and es; with stress
+   * scenarios or allocation the whole results; failures by index). No retry: a failure rejects.
    */
   async marginResolved(offsets: Int32Array, instr: Int32Array, qty: Float64Array, options: { detail?: boolean } = {}): Promise<MarginTaskResult> {
     if (this.closed) throw new Error('batch engine: closed');

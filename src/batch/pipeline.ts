@@ -361,5 +361,5 @@ const EMPTY_F64 = new Float64Array(0);
 
 function emptyResult(): MarginTaskResult {
   const z = new Float64Array(0);
-  return { kind: 'margin', im: z, mm: z, a: z, b: z, failed: new Int32Array(0), messages: [], codes: [], ms: 0 };
+  return { kind: 'margin', initialMargin: z, maintenanceMargin: z, worstPoint: z, var: z, es: z, failed: new Int32Array(0), messages: [], codes: [], ms: 0 };
 }

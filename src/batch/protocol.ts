@@ -102,13 +102,14 @@ export interface PackedGroups {
 
 export interface MarginTaskResult {
   kind: 'margin';
-  /** Per portfolio: initial and maintenance margin. */
-  im: Float64Array;
-  mm: Float64Array;
-  /** Grid: the worst point (-1: none); ES: VaR. */
-  a: Float64Array;
-  /** ES: expected shortfall (grid: unused, empty). */
-  b: Float64Array;
+  /** Per portfolio: initial and maintenance margin (NaN for a failed one). */
+  initialMargin: Float64Array;
+  maintenanceMargin: Float64Array;
+  /** Grid: per portfolio, the worst point (-1: none); es, fhs: empty. */
+  worstPoint: Float64Array;
+  /** es, fhs: per portfolio, value at risk and expected shortfall of the loss; grid: empty. */
+  var: Float64Array;
+  es: Float64Array;
   /**
    * Portfolios that failed in the worker (indices into the task), why, and the model's error code
    * for it (the code margin() gives in-process: E_PORTFOLIO for an inverse contract or a P&L that

@@ -16,15 +16,17 @@ export function okResult(market: ResolvedMarket, method: BatchMethod, id: string
   const whole = r.results?.[j];
   if (whole !== undefined) return { ...whole, portfolio: id };
   if (method === 'grid') {
-    const wp = r.a[j];
+    const wp = r.worstPoint[j];
     let groups: GroupCharge[] | undefined;
     if (r.detail) groups = groupCharges(market, r.detail, r.detail.gStart[j], r.detail.gStart[j + 1]);
     return {
-      ok: true, portfolio: id, method, initialMargin: r.im[j], maintenanceMargin: r.mm[j],
+      ok: true, portfolio: id, method, initialMargin: r.initialMargin[j], maintenanceMargin: r.maintenanceMargin[j],
       worstPoint: wp < 0 ? undefined : wp, ...(groups ? { groups } : {}),
     };
   }
-  return { ok: true, portfolio: id, method, initialMargin: r.im[j], maintenanceMargin: r.mm[j], var: r.a[j], es: r.b[j] };
+  return {
+    ok: true, portfolio: id, method, initialMargin: r.initialMargin[j], maintenanceMargin: r.maintenanceMargin[j], var: r.var[j], es: r.es[j],
+  };
 }
 
 /** One row of the output format (with the market's currency last, and the CSV guard unless `raw`). */

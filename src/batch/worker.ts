@@ -118,8 +118,10 @@ function runCube(task: CubeTask): TaskResult {
 function runMargin(task: MarginTask): MarginTaskResult {
   const c = contextOf(task);
   const { n, offsets, instr, qty } = task;
-  const im = new Float64Array(n), mm = new Float64Array(n), a = new Float64Array(n);
-  const b = new Float64Array(c.es ? n : 0);
+  const im = new Float64Array(n), mm = new Float64Array(n);
+  // Grid: the worst point of each portfolio; es, fhs: its VaR and ES (the other method's arrays empty).
+  const wp = new Float64Array(c.grid ? n : 0), va = new Float64Array(c.es ? n : 0), es = new Float64Array(c.es ? n : 0);
+  const numbers = { initialMargin: im, maintenanceMargin: mm, worstPoint: wp, var: va, es };
   const failed: number[] = [];
   const messages: string[] = [];
   const codes: ErrorCode[] = [];
@@ -134,17 +136,17 @@ function runMargin(task: MarginTask): MarginTaskResult {
         failed.push(p);
         messages.push(r.message);
         codes.push(r.code);
-        im[p] = mm[p] = a[p] = NaN;
-        if (b.length) b[p] = NaN;
+        im[p] = mm[p] = NaN;
+        if (c.grid) wp[p] = NaN; else va[p] = es[p] = NaN;
       } else {
         results[p] = r;
         im[p] = r.initialMargin;
         mm[p] = r.maintenanceMargin;
-        if (r.method === 'grid') a[p] = r.worstPoint ?? -1;
-        else { a[p] = r.var; b[p] = r.es; }
+        if (r.method === 'grid') wp[p] = r.worstPoint ?? -1;
+        else { va[p] = r.var; es[p] = r.es; }
       }
     }
-    return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, codes, results }, t0);
+    return withRows(task, c, { kind: 'margin', ...numbers, failed: Int32Array.from(failed), messages, codes, results }, t0);
   }
   if (c.grid) {
     const model = c.grid, bd = c.breakdown!;
@@ -157,11 +159,11 @@ function runMargin(task: MarginTask): MarginTaskResult {
         failed.push(p);
         messages.push(error);
         codes.push(model.lastErrorCode);
-        im[p] = mm[p] = a[p] = NaN;
+        im[p] = mm[p] = wp[p] = NaN;
       } else {
         im[p] = bd.initialMargin;
         mm[p] = bd.maintenanceMargin;
-        a[p] = bd.worstPoint;
+        wp[p] = bd.worstPoint;
         if (detail) {
           const G = bd.groups;
           for (let g = 0; g < bd.nGroups; g++) {
@@ -182,7 +184,7 @@ function runMargin(task: MarginTask): MarginTaskResult {
       }
       if (detail) { detail.gStart[p + 1] = gAt; detail.uStart[gAt] = uAt; }
     }
-    return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, codes, detail }, t0);
+    return withRows(task, c, { kind: 'margin', ...numbers, failed: Int32Array.from(failed), messages, codes, detail }, t0);
   }
   const model = c.es!, t = c.numbers;
   for (let p = 0; p < n; p++) {
@@ -191,15 +193,15 @@ function runMargin(task: MarginTask): MarginTaskResult {
       failed.push(p);
       messages.push(error);
       codes.push(model.lastErrorCode);
-      im[p] = mm[p] = a[p] = b[p] = NaN;
+      im[p] = mm[p] = va[p] = es[p] = NaN;
     } else {
       im[p] = t.initialMargin;
       mm[p] = t.maintenanceMargin;
-      a[p] = t.var;
-      b[p] = t.es;
+      va[p] = t.var;
+      es[p] = t.es;
     }
   }
-  return withRows(task, c, { kind: 'margin', im, mm, a, b, failed: Int32Array.from(failed), messages, codes }, t0);
+  return withRows(task, c, { kind: 'margin', ...numbers, failed: Int32Array.from(failed), messages, codes }, t0);
 }
 
 /** Formats the task's rows when asked (MarginTask.rows), with the code the main thread uses. */
@@ -252,7 +254,7 @@ export function handle(task: Task): TaskResult {
 /** The buffers of a result, to transfer rather than copy. */
 export function transferables(r: TaskResult): ArrayBuffer[] {
   if (r.kind !== 'margin') return [];
-  const list = [r.im, r.mm, r.a, r.b, r.failed];
+  const list = [r.initialMargin, r.maintenanceMargin, r.worstPoint, r.var, r.es, r.failed];
   if (r.rowEnds) list.push(r.rowEnds);
   if (r.detail) list.push(...Object.values(r.detail) as (Int32Array | Float64Array)[]);
   return list.map((x) => x.buffer as ArrayBuffer);
