@@ -1,5 +1,6 @@
 /** What a margin computation returns: one result per portfolio, numbers or an error as data. */
 import type { ErrorCode } from './errors.js';
+import type { PresetId } from './market/types.js';
 
 /** The margin methods, one vocabulary everywhere (API, CLI --method, results, batch protocol). */
 export type Method = 'grid' | 'es' | 'fhs';
@@ -30,6 +31,11 @@ interface MarginOkBase {
   stress?: StressResult;
   /** Euler allocation of the initial margin over the positions, when asked for (src/policy/allocation.ts). */
   allocation?: PositionShare[];
+  /**
+   * The shipped preset (name and version, docs/methods.md §12.1) whose block produced this margin;
+   * absent when the block is the market's own or a grid file's.
+   */
+  preset?: PresetId;
 }
 
 /** A grid margin (docs/methods.md §4). */

@@ -63,3 +63,23 @@ describe('every method runs pooled, bit-identical to in-process', () => {
     }
   }
 });
+
+describe('results say which preset version produced them (issue 10 item 8)', () => {
+  it('a preset block: every ok result carries its name and version, in-process and pooled, and the NDJSON line says it', async () => {
+    const { loadPreset, presetVersion } = await import('../src/presets.js');
+    const grid = loadPreset('crypto', market);
+    const version = presetVersion('crypto', 'grid');
+    expect(version).toMatch(/^\d{4}-\d{2}-\d+$/);
+    const want = createMarginModel(market, { grid, stress: null }).marginAll(book);
+    for (const r of want) if (r.ok) expect(r.preset).toEqual({ name: 'crypto', version });
+    const engine = await createBatchEngine({ market, grid, stress: null, threads: 2, taskWork: 1 << 14 });
+    engines.push(engine);
+    expect(JSON.stringify(await engine.marginAll(book))).toBe(JSON.stringify(want));
+    const sink = new Sink();
+    await engine.run(book.slice(0, 3), sink, { format: 'ndjson' });
+    expect(JSON.parse(sink.text.split('\n')[0]).preset).toEqual({ name: 'crypto', version });
+    // The market's own block: no preset claimed.
+    const own = createMarginModel(market, { stress: null }).marginAll(book.slice(0, 3));
+    expect(own.every((r) => !r.ok || r.preset === undefined)).toBe(true);
+  });
+});

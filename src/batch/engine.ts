@@ -127,7 +127,8 @@ export class BatchEngine {
       id, method, market, layout, heapAt, stress, allocation: setup.allocation,
       grid: setup.method === 'grid' ? setup.spec : undefined,
       es: setup.method === 'es' ? setup.spec : undefined,
-      tail: setup.method === 'fhs' ? { confidence: setup.spec.confidence, maintenanceRatio: setup.spec.maintenanceRatio } : undefined,
+      tail: setup.method === 'fhs'
+        ? { confidence: setup.spec.confidence, maintenanceRatio: setup.spec.maintenanceRatio, preset: setup.spec.preset } : undefined,
     });
 
     const executor: Executor = options.pool ? new PoolExecutor(options.pool, false)
@@ -231,7 +232,7 @@ export class BatchEngine {
     const out: MarginResult[] = [];
     await this.pipeline(input, options, (task, outcome, specials) => {
       const r = outcome.ok ? outcome.result : undefined;
-      for (let k = 0; k < task.ids.length; k++) out.push(specials?.get(k) ?? okResult(this.market, this.method, task.ids[k], r!, task.slots[k]));
+      for (let k = 0; k < task.ids.length; k++) out.push(specials?.get(k) ?? okResult(this.market, this.method, task.ids[k], r!, task.slots[k], this.setup.spec.preset));
     }, { detail: this.method === 'grid' });
     return out;
   }

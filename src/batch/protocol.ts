@@ -5,7 +5,7 @@
  * a one-line message and its error code, and the main thread makes the error row.
  */
 import { serialize, deserialize } from 'node:v8';
-import type { EsSpec, GridSpec, ResolvedMarket, StressSpec } from '../market/types.js';
+import type { EsSpec, GridSpec, PresetId, ResolvedMarket, StressSpec } from '../market/types.js';
 import type { CubeLayout } from '../cube/cube.js';
 import type { ErrorCode } from '../errors.js';
 import type { MarginOk, Method } from '../results.js';
@@ -25,7 +25,7 @@ export interface EngineContext {
   grid?: GridSpec;
   es?: EsSpec;
   /** fhs: the tail's parameters (the scenario set is the cube layout's, built from the history). */
-  tail?: { confidence: number; maintenanceRatio: number };
+  tail?: { confidence: number; maintenanceRatio: number; preset?: PresetId };
   /** Where the cube and its inputs (which stay allocated) are in the shared memory. */
   layout: CubeLayout;
   /** Named stress scenarios: the block and where its cube (built once by the engine) is in the shared memory. */

@@ -4,14 +4,16 @@
  * with it for run() (CSV or NDJSON text, so that formatting numbers, most of a row's cost, is
  * spread over the workers), and the bytes are the same either way.
  */
-import type { ResolvedMarket } from '../market/types.js';
+import type { PresetId, ResolvedMarket } from '../market/types.js';
 import type { GroupCharge, MarginOk } from '../results.js';
 import { groupCharges } from '../models/grid.js';
 import { csvRow, ndjsonRow, type OutputFormat, type OutputOptions } from '../io/output.js';
 import type { BatchMethod, MarginTaskResult } from './protocol.js';
 
 /** The result of the worker's portfolio j (not a failed one) under the id `id`. */
-export function okResult(market: ResolvedMarket, method: BatchMethod, id: string, r: MarginTaskResult, j: number): MarginOk {
+export function okResult(
+  market: ResolvedMarket, method: BatchMethod, id: string, r: MarginTaskResult, j: number, preset?: PresetId,
+): MarginOk {
   // With stress scenarios or allocation the worker sent the whole result (its id left for here).
   const whole = r.results?.[j];
   if (whole !== undefined) return { ...whole, portfolio: id };
@@ -21,11 +23,12 @@ export function okResult(market: ResolvedMarket, method: BatchMethod, id: string
     if (r.detail) groups = groupCharges(market, r.detail, r.detail.gStart[j], r.detail.gStart[j + 1]);
     return {
       ok: true, portfolio: id, method, initialMargin: r.initialMargin[j], maintenanceMargin: r.maintenanceMargin[j],
-      worstPoint: wp < 0 ? undefined : wp, ...(groups ? { groups } : {}),
+      worstPoint: wp < 0 ? undefined : wp, ...(groups ? { groups } : {}), ...(preset ? { preset } : {}),
     };
   }
   return {
     ok: true, portfolio: id, method, initialMargin: r.initialMargin[j], maintenanceMargin: r.maintenanceMargin[j], var: r.var[j], es: r.es[j],
+    ...(preset ? { preset } : {}),
   };
 }
 

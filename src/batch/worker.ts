@@ -21,7 +21,7 @@ import { EsModel, TailModel, type TailNumbers } from '../models/tail.js';
 import { StressTest } from '../models/stress.js';
 import { ComposedModel } from '../models/compose.js';
 import type { MarginOk } from '../results.js';
-import type { ResolvedMarket } from '../market/types.js';
+import type { PresetId, ResolvedMarket } from '../market/types.js';
 import type { ErrorCode } from '../errors.js';
 import { formatRow, okResult, splitIds } from './rows.js';
 import { unpackContext, type BatchMethod, type CubeTask, type MarginTask, type MarginTaskResult, type PackedGroups, type Task, type TaskResult } from './protocol.js';
@@ -34,6 +34,8 @@ interface WorkerContext {
   grid?: GridModel;
   /** es or fhs. */
   es?: TailModel;
+  /** The preset the engine's block came from (stated in every ok result). */
+  preset?: PresetId;
   /** With stress scenarios or allocation: the method's model with them on top (the one margin() runs in-process). */
   composed?: ComposedModel;
   breakdown?: GridBreakdown;
@@ -79,7 +81,9 @@ function contextOfEngine(task: Task): WorkerContext {
   } else {
     c.es = new TailModel('fhs', ctx.market, arena, scenariosOf(task.memory, ctx.layout), ctx.tail!.confidence,
       ctx.tail!.maintenanceRatio, cube);
+    c.es.preset = ctx.tail!.preset;
   }
+  c.preset = ctx.grid?.preset ?? ctx.es?.preset ?? ctx.tail?.preset;
   if (ctx.stress || ctx.allocation) {
     const stress = ctx.stress
       ? new StressTest(ctx.market, ctx.stress.spec, { arena, cube: cubeOf(arena, ctx.stress.layout) }) : undefined;
@@ -215,7 +219,7 @@ function withRows(task: MarginTask, c: WorkerContext, r: Omit<MarginTaskResult, 
     for (let j = 0; j < task.n; j++) {
       if (!failed.has(j)) {
         const opts = { currency: task.rows.currency ? c.market.currency : undefined, raw: task.rows.raw, stress: task.rows.stress };
-        text += formatRow(task.rows.format, okResult(c.market, c.method, ids[j], res, j), opts);
+        text += formatRow(task.rows.format, okResult(c.market, c.method, ids[j], res, j, c.preset), opts);
       }
       rowEnds[j] = text.length;
     }

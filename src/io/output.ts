@@ -103,6 +103,7 @@ export function ndjsonRow(r: MarginResult, opts: OutputOptions = {}): string {
     o.maintenance_margin = r.maintenanceMargin;
     o.status = 'ok';
     o.error = null;
+    if (r.preset) o.preset = { name: r.preset.name, version: r.preset.version };
     if (r.method === 'grid') {
       o.worst_point = r.worstPoint ?? null;
       o.groups = (r.groups ?? []).map((g) => ({

@@ -38,6 +38,7 @@ export class FhsModel extends TailModel {
     super('fhs', market, new Arena(options.kernels ?? instantiateKernels()), scen, spec.confidence, spec.maintenanceRatio);
     this.spec = spec;
     this.fhs = scen;
+    this.preset = spec.preset;
   }
 }
 

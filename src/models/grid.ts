@@ -334,6 +334,7 @@ export class GridModel implements MarginModel {
     return {
       ok: true, portfolio: id, method: 'grid', initialMargin: b.initialMargin, maintenanceMargin: b.maintenanceMargin,
       worstPoint: b.worstPoint < 0 ? undefined : b.worstPoint, groups: groupCharges(this.market, b.groups, 0, b.nGroups),
+      ...(this.spec.preset ? { preset: this.spec.preset } : {}),
     };
   }
 

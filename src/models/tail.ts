@@ -9,7 +9,7 @@
 import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import type { ErrorCode } from '../errors.js';
 import { firstInverse, inverseMessage, NOT_FINITE_PNL, NOT_FINITE_WHY } from './grid.js';
-import type { EsInput, EsSpec, ResolvedMarket } from '../market/types.js';
+import type { EsInput, EsSpec, PresetId, ResolvedMarket } from '../market/types.js';
 import { checkMarket, checkOptions } from '../options.js';
 import { methodScenarios, resolveMethod, type MethodSetup } from './setup.js';
 import type { ScenarioSet } from '../scenarios/types.js';
@@ -81,6 +81,8 @@ export class TailModel implements MarginModel {
 
   /** margin()'s netting (docs/methods.md §3), into arrays reused between calls. */
   readonly netter: Netter;
+  /** The preset whose block the model margins with (EsModel, FhsModel set it from their block), stated in every ok result. */
+  preset: PresetId | undefined;
 
   private grow(cap: number): void {
     const a = this.arena;
@@ -153,7 +155,10 @@ export class TailModel implements MarginModel {
     const t = this.numbers;
     const error = this.tailResolved(instr, qty, from, to, t);
     if (error !== undefined) return { ok: false, portfolio: id, method, code: this.lastErrorCode, message: error };
-    return { ok: true, portfolio: id, method, initialMargin: t.initialMargin, maintenanceMargin: t.maintenanceMargin, var: t.var, es: t.es };
+    return {
+      ok: true, portfolio: id, method, initialMargin: t.initialMargin, maintenanceMargin: t.maintenanceMargin, var: t.var, es: t.es,
+      ...(this.preset ? { preset: this.preset } : {}),
+    };
   }
 
   margin(portfolio: PortfolioLike): TailMarginResult {
@@ -203,6 +208,7 @@ export class EsModel extends TailModel {
     const scenarios = options.scenarios ?? methodScenarios(arena, market, setup);
     super('es', market, arena, scenarios, spec.confidence, spec.maintenanceRatio, options.cube);
     this.spec = spec;
+    this.preset = spec.preset;
   }
 
   /** A model over a cube already built in `arena`'s memory from `scenarios` (see EsModelOptions.cube). */
