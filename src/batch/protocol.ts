@@ -9,6 +9,7 @@ import type { EsSpec, GridSpec, PresetId, ResolvedMarket, StressSpec } from '../
 import type { CubeLayout } from '../cube/cube.js';
 import type { ErrorCode } from '../errors.js';
 import type { MarginOk, Method } from '../results.js';
+import type { GroupColumns } from '../models/grid.js';
 
 /** Every method runs in the batch engine. */
 export type BatchMethod = Method;
@@ -88,16 +89,8 @@ export interface CubeTaskResult {
  * Grid group breakdowns of a task's portfolios, as GroupColumns (src/models/grid.ts): portfolio p's
  * groups are gStart[p] .. gStart[p+1]-1; group g's underlyings uStart[g] .. uStart[g+1]-1.
  */
-export interface PackedGroups {
+export interface PackedGroups extends GroupColumns {
   gStart: Int32Array;
-  group: Int32Array;
-  worstPoint: Int32Array;
-  scanRisk: Float64Array;
-  optionMinimum: Float64Array;
-  charge: Float64Array;
-  uStart: Int32Array;
-  underlying: Int32Array;
-  loss: Float64Array;
 }
 
 export interface MarginTaskResult {
