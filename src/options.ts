@@ -7,10 +7,8 @@
  */
 import { InputError, show } from './errors.js';
 import type {
-  EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
+  AccountMarket, EsInput, EsSpec, FhsInput, FhsSpec, GridInput, GridSpec, ResolvedMarket, StressInput, StressSpec,
 } from './market/types.js';
-import type { AccountMarket } from './accounts/market.js';
-import type { AccountsFile } from './accounts/types.js';
 import { validateGrid } from './market/grid-spec.js';
 import { validateEs } from './market/es-spec.js';
 import { validateFhs } from './market/fhs-spec.js';
@@ -61,11 +59,6 @@ export function checkAccountMarket(v: unknown, where: string): AccountMarket {
   throw new InputError(`${where}: expected a market from parseAccountMarket (or parseMarket), got ${show(v)}`, { path: 'market' });
 }
 
-/** `v` when it is an account file as parseAccounts or resolveAccounts give it; else an InputError naming `where`. */
-export function checkAccountsFile(v: unknown, where: string): AccountsFile {
-  if (isRecord(v) && v.assets instanceof Map && Array.isArray(v.accounts)) return v as unknown as AccountsFile;
-  throw new InputError(`${where}: expected an account file from parseAccounts or resolveAccounts, got ${show(v)}`, { path: 'accounts' });
-}
 
 /** A validated grid (Maps of underlyings and groups) as is; its JSON form validated against the market. */
 export function gridOption(v: GridSpec | GridInput, market: ResolvedMarket, name = 'grid'): GridSpec {

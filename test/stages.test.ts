@@ -39,9 +39,6 @@ const ALLOWED = new Set<string>([
   // The plain-TypeScript twin of the whole grid margin reads a resolved market and positions.
   'reference/grid-margin.ts -> market/types.ts',
   'reference/grid-margin.ts -> portfolio/resolve.ts',
-  // The API's option checks name the account layer's types.
-  'options.ts -> accounts/market.ts',
-  'options.ts -> accounts/types.ts',
 ]);
 
 /** Every .ts file under src/, as a path relative to src/. */

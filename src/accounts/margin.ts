@@ -9,7 +9,8 @@ import { createAccount } from './state.js';
 import { evaluate } from './evaluation.js';
 import { ScenarioEngine } from './engine.js';
 import type { AccountMarket } from './market.js';
-import { checkAccountMarket, checkAccountsFile } from '../options.js';
+import { checkAccountsFile } from './parse.js';
+import { checkAccountMarket } from '../options.js';
 import { isAccountError, type AccountMargin, type AccountMethod, type AccountsFile } from './types.js';
 
 export interface AccountMarginOptions {

@@ -15,17 +15,11 @@
  * Every other field is validated by the market loader, with its messages.
  */
 import { resolveMarket } from '../market/load.js';
-import type { MarketInput, ResolvedMarket } from '../market/types.js';
+import type { AccountMarket, MarketInput, ResolvedMarket } from '../market/types.js';
 import { isObject, keysOf, own, readJson } from '../market/validate.js';
 import { checkMarket, checkTextArgs } from '../options.js';
 
-export interface AccountMarket {
-  market: ResolvedMarket;
-  /** inverse[i] = 1 when instrument i (market index) settles in its coin: the loader's `instruments.inverse` (all 0 when absent). */
-  inverse: Uint8Array;
-  /** The snapshot as written (for snapshots of a book); undefined when built from a resolved market. */
-  input?: MarketInput;
-}
+export type { AccountMarket } from '../market/types.js';
 
 /** The loader's marking of inverse instruments of `market`, as an AccountMarket's `inverse` (a copy; all 0 when none). */
 function inverseMarking(market: ResolvedMarket): Uint8Array {

@@ -252,3 +252,9 @@ export function requireAllAccounts(file: AccountsFile): ParsedAccount[] {
   }
   return out;
 }
+
+/** `v` when it is an account file as parseAccounts or resolveAccounts give it; else an InputError naming `where`. */
+export function checkAccountsFile(v: unknown, where: string): AccountsFile {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && (v as { assets?: unknown }).assets instanceof Map && Array.isArray((v as { accounts?: unknown }).accounts)) return v as unknown as AccountsFile;
+  throw new InputError(`${where}: expected an account file from parseAccounts or resolveAccounts, got ${show(v)}`, { path: 'accounts' });
+}

@@ -11,7 +11,7 @@ import { checkMarket } from '../options.js';
 import type { PortfolioLike } from '../models/model.js';
 import { resolveMethod, type MethodOptions, type MethodSetup } from '../models/setup.js';
 import type { OutputFormat } from '../io/output.js';
-import type { BatchMethod, FaultKind } from './protocol.js';
+import type { FaultKind } from './protocol.js';
 
 /** Worker threads allowed per core (createBatchEngine's `threads`, the CLI's --threads). */
 export const MAX_THREADS_PER_CORE = 4;

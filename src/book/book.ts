@@ -21,7 +21,8 @@ import { restoreAccount, saveAccount, type SavedAccount } from '../accounts/snap
 import { evaluate, ownMargin, type OwnMargin } from '../accounts/evaluation.js';
 import { CLS_INVERSE, CLS_LINEAR, CLS_OPTION, ScenarioEngine } from '../accounts/engine.js';
 import { marketSnapshot, type AccountMarket } from '../accounts/market.js';
-import { checkAccountMarket, checkAccountsFile, given } from '../options.js';
+import { checkAccountsFile } from '../accounts/parse.js';
+import { checkAccountMarket, given } from '../options.js';
 import type { AccountMarginOptions } from '../accounts/margin.js';
 import { assetProblem, requireAllAccounts } from '../accounts/parse.js';
 import type {

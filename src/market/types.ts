@@ -221,3 +221,12 @@ export interface ResolvedMarket {
   /** Where the market came from, for messages ("market.json"). */
   source: string;
 }
+
+/** A market as the account layer takes it (parseAccountMarket): the resolved market and which instruments settle inverse. */
+export interface AccountMarket {
+  market: ResolvedMarket;
+  /** inverse[i] = 1 when instrument i (market index) settles in its coin: the loader's `instruments.inverse` (all 0 when absent). */
+  inverse: Uint8Array;
+  /** The snapshot as written (for snapshots of a book); undefined when built from a resolved market. */
+  input?: MarketInput;
+}
