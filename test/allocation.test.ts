@@ -10,13 +10,10 @@ import type { MarginModel } from '../src/models/model.js';
 import type { MarginOk, MarginResult, PositionShare } from '../src/results.js';
 import type { Position } from '../src/portfolio/resolve.js';
 import { Rng } from './helpers/random.js';
+import { ok } from './helpers/results.js';
 
 const TOL = 1e-9;
 
-function ok(r: MarginResult): MarginOk {
-  if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
-  return r;
-}
 
 function day(offset: number): string {
   return new Date(Date.parse('2026-11-20T00:00:00Z') + offset * 86400000).toISOString().slice(0, 10);

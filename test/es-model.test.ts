@@ -10,11 +10,8 @@ import { normInv } from '../src/reference/rng.js';
 import { esTailRef } from '../src/reference/tail.js';
 import { cubeView } from '../src/cube/cube.js';
 import { Rng } from './helpers/random.js';
+import { ok } from './helpers/results.js';
 
-function ok(r: MarginResult): MarginOk {
-  if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
-  return r;
-}
 
 function market(es: Record<string, unknown>, extra: Partial<MarketInput> = {}): MarketInput {
   return {

@@ -22,14 +22,11 @@ import { loadEsPreset, loadFhsPreset, methodPresetNames } from '../src/presets.j
 import type { MarginOk, MarginResult } from '../src/results.js';
 import { Rng } from './helpers/random.js';
 import { CLI } from './helpers/cli.js';
+import { ok, inputErrorMessage } from './helpers/results.js';
 
 const S_BTC = 97000, S_ETH = 3100;
 const END = '2026-11-20';
 
-function ok(r: MarginResult): MarginOk {
-  if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
-  return r;
-}
 
 /** n consecutive calendar days ending on `end`. */
 function days(n: number, end = END): string[] {
@@ -68,15 +65,6 @@ function marketJson(fhs: Record<string, unknown> | undefined, extra: Record<stri
 
 const market = (fhs: Record<string, unknown>) => resolveMarket(marketJson(fhs), 'market.json');
 
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(isInputError(e), `not an InputError: ${String(e)}`).toBe(true);
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 /** Signs from a seeded generator: returns of size c and random sign. */
 function constantSize(n: number, c: number, seed: number): number[] {
@@ -256,64 +244,64 @@ describe('fhs: bad input, one message each', () => {
 
   it('a market without risk.fhs', () => {
     const m = resolveMarket(marketJson(undefined), 'market.json');
-    expect(message(() => createFhsModel(m, { history: good() })))
+    expect(inputErrorMessage(() => createFhsModel(m, { history: good() })))
       .toBe('market.json: risk.fhs: the fhs method needs a risk.fhs block (or a preset), found none');
   });
 
   it('a history without an underlying the market\'s instruments need', () => {
-    expect(message(() => createFhsModel(market(fhs), { history: csv({ BTC: path(constantSize(60, 0.02, 1)) }) })))
+    expect(inputErrorMessage(() => createFhsModel(market(fhs), { history: csv({ BTC: path(constantSize(60, 0.02, 1)) }) })))
       .toBe(`${H}: no prices for underlying "ETH" of the market; the history has BTC`);
   });
 
   it('a gap', () => {
     const lines = good().split('\n').filter((l) => l !== `${days(61)[30]},ETH,${path(constantSize(60, 0.02, 2))[30]}`);
-    expect(message(() => createFhsModel(market(fhs), { history: lines.join('\n') })))
+    expect(inputErrorMessage(() => createFhsModel(market(fhs), { history: lines.join('\n') })))
       .toBe(`${H}: ETH has no price on ${days(61)[30]}, a date on which BTC has one (row 62); every underlying needs a price `
         + 'on every date of the history (gaps are not filled)');
   });
 
   it('a duplicate row and a non-positive price (parse errors surface through the model)', () => {
     const dup = good() + `${days(61)[3]},BTC,5\n`;
-    expect(message(() => createFhsModel(market(fhs), { history: dup })))
+    expect(inputErrorMessage(() => createFhsModel(market(fhs), { history: dup })))
       .toBe(`${H}: row 124: a second price for BTC on ${days(61)[3]}; row 8 already gives one`);
     const neg = good().replace(/\n([0-9-]+),ETH,[^\n]+\n/, '\n$1,ETH,-1\n');
-    expect(message(() => createFhsModel(market(fhs), { history: neg })))
+    expect(inputErrorMessage(() => createFhsModel(market(fhs), { history: neg })))
       .toMatch(/^history\.csv: row 3: price: ETH closes at -1 on [0-9-]+; a price must be > 0 \(its log return is undefined\)$/);
   });
 
   it('too few dates for the seed and the horizon', () => {
     const short = csv({ BTC: path(constantSize(11, 0.02, 1)), ETH: path(constantSize(11, 0.02, 2)) });
-    expect(message(() => createFhsModel(market(fhs), { history: short })))
+    expect(inputErrorMessage(() => createFhsModel(market(fhs), { history: short })))
       .toBe(`${H}: too few dates for the FHS horizon: the history has 12 dates (11 daily returns); the filter's seed takes 10 `
         + '(risk.fhs.seedReturns) and each 2-day overlapping scenario 1 more, leaving no scenario; it needs at least 13 dates');
     const sqrt = csv({ BTC: path(constantSize(10, 0.02, 1)), ETH: path(constantSize(10, 0.02, 2)) });
-    expect(message(() => createFhsModel(market({ ...fhs, horizonMethod: 'sqrt' }), { history: sqrt })))
+    expect(inputErrorMessage(() => createFhsModel(market({ ...fhs, horizonMethod: 'sqrt' }), { history: sqrt })))
       .toBe(`${H}: too few dates for the FHS horizon: the history has 11 dates (10 daily returns); the filter's seed takes 10 `
         + '(risk.fhs.seedReturns), leaving no scenario; it needs at least 12 dates');
   });
 
   it('too few dates for the lookback', () => {
-    expect(message(() => createFhsModel(market({ ...fhs, lookback: 100 }), { history: good() })))
+    expect(inputErrorMessage(() => createFhsModel(market({ ...fhs, lookback: 100 }), { history: good() })))
       .toBe(`${H}: too few dates for risk.fhs.lookback 100: the history has 61 dates (60 daily returns); the filter's seed takes 10 `
         + '(risk.fhs.seedReturns) and each 2-day overlapping scenario 1 more, leaving 49 scenarios; it needs at least 112 dates');
   });
 
   it('a stressed period the history does not cover', () => {
-    expect(message(() => createFhsModel(market({ ...fhs, stressedPeriod: { from: '2020-03-01', to: '2020-04-30' } }), { history: good() })))
+    expect(inputErrorMessage(() => createFhsModel(market({ ...fhs, stressedPeriod: { from: '2020-03-01', to: '2020-04-30' } }), { history: good() })))
       .toBe(`${H}: risk.fhs.stressedPeriod: no scenario ends from 2020-03-01 to 2020-04-30: the history runs from ${days(61)[0]} `
         + `to ${END} and a 2-day scenario needs 2 earlier dates`);
   });
 
   it('a price that never moves (zero EWMA variance)', () => {
     const flat = csv({ BTC: Array(40).fill(100), ETH: path(constantSize(39, 0.02, 2)) });
-    expect(message(() => createFhsModel(market(fhs), { history: flat })))
+    expect(inputErrorMessage(() => createFhsModel(market(fhs), { history: flat })))
       .toBe(`${H}: BTC: the EWMA variance is 0 on ${days(40)[10]} (the price did not move in the 10 seed returns or since); `
         + 'the filter cannot rescale returns by a zero volatility');
   });
 
   it('a history that ends after the market\'s asOf', () => {
     const late = csv({ BTC: path(constantSize(60, 0.02, 1)), ETH: path(constantSize(60, 0.02, 2)) }, days(61, '2026-11-21'));
-    expect(message(() => createFhsModel(market(fhs), { history: late })))
+    expect(inputErrorMessage(() => createFhsModel(market(fhs), { history: late })))
       .toBe(`${H}: row 122: date 2026-11-21 is after the market's asOf 2026-11-20; a history must end on or before it`);
   });
 
@@ -351,7 +339,7 @@ describe('fhs: bad input, one message each', () => {
       const block: Record<string, unknown> = { ...fhs, ...edit };
       for (const k of Object.keys(block)) if (block[k] === undefined) delete block[k];
       const json = marketJson(block);
-      expect(message(() => resolveMarket(json, 'market.json'))).toBe(want);
+      expect(inputErrorMessage(() => resolveMarket(json, 'market.json'))).toBe(want);
       if (schemaTells) expect(validate(json), `schema accepted ${JSON.stringify(block)}`).toBe(false);
     });
   }
@@ -394,7 +382,7 @@ describe('fhs: presets and the bundled example', () => {
     const spec = loadEsPreset('stans', m);
     expect(spec.correlations).toEqual(m.risk.es!.correlations);
     expect(spec.confidence).toBe(0.99);
-    expect(message(() => loadEsPreset('nope'))).toBe('--preset: unknown es preset "nope"; expected one of stans');
+    expect(inputErrorMessage(() => loadEsPreset('nope'))).toBe('--preset: unknown es preset "nope"; expected one of stans');
   });
 
   it('the example history is what its committed script writes (same bytes)', () => {

@@ -11,11 +11,8 @@ import { Rng } from './helpers/random.js';
 import { loadPreset } from '../src/presets.js';
 import { bsmPriceRef } from '../src/reference/valuation.js';
 import { createMarginModel } from '../src/models/create.js';
+import { ok } from './helpers/results.js';
 
-function ok(r: MarginResult): MarginOk {
-  if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
-  return r;
-}
 
 const handMarket: MarketInput = {
   asOf: '2026-11-20T00:00:00Z',

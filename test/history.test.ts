@@ -6,18 +6,10 @@ import { alignHistory, parseHistoryCsv } from '../src/history/parse.js';
 import { dayNumber, dayString } from '../src/math/days.js';
 import { ewmaFilter, logReturns } from '../src/history/ewma.js';
 import { isInputError } from '../src/errors.js';
+import { inputErrorMessage } from './helpers/results.js';
 
 const H = 'history.csv';
 
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(isInputError(e), `not an InputError: ${String(e)}`).toBe(true);
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 describe('parseHistoryCsv', () => {
   it('reads rows in any order, with a BOM, CRLF, blank lines and quoted fields', () => {
@@ -61,7 +53,7 @@ describe('parseHistoryCsv', () => {
   ];
   for (const [name, text, want] of cases) {
     it(`rejects: ${name}`, () => {
-      expect(message(() => parseHistoryCsv(text, H))).toBe(want);
+      expect(inputErrorMessage(() => parseHistoryCsv(text, H))).toBe(want);
     });
   }
 });
@@ -70,7 +62,7 @@ describe('parseHistoryCsv on hostile input: linear time, bounded fields and line
   const hd = 'date,underlying,price\n';
   function timedMessage(text: string): { msg: string; ms: number } {
     const t0 = performance.now();
-    const msg = message(() => parseHistoryCsv(text, H));
+    const msg = inputErrorMessage(() => parseHistoryCsv(text, H));
     return { msg, ms: performance.now() - t0 };
   }
 
@@ -102,18 +94,18 @@ describe('alignHistory', () => {
   });
 
   it('rejects a market underlying the history lacks, naming it', () => {
-    expect(message(() => alignHistory(parseHistoryCsv(text, H), ['BTC', 'NVDA'])))
+    expect(inputErrorMessage(() => alignHistory(parseHistoryCsv(text, H), ['BTC', 'NVDA'])))
       .toBe(`${H}: no prices for underlying "NVDA" of the market; the history has BTC, ETH, SOL`);
   });
 
   it('rejects a gap, naming the underlying, the date and a row that has the date', () => {
-    expect(message(() => alignHistory(parseHistoryCsv(text, H), ['BTC', 'ETH'])))
+    expect(inputErrorMessage(() => alignHistory(parseHistoryCsv(text, H), ['BTC', 'ETH'])))
       .toBe(`${H}: ETH has no price on 2025-01-06, a date on which BTC has one (row 6); every underlying needs a price on `
         + 'every date of the history (gaps are not filled)');
   });
 
   it('rejects a history that ends after the market\'s asOf', () => {
-    expect(message(() => alignHistory(parseHistoryCsv(text, H), ['BTC'], Date.parse('2025-01-03T12:00:00Z'))))
+    expect(inputErrorMessage(() => alignHistory(parseHistoryCsv(text, H), ['BTC'], Date.parse('2025-01-03T12:00:00Z'))))
       .toBe(`${H}: row 6: date 2025-01-06 is after the market's asOf 2025-01-03; a history must end on or before it`);
   });
 });

@@ -16,6 +16,7 @@ import { packageFile } from '../src/paths.js';
 import { checkCubeSize, CUBE_LIMIT_BYTES } from '../src/scenarios/types.js';
 import type { MarketInput } from '../src/market/types.js';
 import { CLI } from './helpers/cli.js';
+import { thrown } from './helpers/results.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'margin-limits-'));
 
@@ -30,10 +31,6 @@ function bombMarket(): MarketInput {
   };
 }
 
-function thrown(f: () => unknown): unknown {
-  try { f(); } catch (e) { return e; }
-  return undefined;
-}
 
 describe('the cube and scenario set are sized before anything is built', () => {
   it('the estimate: instruments x scenarios x 8 bytes, with the scenario set, against the limit', () => {

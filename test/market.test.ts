@@ -17,6 +17,7 @@ import {
   COL_CS, COL_F, COL_K, COL_KIND, COL_Q, COL_R, COL_S, COL_T, COL_U, COL_VOL, KIND_CALL, KIND_LINEAR, KIND_PUT, KIND_SPOT,
   NCOLS,
 } from '../src/layout.js';
+import { thrown } from './helpers/results.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'test', 'fixtures', 'markets');
@@ -349,10 +350,6 @@ function applyEdit(edit: Edit): unknown {
   return r === undefined ? m : r;
 }
 
-function thrown(f: () => unknown): unknown {
-  try { f(); } catch (e) { return e; }
-  return undefined;
-}
 
 describe('market validation: one test per error message', () => {
   for (const c of cases) {

@@ -12,6 +12,7 @@ import { isInputError, show } from '../src/errors.js';
 import { Rng } from './helpers/random.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { thrown } from './helpers/results.js';
 
 const H = 'portfolio,instrument,quantity';
 const csv = (...rows: string[]) => [H, ...rows].join('\n') + '\n';
@@ -19,10 +20,6 @@ const ok = (id: string, ...positions: [string, number][]): ParsedPortfolio =>
   ({ id, positions: positions.map(([instrument, quantity]) => ({ instrument, quantity })) });
 const bad = (id: string, error: string): ParsedPortfolio => ({ id, error });
 
-function thrown(f: () => unknown): unknown {
-  try { f(); } catch (e) { return e; }
-  return undefined;
-}
 
 describe('CSV: valid files', () => {
   it('portfolios in order of first appearance, rows in order', () => {

@@ -17,21 +17,9 @@ import { isInputError } from '../src/errors.js';
 import { packageFile } from '../src/paths.js';
 import type { MarginOk, MarginResult } from '../src/results.js';
 import { CLI } from './helpers/cli.js';
+import { ok, inputErrorMessage } from './helpers/results.js';
 
-function ok(r: MarginResult): MarginOk {
-  if (!r.ok) throw new Error(`expected ok, got error: ${r.message}`);
-  return r;
-}
 
-function message(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(isInputError(e), `not an InputError: ${String(e)}`).toBe(true);
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 const T_OPT = (Date.parse('2026-12-26T00:00:00Z') - Date.parse('2026-11-20T00:00:00Z')) / (365 * 86400000);
 
@@ -195,7 +183,7 @@ describe('stress block: bad input, one message each', () => {
   for (const [name, block, want, schemaTells] of cases) {
     it(name, () => {
       const json = marketJson(block);
-      expect(message(() => resolveMarket(json, 'market.json'))).toBe(want);
+      expect(inputErrorMessage(() => resolveMarket(json, 'market.json'))).toBe(want);
       if (schemaTells) expect(validate(json), `schema accepted ${JSON.stringify(block)}`).toBe(false);
     });
   }
@@ -203,7 +191,7 @@ describe('stress block: bad input, one message each', () => {
   it('a valid block passes the schema, and a stress file names itself in messages', () => {
     expect(validate(marketJson({ scenarios: SCENARIOS, cover: 0.5, floor: true, horizonDays: 1 })), JSON.stringify(validate.errors)).toBe(true);
     const m = resolveMarket(marketJson(), 'market.json');
-    expect(message(() => validateStress({ scenarios: [{ name: 'A', spot: { X: 0.1 } }] }, 'stress.json', '', m)))
+    expect(inputErrorMessage(() => validateStress({ scenarios: [{ name: 'A', spot: { X: 0.1 } }] }, 'stress.json', '', m)))
       .toBe('stress.json: scenarios[0].spot.X: unknown underlying "X"; the market\'s underlyings are BTC, ETH, SPX');
   });
 
