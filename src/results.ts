@@ -1,6 +1,5 @@
 /** What a margin computation returns: one result per portfolio, numbers or an error as data. */
 import type { ErrorCode } from './errors.js';
-import type { PresetId } from './market/types.js';
 
 /** The margin methods, one vocabulary everywhere (API, CLI --method, results, batch protocol). */
 export type Method = 'grid' | 'es' | 'fhs';
@@ -108,4 +107,11 @@ export type TailMarginResult = TailMarginOk | MarginError;
 
 export function isMarginError(r: MarginResult): r is MarginError {
   return r.ok === false;
+}
+
+/** The shipped preset a method block came from: its name and version id (docs/methods.md §12.1). */
+export interface PresetId {
+  name: string;
+  /** `YYYY-MM-N` (src/market/preset-id.ts). */
+  version: string;
 }

@@ -3,6 +3,7 @@
  * Resolution turns string-keyed JSON into flat typed arrays indexed by position; ids become Maps
  * (never object keys), so ids such as "__proto__" are plain data.
  */
+import type { PresetId } from '../results.js';
 
 export interface UnderlyingInput {
   spot: number;
@@ -89,12 +90,7 @@ export interface MarketInput {
   risk?: { grid?: GridInput; es?: EsInput; fhs?: FhsInput; stress?: StressInput; [method: string]: unknown };
 }
 
-/** The shipped preset a method block came from: its name and version id (docs/methods.md §12.1). */
-export interface PresetId {
-  name: string;
-  /** `YYYY-MM-N` (src/market/preset-id.ts). */
-  version: string;
-}
+export type { PresetId } from '../results.js';
 
 /** A grid block after validation, every default filled in. */
 export interface GridSpec {
