@@ -12,7 +12,7 @@ import { loadFhsPreset } from '../src/presets.js';
 import { createMarginModel, type MarginModelOptions } from '../src/models/create.js';
 import { createBatchEngine, type BatchEngine } from '../src/batch/engine.js';
 import { formatResults } from '../src/io/output.js';
-import { parsePortfolios } from '../src/portfolio/parse.js';
+import { parsePortfolios } from '../src/portfolio/read.js';
 
 const market = parseMarket(readFileSync(packageFile('examples/market.json'), 'utf8'), 'market.json');
 const history = readFileSync(packageFile('examples/history.csv'), 'utf8');

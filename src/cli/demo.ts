@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseMarket } from '../market/load.js';
-import { parsePortfolios } from '../portfolio/parse.js';
+import { parsePortfolios } from '../portfolio/read.js';
 import { createGridModel } from '../models/grid.js';
 import { formatResults } from '../io/output.js';
 import { OutputTarget, UsageError } from '../io/target.js';

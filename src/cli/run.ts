@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { isNdjsonName } from '../portfolio/parse.js';
+import { isNdjsonName } from '../portfolio/read.js';
 import { loadMethodPreset } from '../presets.js';
 import type { MethodOptions } from '../models/setup.js';
 import { validateStress } from '../market/stress-spec.js';

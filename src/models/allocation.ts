@@ -3,8 +3,9 @@
  * margin over each portfolio's netted positions (`result.allocation`, in order of first appearance
  * of the instrument): a ComposedModel with allocation on.
  */
-import type { GridModel } from './grid.js';
-import type { TailModel } from './tail.js';
+import { InputError, show } from '../errors.js';
+import { GridModel } from './grid.js';
+import { TailModel } from './tail.js';
 import { ComposedModel } from './compose.js';
 
 /** The allocating model (a ComposedModel; the name is kept for the API). */
@@ -13,5 +14,8 @@ export type AllocatingModel = ComposedModel;
 
 /** Wraps a grid, es or fhs model so that every ok result carries its allocation. */
 export function withAllocation(model: GridModel | TailModel): ComposedModel {
+  if (!(model instanceof GridModel) && !(model instanceof TailModel)) {
+    throw new InputError(`withAllocation: expected a grid, es or fhs model (createGridModel, createEsModel, createFhsModel), got ${show(model)}`);
+  }
   return new ComposedModel(model, { allocation: true });
 }

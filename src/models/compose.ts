@@ -34,7 +34,7 @@ export class ComposedModel implements MarginModel {
 
   constructor(readonly inner: GridModel | TailModel, options: ComposedModelOptions = {}) {
     if (!(inner instanceof GridModel) && !(inner instanceof TailModel)) {
-      throw new InputError(`withAllocation: expected a grid, es or fhs model (createGridModel, createEsModel, createFhsModel), got ${show(inner)}`);
+      throw new InputError(`ComposedModel: expected a grid, es or fhs model (createGridModel, createEsModel, createFhsModel), got ${show(inner)}`);
     }
     this.method = inner.method;
     this.market = inner.market;
