@@ -7,7 +7,7 @@
 //   npm run build && node scripts/make-example-history.mjs [out.csv]
 //
 // Construction:
-// - Dates: every weekday (Monday to Friday, no holidays) from 2023-05-01 to the market's asOf day
+// - Dates: every weekday (Monday to Friday, no holidays) from 2022-05-02 to the market's asOf day
 //   2026-11-20, the same dates for every underlying (crypto is sampled on weekdays too, so a Monday
 //   return spans the weekend).
 // - Daily log returns r_t = mu_t + sigma_{u,t} z_{u,t}. The shocks z_t are multivariate Student t
@@ -32,7 +32,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const market = JSON.parse(readFileSync(resolve(ROOT, 'examples', 'market.json'), 'utf8'));
 const out = process.argv[2] ?? resolve(ROOT, 'examples', 'history.csv');
 
-const START = '2023-05-01';
+const START = '2022-05-02';
 const END = market.asOf.slice(0, 10);
 const STRESS = { from: '2025-03-03', to: '2025-04-30', volFactor: 2.5, corrTarget: 0.9, corrBlend: 0.5 };
 const GARCH = { a: 0.08, b: 0.9 };
