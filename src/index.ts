@@ -75,3 +75,15 @@ export {
   type BatchEngineOptions, type BatchRunOptions, type BatchProgress, type BatchSummary, type BatchTimings,
   type BatchInput, type StopPoint, type BatchMethod, type MarginTaskResult,
 } from './batch/engine.js';
+
+// Backtesting: current positions over a price history, the statistics clearing houses report.
+export {
+  runBacktest, backtestWorkerFile,
+  type BacktestOptions, type BacktestReport, type PortfolioBacktest, type BookBacktest,
+} from './backtest/run.js';
+export { formatBacktest, formatTimeline, timelineChunks, BACKTEST_COLUMNS, TIMELINE_COLUMNS } from './backtest/format.js';
+export {
+  backtestStats, bookStats, kupiec, christoffersen, conditionalCoverage, transitions, trafficLight, zoneBoundaries, binomialCdf,
+  maxRise, peakToTrough,
+  type BacktestStats, type StatsResult, type BookResult, type PortfolioSeries, type Transitions, type LrTest, type Zone,
+} from './backtest/stats.js';

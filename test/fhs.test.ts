@@ -12,7 +12,6 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { resolveMarket } from '../src/market/load.js';
 import { createFhsModel, FhsModel } from '../src/models/fhs.js';
 import { validateFhs } from '../src/market/fhs-spec.js';
-import { dayNumber, dayString } from '../src/math/days.js';
 import { cubeView } from '../src/cube/cube.js';
 import { esTailRef } from '../src/reference/tail.js';
 import { bsmPriceRef } from '../src/reference/valuation.js';
@@ -22,24 +21,10 @@ import { loadEsPreset, loadFhsPreset, methodPresetNames } from '../src/presets.j
 import type { MarginOk, MarginResult } from '../src/results.js';
 import { Rng } from './helpers/random.js';
 import { CLI } from './helpers/cli.js';
+import { END, csv, days } from './helpers/history.js';
 import { ok, inputErrorMessage } from './helpers/results.js';
 
 const S_BTC = 97000, S_ETH = 3100;
-const END = '2026-11-20';
-
-
-/** n consecutive calendar days ending on `end`. */
-function days(n: number, end = END): string[] {
-  const e = dayNumber(end);
-  return Array.from({ length: n }, (_, i) => dayString(e - n + 1 + i));
-}
-
-/** CSV text of price paths keyed by underlying, on `dates`. */
-function csv(paths: Record<string, number[]>, dates = days(Object.values(paths)[0].length)): string {
-  const lines = ['date,underlying,price'];
-  dates.forEach((d, t) => { for (const [u, p] of Object.entries(paths)) lines.push(`${d},${u},${p[t]}`); });
-  return lines.join('\n') + '\n';
-}
 
 /** A path from 100 with the given log returns. */
 function path(returns: number[], start = 100): number[] {

@@ -64,7 +64,7 @@ describe('the packed package (npm pack --dry-run)', () => {
   it('exports the examples: margin-engine/examples/* resolves to the shipped files', () => {
     expect(pkg.exports['./examples/*']).toBe('./examples/*');
     const require = createRequire(import.meta.url);
-    for (const name of ['market.json', 'history.csv', 'stress.json', 'accounts.json', 'events.ndjson']) {
+    for (const name of ['market.json', 'history.csv', 'portfolios.csv', 'stress.json', 'accounts.json', 'events.ndjson']) {
       expect(files.has(`examples/${name}`), name).toBe(true);
       expect(require.resolve(`${pkg.name}/examples/${name}`)).toBe(`${root}examples/${name}`);
     }

@@ -12,11 +12,12 @@ import { DEMO_HELP } from './demo.js';
 import { CALIBRATE_HELP } from './calibrate.js';
 import { ACCOUNTS_COMMAND_HELP } from './accounts.js';
 import { REPLAY_COMMAND_HELP } from './replay.js';
+import { BACKTEST_HELP } from './backtest.js';
 
 export const VERSION: string = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')).version;
 
 /** The commands, in the order the help lists them. */
-export const COMMANDS = ['run', 'value', 'demo', 'calibrate', 'accounts', 'replay'] as const;
+export const COMMANDS = ['run', 'value', 'demo', 'calibrate', 'backtest', 'accounts', 'replay'] as const;
 
 const GENERAL = `  -h, --help            help (margin-engine COMMAND --help: that command's options only)
   -V, -v, --version     the version
@@ -33,7 +34,7 @@ is a terminal) and diagnostics go to standard error.`;
 function sections(): Record<string, string> {
   return {
     run: RUN_HELP,
-    value: VALUE_HELP, demo: DEMO_HELP, calibrate: CALIBRATE_HELP, accounts: ACCOUNTS_COMMAND_HELP, replay: REPLAY_COMMAND_HELP,
+    value: VALUE_HELP, demo: DEMO_HELP, calibrate: CALIBRATE_HELP, backtest: BACKTEST_HELP, accounts: ACCOUNTS_COMMAND_HELP, replay: REPLAY_COMMAND_HELP,
   };
 }
 

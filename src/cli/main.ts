@@ -21,6 +21,7 @@ import { demo } from './demo.js';
 import { calibrateCommand } from './calibrate.js';
 import { accountsCommand } from './accounts.js';
 import { replayCommand } from './replay.js';
+import { backtestCommand } from './backtest.js';
 
 /** The signals that stop the command running (installed by main). */
 const interrupts = new Interrupts();
@@ -42,10 +43,10 @@ export async function main(argv: string[]): Promise<number> {
     const commands: Record<string, (a: string[]) => Promise<number>> = {
       run: (a) => run(a, interrupts), value: (a) => value(a, interrupts), demo: (a) => demo(a, interrupts),
       accounts: (a) => accountsCommand(a, interrupts), replay: (a) => replayCommand(a, interrupts),
-      calibrate: (a) => calibrateCommand(a, interrupts),
+      calibrate: (a) => calibrateCommand(a, interrupts), backtest: (a) => backtestCommand(a, interrupts),
     };
     if (!known) {
-      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected run, value, demo, calibrate, accounts or replay (see --help)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS[COMMANDS.length - 1]} (see --help)`);
     }
     const code = await commands[command](rest);
     await stdout.commit();

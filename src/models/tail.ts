@@ -161,6 +161,30 @@ export class TailModel implements MarginModel {
     };
   }
 
+  /**
+   * The loss `-(P&L)` of resolved, netted positions instr[from..to) with quantities qty[from..to)
+   * in every scenario of the set, written to out[at .. at + nScen): the vector the tail is taken of
+   * (the backtest's realized losses are this over the realized scenarios). Returns undefined, or
+   * the reason (as tailResolved: an inverse contract, a loss that is not finite, a kernel status).
+   */
+  scenarioLosses(instr: ArrayLike<number>, qty: ArrayLike<number>, from: number, to: number, out: Float64Array, at: number): string | undefined {
+    const inv = firstInverse(this.market, instr, from, to);
+    if (inv >= 0) { this.lastErrorCode = 'E_PORTFOLIO'; return inverseMessage(this.market, inv, this.method); }
+    const losses = this.lossVectorOf(instr, qty, from, to);
+    if (losses < 0) {
+      if (-1 - losses === STATUS_NOT_FINITE) { this.lastErrorCode = 'E_PORTFOLIO'; return NOT_FINITE_PNL; }
+      this.lastErrorCode = 'E_INTERNAL';
+      return `${this.method} aggregate kernel returned status ${-1 - losses}`;
+    }
+    const n = this.scenarios.nScen;
+    const v = this.arena.f64(losses, n);
+    for (let s = 0; s < n; s++) {
+      if (!Number.isFinite(v[s])) { this.lastErrorCode = 'E_PORTFOLIO'; return NOT_FINITE_PNL; }
+    }
+    out.set(v, at);
+    return undefined;
+  }
+
   margin(portfolio: PortfolioLike): TailMarginResult {
     return marginPortfolio(this, this.netter, portfolio) as TailMarginResult;
   }
