@@ -47,13 +47,14 @@ import { validateGrid } from './grid-spec.js';
 import { validateEs } from './es-spec.js';
 import { validateFhs } from './fhs-spec.js';
 import { validateStress } from './stress-spec.js';
+import { surfaceVol, validateSurface, type ResolvedSurface } from '../surface/surface.js';
 import {
   checkKeys, expected, fail, fieldPath, keysOf, MAX_MONEY, MAX_YEARS, MONEY, nonEmptyString, object, optNum, own,
   RATE, readJson, reqNum, someIds, utc, VOL,
 } from './validate.js';
 
 const TOP_KEYS = ['$schema', 'description', 'asOf', 'currency', 'underlyings', 'instruments', 'risk'] as const;
-const UNDERLYING_KEYS = ['spot', 'rate', 'yield', 'vol', 'group'] as const;
+const UNDERLYING_KEYS = ['spot', 'rate', 'yield', 'vol', 'group', 'surface'] as const;
 const KINDS: readonly InstrumentKind[] = ['spot', 'future', 'perpetual', 'option'];
 /** The fields each instrument kind takes. */
 export const INSTRUMENT_FIELDS: Readonly<Record<InstrumentKind, readonly string[]>> = {
@@ -87,7 +88,7 @@ export function resolveMarket(json: unknown, source = 'market'): ResolvedMarket 
   const asOfMs = utc(src, 'asOf', asOf);
   const currency = nonEmptyString(src, 'currency', own(root, 'currency'));
 
-  const { underlyings, groups } = resolveUnderlyings(src, own(root, 'underlyings'));
+  const { underlyings, groups } = resolveUnderlyings(src, own(root, 'underlyings'), asOfMs);
   const { instruments, table } = resolveInstruments(src, own(root, 'instruments'), asOfMs, underlyings);
 
   const market: ResolvedMarket = {
@@ -110,7 +111,7 @@ export function resolveMarket(json: unknown, source = 'market'): ResolvedMarket 
   return market;
 }
 
-function resolveUnderlyings(src: string, json: unknown): {
+function resolveUnderlyings(src: string, json: unknown, asOfMs: number): {
   underlyings: ResolvedUnderlyings; groups: ResolvedMarket['groups'];
 } {
   const path = 'underlyings';
@@ -122,6 +123,7 @@ function resolveUnderlyings(src: string, json: unknown): {
   const vol = new Float64Array(n), group = new Int32Array(n);
   const groupIds: string[] = [];
   const named = new Map<string, number>();
+  let surface: (ResolvedSurface | undefined)[] | undefined;
   for (let u = 0; u < n; u++) {
     const id = ids[u];
     const p = fieldPath(path, id);
@@ -133,6 +135,8 @@ function resolveUnderlyings(src: string, json: unknown): {
     rate[u] = optNum(src, p, e, 'rate', RATE, 0);
     yld[u] = optNum(src, p, e, 'yield', RATE, 0);
     vol[u] = optNum(src, p, e, 'vol', VOL, NaN);
+    const sj = own(e, 'surface');
+    if (sj !== undefined) (surface ??= new Array(n).fill(undefined))[u] = validateSurface(sj, id, asOfMs, src, fieldPath(p, 'surface'));
     const g = own(e, 'group');
     if (g === undefined) {
       group[u] = groupIds.length;
@@ -144,10 +148,9 @@ function resolveUnderlyings(src: string, json: unknown): {
       group[u] = gi;
     }
   }
-  return {
-    underlyings: { ids, index, spot, rate, yield: yld, vol, group },
-    groups: { ids: groupIds, index: named },
-  };
+  const underlyings: ResolvedUnderlyings = { ids, index, spot, rate, yield: yld, vol, group };
+  if (surface) underlyings.surface = surface;
+  return { underlyings, groups: { ids: groupIds, index: named } };
 }
 
 function resolveInstruments(src: string, json: unknown, asOfMs: number, und: ResolvedUnderlyings): {
@@ -164,6 +167,7 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
   const vol = new Float64Array(n), refPrice = new Float64Array(n);
   const table = new Float64Array(NCOLS * n);
   let inverse: Uint8Array | undefined;
+  let fromSurface: Uint8Array | undefined;
   const col = (c: number, i: number, v: number) => { table[c * n + i] = v; };
   // Expiries repeat across instruments: read each distinct string once.
   const years = new Map<unknown, number>();
@@ -240,7 +244,20 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
         strike[i] = reqNum(src, p, e, 'strike', MONEY);
         notional(p, contractSize[i], 'strike', strike[i]);
         T[i] = yearsTo(fieldPath(p, 'expiry'), own(e, 'expiry'));
-        vol[i] = reqNum(src, p, e, 'vol', VOL);
+        const surface = und.surface?.[u];
+        if (own(e, 'vol') !== undefined || !surface) {
+          vol[i] = reqNum(src, p, e, 'vol', VOL);
+        } else {
+          // The surface's vol at the option's strike and expiry (moneyness K / F_T, F_T the forward S e^((r - q) T)).
+          const F = S * Math.exp((r - q) * Math.max(T[i], 0));
+          const v = surfaceVol(surface, strike[i], T[i], F);
+          if (!VOL.ok(v)) {
+            fail(src, fieldPath(p, 'vol'), `the surface of ${show(uid)} gives no usable vol at strike ${fmtNum(strike[i])}, `
+              + `T ${fmtNum(T[i])} (forward ${fmtNum(F)}): got ${v}`);
+          }
+          vol[i] = v;
+          (fromSurface ??= new Uint8Array(n))[i] = 1;
+        }
         const style = own(e, 'style');
         if (style !== undefined && style !== 'european') {
           fail(src, fieldPath(p, 'style'), `only "european" is supported in v1, got ${show(style)}`);
@@ -261,6 +278,7 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
   }
   const instruments: ResolvedInstruments = { ids, index, kind, inputKind, underlying, contractSize, strike, T, vol, refPrice };
   if (inverse) instruments.inverse = inverse;
+  if (fromSurface) instruments.volFromSurface = fromSurface;
   return { instruments, table };
 }
 

@@ -3,6 +3,7 @@
  * Resolution turns string-keyed JSON into flat typed arrays indexed by position; ids become Maps
  * (never object keys), so ids such as "__proto__" are plain data.
  */
+import type { ResolvedSurface } from '../surface/surface.js';
 import type { PresetId } from '../results.js';
 
 export interface UnderlyingInput {
@@ -11,6 +12,17 @@ export interface UnderlyingInput {
   yield?: number;
   vol?: number;
   group?: string;
+  /** Implied-vol surface (docs/surfaces.md): options on this underlying without a `vol` read theirs from it. */
+  surface?: SurfaceInput;
+}
+
+/** An implied-vol surface as users write it (docs/surfaces.md). */
+export interface SurfaceInput {
+  axis: 'moneyness' | 'strike';
+  expiries: string[];
+  points: number[];
+  /** One row per expiry, one vol per point. */
+  vols: number[][];
 }
 
 export type InstrumentKind = 'spot' | 'future' | 'perpetual' | 'option';
@@ -175,6 +187,11 @@ export interface ResolvedUnderlyings {
   vol: Float64Array;
   /** Index into ResolvedMarket.groups.ids. */
   group: Int32Array;
+  /**
+   * surface[u]: underlying u's implied-vol surface (docs/surfaces.md), undefined without one;
+   * present only when some underlying has a surface.
+   */
+  surface?: (ResolvedSurface | undefined)[];
 }
 
 export interface ResolvedInstruments {
@@ -201,6 +218,11 @@ export interface ResolvedInstruments {
    * margins them in a coin-margined account.
    */
   inverse?: Uint8Array;
+  /**
+   * volFromSurface[i] = 1 when option i gave no `vol` and took it from its underlying's surface at
+   * its strike and expiry; present only when some option did.
+   */
+  volFromSurface?: Uint8Array;
 }
 
 export interface ResolvedMarket {
