@@ -127,7 +127,7 @@ const cases: Case[] = [
   { name: 'group not a string', edit: (m) => { m.underlyings.BTC.group = 7; }, schema: true,
     message: `${M}underlyings.BTC.group: expected a non-empty string, got 7` },
   { name: 'unknown underlying field', edit: (m) => { m.underlyings.BTC.volatility = 0.5; }, schema: true,
-    message: `${M}underlyings.BTC.volatility: unknown field (expected one of: spot, rate, yield, vol, group, surface)` },
+    message: `${M}underlyings.BTC.volatility: unknown field (expected one of: spot, rate, yield, vol, volOfVol, group, surface)` },
 
   // --- instruments
   { name: 'instruments missing', edit: (m) => { delete m.instruments; }, schema: true,

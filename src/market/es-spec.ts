@@ -11,7 +11,8 @@
  *   and rejected with "normal" (a forgotten `distribution` would otherwise silently give normal
  *   tails). For "normal" the spec's degreesOfFreedom is Infinity.
  * - `correlations`: a list of [u1, u2, rho] with u1 != u2, rho in [-1, 1], no pair (in either
- *   order) given twice with different values; with a market, u1 and u2 must be its underlyings.
+ *   order) given twice with different values; with a market, u1 and u2 must be its underlyings or
+ *   the vol factor "U.vol" of an underlying U with a `volOfVol` (docs/methods.md §8.2).
  *   Whether the whole matrix is a correlation matrix is checked by the ES method, not here.
  * - `maintenanceRatio` in (0, 1] (default 1). `$schema` and `description` strings are allowed.
  */
@@ -25,6 +26,22 @@ import {
 
 const ES_KEYS = ['$schema', 'description', 'version', 'confidence', 'horizonDays', 'scenarios', 'seed', 'distribution',
   'degreesOfFreedom', 'correlations', 'maintenanceRatio'] as const;
+
+/** The name of underlying `id`'s vol factor in `correlations`: "BTC.vol". */
+export const volFactorName = (id: string): string => `${id}.vol`;
+
+/** The underlyings (indices, market order) whose implied vols move in es: those with a volOfVol. */
+export function volFactorUnderlyings(market: ResolvedMarket): number[] {
+  const vv = market.underlyings.volOfVol;
+  const out: number[] = [];
+  if (vv) vv.forEach((x, u) => { if (x > 0) out.push(u); });
+  return out;
+}
+
+/** Whether `id` names a vol factor of `market` (and is not itself an underlying). */
+function isVolFactor(market: ResolvedMarket, id: string): boolean {
+  return volFactorUnderlyings(market).some((u) => volFactorName(market.underlyings.ids[u]) === id);
+}
 
 /** The largest scenario count accepted. */
 export const MAX_SCENARIOS = 10_000_000;
@@ -73,8 +90,11 @@ export function validateEs(json: unknown, source: string, path = 'risk.es', mark
       if (!Array.isArray(item) || item.length !== 3) expected(src, ip, triple, item);
       const ids = [0, 1].map((m) => {
         const id = nonEmptyString(src, indexPath(ip, m), item[m]);
-        if (market && !market.underlyings.index.has(id)) {
-          fail(src, indexPath(ip, m), `unknown underlying ${show(id)}; the market's underlyings are ${someIds(market.underlyings.ids)}`);
+        if (market && !market.underlyings.index.has(id) && !isVolFactor(market, id)) {
+          const vf = id.endsWith('.vol') && market.underlyings.index.has(id.slice(0, -4))
+            ? `unknown vol factor ${show(id)}: underlying ${show(id.slice(0, -4))} has no volOfVol`
+            : `unknown underlying ${show(id)}`;
+          fail(src, indexPath(ip, m), `${vf}; the market's underlyings are ${someIds(market.underlyings.ids)}`);
         }
         return id;
       });

@@ -54,7 +54,7 @@ import {
 } from './validate.js';
 
 const TOP_KEYS = ['$schema', 'description', 'asOf', 'currency', 'underlyings', 'instruments', 'risk'] as const;
-const UNDERLYING_KEYS = ['spot', 'rate', 'yield', 'vol', 'group', 'surface'] as const;
+const UNDERLYING_KEYS = ['spot', 'rate', 'yield', 'vol', 'volOfVol', 'group', 'surface'] as const;
 const KINDS: readonly InstrumentKind[] = ['spot', 'future', 'perpetual', 'option'];
 /** The fields each instrument kind takes. */
 export const INSTRUMENT_FIELDS: Readonly<Record<InstrumentKind, readonly string[]>> = {
@@ -120,7 +120,7 @@ function resolveUnderlyings(src: string, json: unknown, asOfMs: number): {
   const n = ids.length;
   const index = new Map<string, number>();
   const spot = new Float64Array(n), rate = new Float64Array(n), yld = new Float64Array(n);
-  const vol = new Float64Array(n), group = new Int32Array(n);
+  const vol = new Float64Array(n), group = new Int32Array(n), volOfVol = new Float64Array(n);
   const groupIds: string[] = [];
   const named = new Map<string, number>();
   let surface: (ResolvedSurface | undefined)[] | undefined;
@@ -135,6 +135,7 @@ function resolveUnderlyings(src: string, json: unknown, asOfMs: number): {
     rate[u] = optNum(src, p, e, 'rate', RATE, 0);
     yld[u] = optNum(src, p, e, 'yield', RATE, 0);
     vol[u] = optNum(src, p, e, 'vol', VOL, NaN);
+    volOfVol[u] = optNum(src, p, e, 'volOfVol', VOL, NaN);
     const sj = own(e, 'surface');
     if (sj !== undefined) (surface ??= new Array(n).fill(undefined))[u] = validateSurface(sj, id, asOfMs, src, fieldPath(p, 'surface'));
     const g = own(e, 'group');
@@ -148,7 +149,7 @@ function resolveUnderlyings(src: string, json: unknown, asOfMs: number): {
       group[u] = gi;
     }
   }
-  const underlyings: ResolvedUnderlyings = { ids, index, spot, rate, yield: yld, vol, group };
+  const underlyings: ResolvedUnderlyings = { ids, index, spot, rate, yield: yld, vol, volOfVol, group };
   if (surface) underlyings.surface = surface;
   return { underlyings, groups: { ids: groupIds, index: named } };
 }

@@ -185,6 +185,11 @@ export interface ResolvedUnderlyings {
   yield: Float64Array;
   /** Annualised vol of the underlying's returns (simulation methods); NaN when not given. */
   vol: Float64Array;
+  /**
+   * Annualised vol of the log of the underlying's implied vols (docs/methods.md §8.2: es moves
+   * its options' vols); NaN when not given. A market loaded from JSON always has it.
+   */
+  volOfVol?: Float64Array;
   /** Index into ResolvedMarket.groups.ids. */
   group: Int32Array;
   /**

@@ -31,8 +31,9 @@ function fail(source: string, path: string, message: string): never {
 }
 
 /**
- * The nU x nU correlation matrix (row-major) of `underlyingIds` from pairs [a, b, rho]. Each pair
- * must name two known, different underlyings, rho a finite number in [-1, 1], and list a pair once
+ * The nU x nU correlation matrix (row-major) of `underlyingIds` (the factors: the underlyings, then
+ * the vol factors "U.vol" of es, docs/methods.md §8.2) from pairs [a, b, rho]. Each pair
+ * must name two known, different factors, rho a finite number in [-1, 1], and list a pair once
  * (in either order). `source` is the file name used in error messages.
  */
 export function buildCorrelation(
@@ -51,7 +52,10 @@ export function buildCorrelation(
     }
     const [a, b, rho] = pair;
     for (const id of [a, b]) {
-      if (typeof id !== 'string' || !pos.has(id)) fail(source, path, `unknown underlying ${show(id)}`);
+      if (typeof id !== 'string' || !pos.has(id)) {
+        fail(source, path, typeof id === 'string' && id.endsWith('.vol') && pos.has(id.slice(0, -4))
+          ? `unknown vol factor ${show(id)} (underlying ${show(id.slice(0, -4))} has no volOfVol)` : `unknown underlying ${show(id)}`);
+      }
     }
     if (a === b) fail(source, path, `a correlation needs two different underlyings, got "${a}" twice`);
     if (typeof rho !== 'number' || !Number.isFinite(rho) || rho < -1 || rho > 1) {
