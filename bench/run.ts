@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `npm run bench` (full, a few minutes) or `npm run bench -- --quick` (a smoke
  * check under a minute). Prints the environment and a table, and writes the same numbers as JSON
- * to bench/results/latest.json (or the file after --out). `--only kernel,cube,latency,es,es-batch,batch,backtest`
+ * to bench/results/latest.json (or the file after --out). `--only kernel,cube,latency,es,es-vol,es-batch,batch,backtest`
  * runs some groups. See bench/README.md for what each case measures and how to read it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,10 +12,11 @@ import { kernelCase } from './cases/kernel.js';
 import { cubeCase } from './cases/cube.js';
 import { latencyCase } from './cases/latency.js';
 import { esCase } from './cases/es.js';
+import { esVolCase } from './cases/es-vol.js';
 import { batchCase, closePool, esThroughputCase } from './cases/batch.js';
 import { backtestCase } from './cases/backtest.js';
 
-const GROUPS = ['kernel', 'cube', 'latency', 'es', 'es-batch', 'batch', 'backtest'] as const;
+const GROUPS = ['kernel', 'cube', 'latency', 'es', 'es-vol', 'es-batch', 'batch', 'backtest'] as const;
 type Group = (typeof GROUPS)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; out: string; only: Set<Group> } {
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     ['cube', () => cubeCase(s, rows, log)],
     ['latency', () => latencyCase(s, rows, log)],
     ['es', () => esCase(s, rows, log)],
+    ['es-vol', () => esVolCase(s, rows, log)],
     ['es-batch', () => esThroughputCase(s, rows, log)],
     ['batch', () => batchCase(s, rows, log)],
     ['backtest', () => backtestCase(s, rows, log)],
