@@ -34,7 +34,7 @@ describe('parseHistoryCsv', () => {
 
   const cases: [string, string, string][] = [
     ['empty file', '', `${H}: empty file: expected the header "date,underlying,price" on the first line`],
-    ['wrong header', 'day,underlying,price\n', `${H}: line 1: expected the header "date,underlying,price", got "day,underlying,price"`],
+    ['wrong header', 'day,underlying,price\n', `${H}: line 1: expected the header "date,underlying,price" or "date,underlying,price,vol", got "day,underlying,price"`],
     ['header only', 'date,underlying,price\n', `${H}: no prices: the file has a header and no rows`],
     ['two fields', 'date,underlying,price\n2025-01-02,BTC\n', `${H}: row 2: expected 3 fields (date,underlying,price), got 2`],
     ['date format', 'date,underlying,price\n02/01/2025,BTC,1\n', `${H}: row 2: date: expected a day YYYY-MM-DD such as "2026-11-20", got "02/01/2025"`],

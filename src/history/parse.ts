@@ -3,7 +3,9 @@
  * historical simulation, and aligning it on the dates every underlying shares.
  *
  * The file (every problem throws an InputError `<source>: row N: ...`, N the 1-based line):
- * - The header is exactly `date,underlying,price`. A UTF-8 byte-order mark is ignored, CRLF or LF
+ * - The header is exactly `date,underlying,price`, or `date,underlying,price,vol` with an implied
+ *   vol (at-the-money or a vol index, annualised decimal, > 0) on every row: fhs then also moves
+ *   the underlying's option vols (docs/methods.md §9.3). A UTF-8 byte-order mark is ignored, CRLF or LF
  *   line ends, blank lines skipped, nothing trimmed. A field may be quoted ("..." with "" for a
  *   quote inside) but not span lines.
  * - `date` is `YYYY-MM-DD`, a day that exists. `underlying` is a non-empty id. `price` is a
@@ -29,13 +31,17 @@ import { longerThan } from '../portfolio/utf8.js';
 import { DAY_RE, dayNumber, dayOfMs, dayString } from '../math/days.js';
 
 export const HISTORY_HEADER = 'date,underlying,price';
-const HEADER_FIELDS = ['date', 'underlying', 'price'];
+/** The header of a history with implied vols. */
+export const HISTORY_VOL_HEADER = 'date,underlying,price,vol';
+const HEADER_FIELDS = ['date', 'underlying', 'price', 'vol'];
 
 /** One underlying's closes, ascending by date. */
 export interface PriceSeries {
   /** Day numbers (days since 1970-01-01), strictly ascending. */
   days: Int32Array;
   prices: Float64Array;
+  /** Implied vols on the same dates, when the file has the vol column. */
+  vols?: Float64Array;
   /** The 1-based line of each price in the file. */
   rows: Int32Array;
 }
@@ -89,7 +95,8 @@ export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHist
   checkTextArgs(text, source, 'parseHistoryCsv', 'the price history\'s CSV text (date,underlying,price)');
   const lines = text.split('\n');
   let header = false;
-  const raw = new Map<string, { day: number; price: number; row: number }[]>();
+  let nf = 3;
+  const raw = new Map<string, { day: number; price: number; vol: number; row: number }[]>();
   const seen = new Map<string, Map<number, number>>();
   const order: string[] = [];
   for (let k = 0; k < lines.length; k++) {
@@ -103,17 +110,18 @@ export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHist
     if (line.trim() === '') continue;
     const f = splitLine(line);
     if (!header) {
-      if (typeof f === 'string' || f.length !== 3 || f.some((x, i) => x !== HEADER_FIELDS[i])) {
-        throw new InputError(`${source}: line ${row}: expected the header "${HISTORY_HEADER}", got ${show(line)}`,
+      if (typeof f === 'string' || (f.length !== 3 && f.length !== 4) || f.some((x, i) => x !== HEADER_FIELDS[i])) {
+        throw new InputError(`${source}: line ${row}: expected the header "${HISTORY_HEADER}" or "${HISTORY_VOL_HEADER}", got ${show(line)}`,
           { file: source, path: `line ${row}` });
       }
       header = true;
+      nf = f.length;
       continue;
     }
     if (typeof f === 'string') rowError(source, row, f);
-    if (f.length !== 3) rowError(source, row, `expected 3 fields (${HISTORY_HEADER}), got ${f.length}`);
+    if (f.length !== nf) rowError(source, row, `expected ${nf} fields (${nf === 3 ? HISTORY_HEADER : HISTORY_VOL_HEADER}), got ${f.length}`);
     const [ds, id, ps] = f;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < nf; i++) {
       if (longerThan(f[i], MAX_FIELD_BYTES)) rowError(source, row, `${HEADER_FIELDS[i]}: ${show(f[i])} is longer than the limit of ${MAX_FIELD_BYTES} bytes`);
     }
     const day = dayNumber(ds);
@@ -126,12 +134,19 @@ export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHist
     if (!(price > 0)) {
       rowError(source, row, `price: ${id} closes at ${ps} on ${ds}; a price must be > 0 (its log return is undefined)`);
     }
+    let vol = NaN;
+    if (nf === 4) {
+      vol = isDecimal(f[3]) ? Number(f[3]) : NaN;
+      if (!(Number.isFinite(vol) && vol > 0)) {
+        rowError(source, row, `vol: expected the implied vol of ${id} on ${ds}, a decimal number > 0 (0.6 is 60 %), got ${show(f[3])}`);
+      }
+    }
     let byDay = seen.get(id);
     if (!byDay) { byDay = new Map(); seen.set(id, byDay); raw.set(id, []); order.push(id); }
     const before = byDay.get(day);
     if (before !== undefined) rowError(source, row, `a second price for ${id} on ${ds}; row ${before} already gives one`);
     byDay.set(day, row);
-    raw.get(id)!.push({ day, price, row });
+    raw.get(id)!.push({ day, price, vol, row });
   }
   if (!header) {
     throw new InputError(`${source}: empty file: expected the header "${HISTORY_HEADER}" on the first line`, { file: source, path: 'line 1' });
@@ -140,11 +155,13 @@ export function parseHistoryCsv(text: string, source = 'history.csv'): PriceHist
   const series = new Map<string, PriceSeries>();
   for (const id of order) {
     const pts = raw.get(id)!.sort((a, b) => a.day - b.day);
-    series.set(id, {
+    const ps: PriceSeries = {
       days: Int32Array.from(pts, (p) => p.day),
       prices: Float64Array.from(pts, (p) => p.price),
       rows: Int32Array.from(pts, (p) => p.row),
-    });
+    };
+    if (nf === 4) ps.vols = Float64Array.from(pts, (p) => p.vol);
+    series.set(id, ps);
   }
   return { source, underlyings: order, series };
 }
@@ -158,6 +175,8 @@ export interface AlignedHistory {
   ids: string[];
   /** prices[k][t]: close of ids[k] on dates[t]. */
   prices: Float64Array[];
+  /** vols[k][t]: implied vol of ids[k] on dates[t], when the history has the vol column. */
+  vols?: Float64Array[];
 }
 
 /**
@@ -203,7 +222,9 @@ export function alignHistory(history: PriceHistory, ids: readonly string[], asOf
       `${src}: ${ids[k]} has no price on ${dayString(missing)}, a date on which ${other}; every underlying needs a price `
       + 'on every date of the history (gaps are not filled)', { file: src, path: ids[k] });
   });
-  return { source: src, dates: Array.from(days, dayString), days, ids: [...ids], prices };
+  const out: AlignedHistory = { source: src, dates: Array.from(days, dayString), days, ids: [...ids], prices };
+  if (series.length > 0 && series.every((s) => s.vols)) out.vols = series.map((s) => s.vols!);
+  return out;
 }
 
 function indexOf(days: Int32Array, day: number): number {

@@ -2,7 +2,10 @@
  * The scenario set of filtered historical simulation: one scenario per historical end date, the
  * spot of underlying u moving to S' = S exp(R_u), R_u its h-day log return on that date rescaled
  * to today's volatility; the same dates for every underlying, so the cross-asset dependence of
- * the history is kept. Implied vols do not move; options age horizonDays / 365 years.
+ * the history is kept. Options age horizonDays / 365 years. Implied vols move only when the history
+ * has the vol column (date,underlying,price,vol): then every option on u moves to
+ * vol' = vol exp(R_vol,u), R_vol,u formed from the log changes of u's historical vol exactly as R_u
+ * from its prices (its own EWMA variance, the same lambda, seed and horizon method, the same dates).
  *
  * With daily log returns r_i = ln(P_{i+1}/P_i) and filtered returns f_i = r_i sqrt(v_n / v_i)
  * (src/history/ewma.ts; m = seedReturns, i >= m), h = horizonDays:
@@ -99,19 +102,18 @@ export function buildFhsScenarios(market: ResolvedMarket, spec: FhsSpec, history
   const stride = paddedStride(nScen);
   const nU = und.ids.length;
   const spotMult = new Float64Array(nU * stride).fill(1);
+  const volShock = new Float64Array(nU * stride);
   const sigmaToday = new Float64Array(nU).fill(NaN);
   const sqrtH = Math.sqrt(h);
-  held.forEach((u, k) => {
-    const P = aligned.prices[k];
+  /** exp(R) of the filtered and stressed scenarios of one series (prices or vols), into out[row ..]. */
+  const moves = (P: Float64Array, u: number, what: 'price' | 'vol', out: Float64Array, row: number, minus: number): number => {
     const r = logReturns(P);
     const f = ewmaFilter(r, spec.lambda, m);
     if (f.zeroVarianceAt >= 0) {
       const at = aligned.dates[f.zeroVarianceAt];
-      throw new InputError(`${src}: ${und.ids[u]}: the EWMA variance is 0 on ${at} (the price did not move in the `
+      throw new InputError(`${src}: ${und.ids[u]}: the EWMA variance${what === 'vol' ? ' of the implied vol' : ''} is 0 on ${at} (the ${what} did not move in the `
         + `${m} seed returns or since); the filter cannot rescale returns by a zero volatility`, { file: src, path: und.ids[u] });
     }
-    sigmaToday[u] = f.sigmaToday;
-    const row = u * stride;
     for (let c = 0; c < count; c++) {
       const i = start + c;
       let R: number;
@@ -121,12 +123,17 @@ export function buildFhsScenarios(market: ResolvedMarket, spec: FhsSpec, history
       } else {
         R = sqrtH * f.filtered[i];
       }
-      spotMult[row + c] = Math.exp(R);
+      out[row + c] = Math.exp(R) - minus;
     }
     stressedT.forEach((t, c) => {
       const R = overlapping ? Math.log(P[t] / P[t - h]) : sqrtH * r[t - 1];
-      spotMult[row + count + c] = Math.exp(R);
+      out[row + count + c] = Math.exp(R) - minus;
     });
+    return f.sigmaToday;
+  };
+  held.forEach((u, k) => {
+    sigmaToday[u] = moves(aligned.prices[k], u, 'price', spotMult, u * stride, 0);
+    if (aligned.vols) moves(aligned.vols[k], u, 'vol', volShock, u * stride, 1);
   });
 
   const dates: string[] = [];
@@ -135,7 +142,7 @@ export function buildFhsScenarios(market: ResolvedMarket, spec: FhsSpec, history
   const stressed = new Uint8Array(nScen);
   stressed.fill(1, count);
   return {
-    nScen, stride, nUnderlyings: nU, spotMult, volShock: new Float64Array(nU * stride),
+    nScen, stride, nUnderlyings: nU, spotMult, volShock,
     volWeight: new Float64Array(market.instruments.ids.length).fill(1), horizonYears: h / 365,
     dates, stressed, nFiltered: count, sigmaToday, historyDates: aligned.dates,
   };
