@@ -54,7 +54,7 @@ Options:
                         none; grid: ${'${presets}'}; es: ${'${es-presets}'}; fhs: ${'${fhs-presets}'})
   --grid FILE           grid only: the grid block of FILE (as written by calibrate, or a market's
                         risk.grid) instead of the market's risk.grid (default none)
-  --history FILE        fhs only, required: price history, CSV date,underlying,price
+  --history FILE        fhs only, required: price history, CSV date,underlying,price[,vol]
   --stress FILE         named stress scenarios (JSON stress block), for any method (default: the
                         market's risk.stress, if any). Adds stress_loss,stress_scenario; with
                         "floor": true the initial margin is at least cover x the worst stress loss
