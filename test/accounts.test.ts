@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { resolveMarket } from '../src/market/load.js';
 import type { MarketInput } from '../src/market/types.js';
-import { linearMarket, resolveAccountMarket, type AccountMarket } from '../src/accounts/market.js';
+import { cloneMarket, linearMarket, resolveAccountMarket, type AccountMarket } from '../src/accounts/market.js';
 import { parseAccounts, resolveAccounts } from '../src/accounts/parse.js';
 import { marginAccounts } from '../src/accounts/margin.js';
 import { createAccount } from '../src/accounts/state.js';
@@ -534,5 +534,39 @@ describe('accounts: the book\'s fast path', () => {
         });
       }
     }
+  });
+});
+
+describe('accounts: the book works on a copy of the market', () => {
+  it('copies every array of the market, vol of vol, surfaces and surface-derived vols included, sharing none', () => {
+    const m = resolveMarket({
+      asOf: '2026-11-20T00:00:00Z', currency: 'USD',
+      underlyings: {
+        BTC: {
+          spot: 80000, rate: 0.04, vol: 0.6, volOfVol: 1.2,
+          surface: { axis: 'moneyness', expiries: ['2026-12-26T00:00:00Z', '2027-03-26T00:00:00Z'], points: [0.8, 1, 1.25], vols: [[0.7, 0.6, 0.65], [0.66, 0.58, 0.62]] },
+        },
+      },
+      instruments: {
+        'BTC-C': { kind: 'option', underlying: 'BTC', right: 'call', strike: 90000, expiry: '2027-01-29T00:00:00Z' },
+        'BTC-P': { kind: 'option', underlying: 'BTC', right: 'put', strike: 70000, expiry: '2027-01-29T00:00:00Z', vol: 0.7 },
+      },
+    } as never, 'm.json');
+    const c = cloneMarket(m);
+    expect(c).toEqual(m);
+    for (const table of ['underlyings', 'instruments', 'groups'] as const) {
+      for (const [k, v] of Object.entries(m[table])) {
+        const w = (c[table] as Record<string, unknown>)[k];
+        expect(w, `${table}.${k}`).toEqual(v);
+        if (typeof v === 'object' && v !== null) expect(w, `${table}.${k} is a copy`).not.toBe(v);
+      }
+    }
+    expect(m.underlyings.volOfVol).toBeDefined();
+    expect(m.underlyings.surface).toBeDefined();
+    expect(m.instruments.volFromSurface).toBeDefined();
+    c.underlyings.spot[0] = 1;
+    c.instruments.vol[0] = 0.1;
+    expect(m.underlyings.spot[0]).toBe(80000);
+    expect(m.instruments.vol[0]).not.toBe(0.1);
   });
 });

@@ -11,6 +11,7 @@ import { parseHistoryCsv } from '../src/history/parse.js';
 import { buildFhsScenarios } from '../src/scenarios/fhs.js';
 import { createFhsModel } from '../src/models/fhs.js';
 import { createBatchEngine, type BatchEngine } from '../src/batch/engine.js';
+import { runBacktest } from '../src/backtest/run.js';
 import { Rng } from './helpers/random.js';
 import { END, days } from './helpers/history.js';
 
@@ -30,9 +31,10 @@ function paths(seed: number): { BTC: number[]; ETH: number[]; vBTC: number[]; vE
   return out;
 }
 
-function historyCsv(p: ReturnType<typeof paths>, withVol: boolean): string {
+/** The history CSV of the paths, on the first `n` of the N dates. */
+function historyCsv(p: ReturnType<typeof paths>, withVol: boolean, n = N): string {
   const lines = [withVol ? 'date,underlying,price,vol' : 'date,underlying,price'];
-  days(N).forEach((d, t) => {
+  days(N).slice(0, n).forEach((d, t) => {
     lines.push(`${d},BTC,${p.BTC[t]}${withVol ? `,${p.vBTC[t]}` : ''}`);
     lines.push(`${d},ETH,${p.ETH[t]}${withVol ? `,${p.vETH[t]}` : ''}`);
   });
@@ -133,6 +135,24 @@ describe('fhs vol moves', () => {
       const e = await createBatchEngine({ market: mk, method: 'fhs', history: parseHistoryCsv(history, 'history.csv'), threads });
       engines.push(e);
       expect(await e.marginAll(portfolios)).toEqual(want);
+    }
+  });
+
+  it('a backtest margins each date with the vol moves of the history up to that date', async () => {
+    const mk = market({ lookback: 60, horizonMethod: 'overlapping' });
+    const history = parseHistoryCsv(historyCsv(p, true), 'h.csv');
+    const positions = [{ instrument: 'BTC-C', quantity: -2 }, { instrument: 'ETH-C', quantity: -5 }, { instrument: 'BTC-PERP', quantity: 1 }];
+    const rep = await runBacktest(mk, [{ id: 'p', positions }], { method: 'fhs', history, step: 9 });
+    const plain = await runBacktest(mk, [{ id: 'p', positions }], { method: 'fhs', history: parseHistoryCsv(historyCsv(p, false), 'h.csv'), step: 9 });
+    const r = rep.portfolios[0], q = plain.portfolios[0];
+    if (!r.ok || !q.ok) throw new Error('expected ok rows');
+    expect(rep.dates.length).toBeGreaterThan(3);
+    expect(Array.from(r.margins)).not.toEqual(Array.from(q.margins));
+    for (let k = 0; k < rep.dates.length; k++) {
+      const t = days(N).indexOf(rep.dates[k]);
+      const direct = createFhsModel(mk, { history: historyCsv(p, true, t + 1) }).margin({ id: 'p', positions });
+      if (!direct.ok) throw new Error(direct.message);
+      expect(r.margins[k], rep.dates[k]).toBe(direct.initialMargin);
     }
   });
 });

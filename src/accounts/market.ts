@@ -47,23 +47,27 @@ export function linearMarket(market: ResolvedMarket): AccountMarket {
   return { market, inverse: inverseMarking(market) };
 }
 
-/** A deep copy of a resolved market, so the book can move spots and vols without touching the caller's. */
+/** A copy of one table of a resolved market: every array and map copied, so nothing is shared. */
+function copyTable<T extends object>(t: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(t)) {
+    out[k] = ArrayBuffer.isView(v) ? (v as Float64Array).slice() : Array.isArray(v) ? v.slice() : v instanceof Map ? new Map(v) : v;
+  }
+  return out as T;
+}
+
+/**
+ * A deep copy of a resolved market, so the book can move spots and vols without touching the
+ * caller's. Field by field over whatever the market carries (vol of vol, surfaces, which vols came
+ * from a surface), so a field added to the market is never silently left behind.
+ */
 export function cloneMarket(m: ResolvedMarket): ResolvedMarket {
-  const u = m.underlyings, i = m.instruments;
   return {
-    asOf: m.asOf, asOfMs: m.asOfMs, currency: m.currency, source: m.source,
-    underlyings: {
-      ids: u.ids.slice(), index: new Map(u.index), spot: u.spot.slice(), rate: u.rate.slice(), yield: u.yield.slice(),
-      vol: u.vol.slice(), group: u.group.slice(),
-    },
-    groups: { ids: m.groups.ids.slice(), index: new Map(m.groups.index) },
-    instruments: {
-      ids: i.ids.slice(), index: new Map(i.index), kind: i.kind.slice(), inputKind: i.inputKind.slice(),
-      underlying: i.underlying.slice(), contractSize: i.contractSize.slice(), strike: i.strike.slice(), T: i.T.slice(),
-      vol: i.vol.slice(), refPrice: i.refPrice.slice(), ...(i.inverse ? { inverse: i.inverse.slice() } : {}),
-    },
+    ...m,
+    underlyings: copyTable(m.underlyings),
+    groups: copyTable(m.groups),
+    instruments: copyTable(m.instruments),
     table: m.table.slice(),
-    risk: m.risk,
   };
 }
 

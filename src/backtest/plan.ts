@@ -342,7 +342,12 @@ export function historyUpTo(history: PriceHistory, day: number): PriceHistory {
   const series = new Map<string, PriceSeries>();
   for (const [id, s] of history.series) {
     const n = lastAtOrBefore(s.days, day) + 1;
-    if (n > 0) series.set(id, { days: s.days.subarray(0, n), prices: s.prices.subarray(0, n), rows: s.rows.subarray(0, n) });
+    if (n > 0) {
+      series.set(id, {
+        days: s.days.subarray(0, n), prices: s.prices.subarray(0, n), rows: s.rows.subarray(0, n),
+        ...(s.vols ? { vols: s.vols.subarray(0, n) } : {}),
+      });
+    }
   }
   return { source: history.source, underlyings: history.underlyings.filter((id) => series.has(id)), series };
 }
