@@ -13,6 +13,7 @@ import sys
 from collections import OrderedDict, defaultdict
 from datetime import datetime
 
+import numpy as np
 from scipy.stats import norm
 
 ROOT = __file__.rsplit('/scripts/', 1)[0]
@@ -38,6 +39,30 @@ def bsm(call, S, K, T, r, q, v):
     return math.exp(-r * T) * (K * norm.cdf(-d2) - F * norm.cdf(-d1))
 
 
+def surface_vol(surface, K, T, F):
+    """docs/surfaces.md: linear in log strike (or log moneyness K / F) along each expiry's smile, flat
+    beyond its ends; linear in total variance vol^2 T between expiries, flat beyond them."""
+    ts = np.array([year_fraction(e) for e in surface['expiries']])
+    y = math.log(K / F) if surface['axis'] == 'moneyness' else math.log(K)
+    lx = np.log(np.asarray(surface['points'], dtype=float))
+    vs = np.array([float(np.interp(y, lx, row)) for row in surface['vols']])
+    if T <= ts[0]:
+        return float(vs[0])
+    if T >= ts[-1]:
+        return float(vs[-1])
+    return math.sqrt(float(np.interp(T, ts, vs * vs * ts)) / T)
+
+
+def option_vol(ins):
+    """The option's own vol, or its underlying's surface vol at its strike and expiry."""
+    if 'vol' in ins:
+        return ins['vol']
+    u = m['underlyings'][ins['underlying']]
+    T = year_fraction(ins['expiry'])
+    F = u['spot'] * math.exp((u.get('rate', 0) - u.get('yield', 0)) * T)
+    return surface_vol(u['surface'], ins['strike'], T, F)
+
+
 h = g.get('horizonDays', 0) / 365
 vt = g.get('volTerm')
 
@@ -58,7 +83,7 @@ def pnl(iid, move, vol_move):
     T = year_fraction(ins['expiry'])
     w = 1 if not vt else (vt['refDays'] / max(vt.get('floorDays', 1), 365 * T)) ** vt['power']
     call = ins['right'] == 'call'
-    v = ins['vol']
+    v = option_vol(ins)
     return cs * (bsm(call, S1, ins['strike'], T - h, r, q, v * (1 + vol_move * w)) - bsm(call, S, ins['strike'], T, r, q, v))
 
 
@@ -67,7 +92,7 @@ def value(iid):
     ins = m['instruments'][iid]
     u = m['underlyings'][ins['underlying']]
     return ins.get('contractSize', 1) * bsm(ins['right'] == 'call', u['spot'], ins['strike'], year_fraction(ins['expiry']),
-                                            u.get('rate', 0), u.get('yield', 0), ins['vol'])
+                                            u.get('rate', 0), u.get('yield', 0), option_vol(ins))
 
 
 def margin(positions):

@@ -8,8 +8,14 @@
 //
 // Vols follow a simple smile in standardised moneyness x = ln(K/F) / (atmVol sqrt T):
 // vol = atmVol(T) * (1 + skew x + curvature x^2), floored at half the ATM vol, so implied vol
-// rises away from the money (with a put skew on equities). The ES correlation matrix is checked
-// to be positive definite before the file is written.
+// rises away from the money (with a put skew on equities); each option carries its vol. BTC and
+// SPX instead carry an implied-vol surface (docs/surfaces.md) and their options no vol of their
+// own: the engine reads each option's vol off the surface. BTC: a crypto smile on a moneyness
+// axis (K / F_T) at its six option expiries, the put wing above the call wing, the ATM vol rising
+// with the term; SPX: an index skew on a strike axis at its four option expiries, vols falling
+// with the strike. Both are checked free of calendar arbitrage (total variance vol^2 T
+// non-decreasing in expiry at every point) before the file is written, as is the ES correlation
+// matrix positive definite.
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +83,22 @@ const HALF_CHAIN = { BTC: 6, ETH: 6, SOL: 5, SPX: 6, NDX: 5, AAPL: 4, NVDA: 4 };
 
 function yearFraction(iso) { return (Date.parse(iso) - AS_OF_MS) / YEAR_MS; }
 
+/**
+ * The surfaces. vol(k, T) = atm(T) + slope(T) k + curvature(T) k^2 with k = ln(K / F_T), rounded
+ * to 4 decimals; atm(T) = atm * (0.92 + 0.12 min(T, 1)) for BTC and atm * (0.9 + 0.14 sqrt(min(T, 1)))
+ * for SPX (the term structure of atmVol below); the slope and curvature scale with
+ * (T / 0.25)^-0.25, a smile steeper at short expiries that flattens with the term (the wings'
+ * total variance still rising with T).
+ */
+const SURFACES = {
+  // Crypto smile: a mild put skew (slope < 0) on a wide smile; points are moneyness K / F_T.
+  BTC: { axis: 'moneyness', hour: '08:00', slope: -0.08, curvature: 0.45,
+    points: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.2, 1.3, 1.5, 1.8] },
+  // Index skew: vols fall with the strike (steep downside), a little curvature; points are strikes.
+  SPX: { axis: 'strike', hour: '21:00', slope: -0.55, curvature: 0.6,
+    points: [4500, 5000, 5400, 5600, 5800, 5900, 6000, 6100, 6200, 6400, 6600, 7000] },
+};
+
 /** "2026-12-25" -> "25DEC26" (Deribit date code). */
 function dateCode(day) {
   const [y, m, d] = day.split('-');
@@ -110,6 +132,31 @@ function smileVol(id, u, K, T) {
   return Number(Math.max(0.5 * a, v).toFixed(4));
 }
 
+/** The surface of `id` at its option expiries (SURFACES above), checked free of calendar arbitrage. */
+function makeSurface(id, days) {
+  const u = UNDERLYINGS[id], spec = SURFACES[id];
+  const expiries = days.map((day) => `${day}T${spec.hour}:00Z`);
+  const vols = expiries.map((expiry) => {
+    const T = yearFraction(expiry);
+    const a = atmVol(id, u, T);
+    const scale = (T / 0.25) ** -0.25;
+    return spec.points.map((x) => {
+      const k = spec.axis === 'moneyness' ? Math.log(x) : Math.log(x / forward(u, T));
+      const v = a + (spec.slope * k + spec.curvature * k * k) * scale;
+      return Number(Math.max(0.6 * a, v).toFixed(4));
+    });
+  });
+  // Calendar arbitrage, as the engine checks it: vol^2 T must not fall from one expiry to the next.
+  for (let i = 1; i < expiries.length; i++) {
+    const T0 = yearFraction(expiries[i - 1]), T1 = yearFraction(expiries[i]);
+    spec.points.forEach((x, j) => {
+      const w0 = vols[i - 1][j] * vols[i - 1][j] * T0, w1 = vols[i][j] * vols[i][j] * T1;
+      if (w1 < w0) throw new Error(`${id} surface: calendar arbitrage at point ${x} between ${expiries[i - 1]} and ${expiries[i]}`);
+    });
+  }
+  return { axis: spec.axis, expiries, points: spec.points, vols };
+}
+
 /** The listed increment closest (in log terms) to a chain spanning about +-2.2 standard deviations. */
 function strikeStep(id, u, T, half) {
   const target = (u.spot * atmVol(id, u, T) * Math.sqrt(T) * 2.2) / half;
@@ -138,10 +185,11 @@ function addChain(id, expiryIso, prefix, contractSize) {
   for (let i = -half; i <= half; i++) {
     const K = roundTo(center + i * step, step);
     if (K <= 0) continue;
-    const vol = smileVol(id, u, K, T);
+    // An option on an underlying with a surface carries no vol: the engine reads it off the surface.
+    const vol = SURFACES[id] ? {} : { vol: smileVol(id, u, K, T) };
     for (const right of ['call', 'put']) {
       add(`${prefix}-${strikeText(K)}-${right === 'call' ? 'C' : 'P'}`, {
-        kind: 'option', underlying: id, right, strike: K, expiry: expiryIso, vol, contractSize,
+        kind: 'option', underlying: id, right, strike: K, expiry: expiryIso, ...vol, contractSize,
       });
     }
   }
@@ -276,6 +324,8 @@ const underlyings = {};
 for (const [id, u] of Object.entries(UNDERLYINGS)) {
   const out = { spot: u.spot, rate: u.rate, yield: u.yield, vol: u.vol };
   if (u.group) out.group = u.group;
+  if (id === 'BTC') out.surface = makeSurface(id, CRYPTO_OPTION_EXPIRIES.BTC);
+  if (id === 'SPX') out.surface = makeSurface(id, INDEX_OPTION_EXPIRIES.SPX);
   underlyings[id] = out;
 }
 
@@ -300,6 +350,20 @@ function list(arr, indent) {
   const pad = ' '.repeat(indent);
   return '[\n' + arr.map((v, i) => `${pad}  ${line(v)}${i < arr.length - 1 ? ',' : ''}`).join('\n') + `\n${pad}]`;
 }
+/** An underlying a line; a surface's fields a line each, and its vols a row a line. */
+function underlyingText(u, indent) {
+  if (!u.surface) return line(u);
+  const { surface, ...rest } = u;
+  const pad = ' '.repeat(indent);
+  const fields = Object.entries(rest).map(([k, v]) => `${JSON.stringify(k)}: ${line(v)}`).join(', ');
+  const s = surface;
+  return `{ ${fields}, "surface": {\n`
+    + `${pad}    "axis": ${line(s.axis)},\n`
+    + `${pad}    "expiries": ${line(s.expiries)},\n`
+    + `${pad}    "points": ${line(s.points)},\n`
+    + `${pad}    "vols": ${list(s.vols, indent + 4)}\n`
+    + `${pad}  } }`;
+}
 const gridText = block(grid, 4, (v, ind) => {
   if (Array.isArray(v) && typeof v[0] === 'object') return list(v, ind);
   if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some((x) => x && typeof x === 'object')) return block(v, ind, (w) => line(w));
@@ -311,7 +375,7 @@ const text = [
   `  "description": ${JSON.stringify(DESCRIPTION)},`,
   `  "asOf": ${JSON.stringify(AS_OF)},`,
   '  "currency": "USD",',
-  `  "underlyings": ${block(underlyings, 2, (v) => line(v))},`,
+  `  "underlyings": ${block(underlyings, 2, underlyingText)},`,
   `  "instruments": ${block(instruments, 2, (v) => line(v))},`,
   '  "risk": {',
   `    "grid": ${gridText},`,

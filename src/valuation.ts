@@ -5,7 +5,7 @@ import { checkMarket } from './options.js';
 import { instantiateKernels, type KernelExports } from './wasm/module.js';
 import { valueTable } from './kernels/valuation.js';
 import { csvField } from './io/output.js';
-import { NGREEKS, OUT_DELTA, OUT_GAMMA, OUT_THETA, OUT_VALUE, OUT_VEGA } from './layout.js';
+import { KIND_CALL, KIND_PUT, NGREEKS, OUT_DELTA, OUT_GAMMA, OUT_THETA, OUT_VALUE, OUT_VEGA } from './layout.js';
 import { InputError } from './errors.js';
 import { fieldPath } from './market/validate.js';
 
@@ -21,6 +21,13 @@ export interface Valuation {
   vega: number;
   /** dV/dt per year of calendar time passing. */
   theta: number;
+  /** The implied vol an option was priced with; null for other instruments. */
+  vol: number | null;
+  /**
+   * Where an option's vol came from: `given` (its own `vol`) or `surface` (its underlying's
+   * surface at its strike and expiry, docs/surfaces.md); null for other instruments.
+   */
+  volSource: 'given' | 'surface' | null;
 }
 
 export function valueMarket(market: ResolvedMarket, kernels: KernelExports = instantiateKernels()): Valuation[] {
@@ -39,19 +46,38 @@ export function valueMarket(market: ResolvedMarket, kernels: KernelExports = ins
         + 'rate, vol, expiry) overflow a float64', { file: market.source, path: at });
     }
   }
-  return market.instruments.ids.map((instrument, i) => ({
-    instrument,
-    value: out[OUT_VALUE * n + i],
-    delta: out[OUT_DELTA * n + i],
-    gamma: out[OUT_GAMMA * n + i],
-    vega: out[OUT_VEGA * n + i],
-    theta: out[OUT_THETA * n + i],
-  }));
+  const { kind, vol, volFromSurface } = market.instruments;
+  return market.instruments.ids.map((instrument, i) => {
+    const option = kind[i] === KIND_CALL || kind[i] === KIND_PUT;
+    return {
+      instrument,
+      value: out[OUT_VALUE * n + i],
+      delta: out[OUT_DELTA * n + i],
+      gamma: out[OUT_GAMMA * n + i],
+      vega: out[OUT_VEGA * n + i],
+      theta: out[OUT_THETA * n + i],
+      vol: option ? vol[i] : null,
+      volSource: option ? (volFromSurface?.[i] === 1 ? 'surface' : 'given') : null,
+    };
+  });
 }
 
-/** The `value` output; in CSV an instrument id a spreadsheet would run as a formula is guarded unless `raw` (io/output.ts csvField). */
+/** The `value` columns, in order (CSV header; NDJSON keys are the same). */
+const VALUE_COLUMNS = ['instrument', 'value', 'delta', 'gamma', 'vega', 'theta', 'vol', 'vol_source'] as const;
+
+/**
+ * The `value` output; in CSV an instrument id a spreadsheet would run as a formula is guarded
+ * unless `raw` (io/output.ts csvField). `vol` and `vol_source` are empty in CSV and null in
+ * NDJSON for an instrument that is not an option.
+ */
 export function formatValuations(rows: readonly Valuation[], format: 'csv' | 'ndjson', opts: { raw?: boolean } = {}): string {
-  if (format === 'ndjson') return rows.map((r) => JSON.stringify(r) + '\n').join('');
-  return 'instrument,value,delta,gamma,vega,theta\n' +
-    rows.map((r) => `${csvField(r.instrument, opts.raw)},${r.value},${r.delta},${r.gamma},${r.vega},${r.theta}\n`).join('');
+  if (format === 'ndjson') {
+    return rows.map((r) => JSON.stringify({
+      instrument: r.instrument, value: r.value, delta: r.delta, gamma: r.gamma, vega: r.vega, theta: r.theta,
+      vol: r.vol, vol_source: r.volSource,
+    }) + '\n').join('');
+  }
+  return `${VALUE_COLUMNS.join(',')}\n` +
+    rows.map((r) => `${csvField(r.instrument, opts.raw)},${r.value},${r.delta},${r.gamma},${r.vega},${r.theta},`
+      + `${r.vol ?? ''},${r.volSource ?? ''}\n`).join('');
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_BOOK_PORTFOLIOS, generateBook, writeBook } from '../src/demo/book.js';
 import type { MarketInput } from '../src/market/types.js';
+import { resolveMarket } from '../src/market/load.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MARKET_FILE = resolve(ROOT, 'examples', 'market.json');
@@ -213,13 +214,20 @@ describe('examples/market.json', () => {
   });
 
   test('every chain has a smile: on each expiry the vol is lowest near the money and rises to both wings', () => {
+    // The vol each option is priced with: its own, or its underlying's surface's (BTC, SPX).
+    const resolved = resolveMarket(market, 'examples/market.json');
     const chains = new Map<string, { strike: number; vol: number }[]>();
-    for (const i of Object.values(market.instruments)) {
+    let fromSurface = 0;
+    for (const [id, i] of Object.entries(market.instruments)) {
       if (i.kind !== 'option' || i.right !== 'call') continue;
       const key = `${i.underlying} ${i.expiry}`;
       if (!chains.has(key)) chains.set(key, []);
-      chains.get(key)!.push({ strike: i.strike!, vol: i.vol! });
+      const k = resolved.instruments.index.get(id)!;
+      if (i.vol === undefined) fromSurface++;
+      else expect(resolved.instruments.vol[k]).toBe(i.vol);
+      chains.get(key)!.push({ strike: i.strike!, vol: resolved.instruments.vol[k] });
     }
+    expect(fromSurface).toBeGreaterThan(50);
     expect(chains.size).toBeGreaterThanOrEqual(20);
     for (const [key, c] of chains) {
       c.sort((a, b) => a.strike - b.strike);

@@ -59,6 +59,12 @@ function base(): any {
   };
 }
 
+/** A valid BTC surface for the cases: moneyness, two expiries, three points. */
+const SURFACE = {
+  axis: 'moneyness', expiries: ['2026-12-26T08:00:00Z', '2027-03-26T08:00:00Z'],
+  points: [0.8, 1, 1.2], vols: [[0.7, 0.5, 0.6], [0.65, 0.55, 0.6]],
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Edit = (m: any) => unknown;
 /**
@@ -128,6 +134,35 @@ const cases: Case[] = [
     message: `${M}underlyings.BTC.group: expected a non-empty string, got 7` },
   { name: 'unknown underlying field', edit: (m) => { m.underlyings.BTC.volatility = 0.5; }, schema: true,
     message: `${M}underlyings.BTC.volatility: unknown field (expected one of: spot, rate, yield, vol, volOfVol, group, surface)` },
+  // --- underlyings.X.surface (docs/surfaces.md; the loader's other surface messages: test/surface.test.ts)
+  { name: 'surface axis unknown', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, axis: 'delta' }; }, schema: true,
+    message: `${M}underlyings.BTC.surface.axis: surface of "BTC": expected "moneyness" or "strike", got "delta"` },
+  { name: 'surface field unknown', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, tenors: [] }; }, schema: true,
+    message: `${M}underlyings.BTC.surface.tenors: surface of "BTC": unknown field "tenors" (expected axis, expiries, points, vols)` },
+  { name: 'surface without points', edit: (m) => { const { points: _, ...s } = SURFACE; m.underlyings.BTC.surface = s; }, schema: true,
+    message: `${M}underlyings.BTC.surface.points: surface of "BTC": missing` },
+  { name: 'surface expiry without a time', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, expiries: ['2026-12-26', '2027-03-26T08:00:00Z'] }; }, schema: true,
+    message: `${M}underlyings.BTC.surface.expiries[0]: surface of "BTC": expected ${UTC}, got "2026-12-26"` },
+  { name: 'surface point zero', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, points: [0, 1, 1.2] }; }, schema: true,
+    message: `${M}underlyings.BTC.surface.points[0]: surface of "BTC": expected a finite number > 0, got 0` },
+  { name: 'surface vol above 10', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, vols: [[0.7, 0.5, 0.6], [0.65, 11, 0.6]] }; }, schema: true,
+    message: `${M}underlyings.BTC.surface.vols[1][1]: surface of "BTC": vol at expiry "2027-03-26T08:00:00Z", point 1: expected a finite number > 0 and <= 10, got 11` },
+  { name: 'surface row too short', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, vols: [[0.7, 0.5, 0.6], [0.65, 0.55]] }; }, schema: false,
+    message: `${M}underlyings.BTC.surface.vols[1]: surface of "BTC": row of expiry "2027-03-26T08:00:00Z": expected 3 vols (one per point), got 2` },
+  { name: 'surface points decreasing', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, points: [0.8, 1.2, 1] }; }, schema: false,
+    message: `${M}underlyings.BTC.surface.points[2]: surface of "BTC": points must be strictly increasing: 1 is not above 1.2` },
+  { name: 'surface expiry before asOf', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, expiries: ['2026-11-19T00:00:00Z', '2027-03-26T08:00:00Z'] }; }, schema: false,
+    message: `${M}underlyings.BTC.surface.expiries[0]: surface of "BTC": expiry "2026-11-19T00:00:00Z" is not after asOf` },
+  // w = vol^2 T: 0.5^2 x 36.33333/365 = 0.024885 at 2026-12-26T08:00Z; 0.3^2 x 126.33333/365 = 0.031151 at 2027-03-26T08:00Z
+  // is fine; 0.25^2 x 126.33333/365 = 0.021633 < 0.024885 is calendar arbitrage at point 1.
+  { name: 'surface calendar arbitrage', edit: (m) => { m.underlyings.BTC.surface = { ...SURFACE, vols: [[0.7, 0.5, 0.6], [0.65, 0.25, 0.6]] }; }, schema: false,
+    message: `${M}underlyings.BTC.surface.vols[1][1]: surface of "BTC": calendar arbitrage at point 1: total variance vol^2 T falls from `
+      + `${0.5 * 0.5 * ((36 * DAY + 8 * 3600) / YEAR)} at expiry "2026-12-26T08:00:00Z" (vol 0.5) to ${0.25 * 0.25 * ((126 * DAY + 8 * 3600) / YEAR)} at expiry "2027-03-26T08:00:00Z" (vol 0.25)` },
+  { name: 'option without vol on an underlying without a surface', edit: (m) => {
+    m.underlyings.BTC.surface = SURFACE;
+    m.instruments['SPX-P'] = { kind: 'option', underlying: 'SPX', right: 'put', strike: 5800, expiry: '2026-12-18T21:00:00Z' };
+  }, schema: false,
+    message: `${M}instruments.SPX-P.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got nothing` },
 
   // --- instruments
   { name: 'instruments missing', edit: (m) => { delete m.instruments; }, schema: true,
@@ -176,7 +211,8 @@ const cases: Case[] = [
     message: `${M}instruments.BTC-C.expiry: expected ${UTC}, got "26DEC26"` },
   { name: 'option expiry hour 24', edit: (m) => { m.instruments['BTC-C'].expiry = '2026-12-26T24:00:00Z'; }, schema: true,
     message: `${M}instruments.BTC-C.expiry: expected ${UTC}, got "2026-12-26T24:00:00Z"` },
-  { name: 'option vol missing', edit: (m) => { delete m.instruments['BTC-C'].vol; }, schema: true,
+  // The schema cannot tell whether the option's underlying has a surface (vol then optional).
+  { name: 'option vol missing', edit: (m) => { delete m.instruments['BTC-C'].vol; }, schema: false,
     message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got nothing` },
   { name: 'option vol negative', edit: (m) => { m.instruments['BTC-C'].vol = -0.5; }, schema: true,
     message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got -0.5` },
@@ -718,6 +754,18 @@ describe('the JSON Schema agrees with the loader', () => {
   it('the base market of the cases is valid for both', () => {
     expect(schemaVerdict(base()).ok).toBe(true);
     expect(() => resolveMarket(base())).not.toThrow();
+  });
+
+  it('a market with surfaces (moneyness and strike axes) and options without a vol is valid for both', () => {
+    const m = base();
+    m.underlyings.BTC.surface = SURFACE;
+    m.underlyings.SPX.surface = { axis: 'strike', expiries: ['2027-01-15T21:00:00Z'], points: [5000, 6000, 7000], vols: [[0.3, 0.2, 0.15]] };
+    delete m.instruments['BTC-C'].vol;
+    m.instruments['SPX-P'] = { kind: 'option', underlying: 'SPX', right: 'put', strike: 5800, expiry: '2026-12-18T21:00:00Z' };
+    const v = schemaVerdict(m);
+    expect(v.ok, v.errors).toBe(true);
+    const r = resolveMarket(m, 'market.json');
+    expect(Array.from(r.instruments.volFromSurface!)).toEqual([0, 0, 0, 1, 1]);
   });
 
   for (const c of cases) {

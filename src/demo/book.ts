@@ -15,6 +15,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { InstrumentInput, MarketInput } from '../market/types.js';
+import { surfaceVol, validateSurface, type ResolvedSurface } from '../surface/surface.js';
 import { DemoRandom } from './random.js';
 
 export const DEFAULT_BOOK_PORTFOLIOS = 10_000;
@@ -105,10 +106,15 @@ function indexMarket(market: MarketInput): Underlying[] {
   const byId = new Map<string, Underlying>();
   const rawChains = new Map<string, Map<number, { T: number; calls: Map<number, OptionLine>; puts: Map<number, OptionLine> }>>();
   const futureT = new Map<Tradable, number>();
+  // An option without a vol takes its underlying's surface vol (docs/surfaces.md); an unusable surface gives none.
+  const surfaces = new Map<string, ResolvedSurface>();
   for (const [id, u] of Object.entries(market.underlyings ?? {})) {
     if (!u || !finitePositive(u.spot)) continue;
     byId.set(id, { id, spot: u.spot, weight: 0, spots: [], perps: [], futures: [], chains: [] });
     rawChains.set(id, new Map());
+    if (u.surface !== undefined) {
+      try { surfaces.set(id, validateSurface(u.surface, id, market.asOf)); } catch { /* options on it need their own vol */ }
+    }
   }
   for (const [id, inst] of Object.entries(market.instruments ?? {}) as [string, InstrumentInput][]) {
     const u = inst && byId.get(inst.underlying);
@@ -131,10 +137,13 @@ function indexMarket(market: MarketInput): Underlying[] {
       u.futures.push(f);
       futureT.set(f, T);
     } else if (inst.kind === 'option') {
-      if (!(T > 0) || !finitePositive(inst.strike) || !finitePositive(inst.vol)) continue;
+      if (!(T > 0) || !finitePositive(inst.strike)) continue;
       if (inst.right !== 'call' && inst.right !== 'put') continue;
-      const sd = inst.vol * Math.sqrt(T);
       const F = u.spot * Math.exp((r - q) * T);
+      const surface = surfaces.get(u.id);
+      const vol = inst.vol ?? (surface ? surfaceVol(surface, inst.strike, T, F) : NaN);
+      if (!finitePositive(vol)) continue;
+      const sd = vol * Math.sqrt(T);
       const d1 = (Math.log(F / inst.strike) + 0.5 * sd * sd) / sd;
       const call = inst.right === 'call';
       const delta = cs * Math.exp(-q * T) * (call ? normCdf(d1) : normCdf(d1) - 1);
@@ -435,7 +444,8 @@ function csvField(s: string): string {
  * `portfolio,instrument,quantity`, rows of a portfolio contiguous, every instrument from the
  * market, every portfolio with at least one position. Deterministic in (market, portfolios, seed).
  * Throws when the market has no instrument the generator can use (an underlying with a positive
- * spot, and a spot, perpetual, unexpired future or unexpired option with strike and vol).
+ * spot, and a spot, perpetual, unexpired future or unexpired option with strike and vol, its own or
+ * its underlying's surface's).
  */
 export function generateBook(market: MarketInput, opts: BookOptions = {}): string {
   const n = opts.portfolios ?? DEFAULT_BOOK_PORTFOLIOS;
