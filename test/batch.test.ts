@@ -15,7 +15,7 @@ import { generateBook } from '../src/demo/book.js';
 import { packageFile } from '../src/paths.js';
 import { createBatchEngine, type BatchEngine } from '../src/batch/engine.js';
 import { cubeParts } from '../src/batch/helpers.js';
-import { workerFile } from '../src/batch/executor.js';
+import { PoolExecutor, runTwice, workerFile, type Executor } from '../src/batch/executor.js';
 import type { BatchRunOptions, BatchSummary } from '../src/batch/options.js';
 import type { MarketInput, ResolvedMarket } from '../src/market/types.js';
 import type { PortfolioLike } from '../src/models/model.js';
@@ -564,6 +564,34 @@ describe('batch engine: the API says what is wrong', () => {
     await e.close();
     await e.close();
     await expect(e.marginAll([])).rejects.toThrow('batch engine: closed');
+  });
+
+  it('a task cut short by close() (its worker terminated) is not run again, and no retry is announced', async () => {
+    // The command line closes the engine when standard output closes (| head): tasks then in
+    // flight fail with "Terminating worker thread". Running one again would make a pool after close.
+    const calls: string[] = [];
+    const closing: Executor = {
+      workers: 2, closed: true,
+      run: async () => { calls.push('run'); throw new Error('Terminating worker thread'); },
+      retry: async () => { calls.push('retry'); throw new Error('not to be called'); },
+      close: async () => {},
+    };
+    const retried: string[] = [];
+    const task = { kind: 'margin' } as never;
+    expect(await runTwice(closing, task, () => undefined, (c) => retried.push(c))).toEqual({ ok: false, cause: 'Terminating worker thread' });
+    expect(calls).toEqual(['run']);
+    expect(retried).toEqual([]);
+    // Open, the same failure is run again once, and announced.
+    const open = { ...closing, closed: false };
+    expect(await runTwice(open, task, () => undefined, (c) => retried.push(c))).toEqual({ ok: false, cause: 'not to be called' });
+    expect(calls).toEqual(['run', 'run', 'retry']);
+    expect(retried).toEqual(['Terminating worker thread']);
+    // A closed pool executor refuses a second attempt without making a recovery pool.
+    const pool = new PoolExecutor(new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: 1 }), true);
+    await pool.close();
+    expect(pool.closed).toBe(true);
+    await expect(pool.retry(task)).rejects.toThrow('the engine was closed');
+    expect((pool as unknown as { recovery?: unknown }).recovery).toBeUndefined();
   });
 
   it('the progress line: portfolios margined (not rows written, not bytes read), rate, share done and time left', async () => {

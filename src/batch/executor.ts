@@ -22,14 +22,17 @@ export interface Executor {
   /** A task's second attempt, after its first failed: alone on a fresh worker where there are workers. */
   retry(task: Task): Promise<TaskResult>;
   close(engine: string): Promise<void>;
+  /** True once close() has been called: a task that fails then is not run again. */
+  readonly closed: boolean;
 }
 
 /** threads: 1: the worker's handler, called in this thread. */
 export class InlineExecutor implements Executor {
   readonly workers = 1;
+  closed = false;
   async run(task: Task): Promise<TaskResult> { return handle(task); }
   retry(task: Task): Promise<TaskResult> { return this.run(task); }
-  async close(engine: string): Promise<void> { forgetEngine(engine); }
+  async close(engine: string): Promise<void> { this.closed = true; forgetEngine(engine); }
 }
 
 export class PoolExecutor implements Executor {
@@ -41,10 +44,13 @@ export class PoolExecutor implements Executor {
    * itself twice becomes error rows.
    */
   private recovery: Piscina | undefined;
+  closed = false;
   constructor(private readonly pool: Piscina, private readonly own: boolean) {}
   get workers(): number { return this.pool.maxThreads; }
   run(task: Task): Promise<TaskResult> { return this.send(this.pool, task); }
   retry(task: Task): Promise<TaskResult> {
+    // A task cut short by close() (its worker terminated) is not run again on a pool made after it.
+    if (this.closed) return Promise.reject(new Error('the engine was closed'));
     // minThreads 1: with 0, a task queued when the pool's only worker had just exited was seen to
     // wait for ever (piscina 5.3.2).
     this.recovery ??= new Piscina({ filename: this.filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 2 ** 31 - 1 });
@@ -62,6 +68,7 @@ export class PoolExecutor implements Executor {
     return pool.run(task, { filename: this.filename, name: 'default' }) as Promise<TaskResult>;
   }
   async close(): Promise<void> {
+    this.closed = true;
     const recovery = this.recovery;
     this.recovery = undefined;
     await Promise.all([recovery?.destroy(), this.own ? this.pool.destroy() : undefined]);
@@ -87,6 +94,7 @@ export async function runTwice(
       return { ok: true, result };
     } catch (e) {
       cause = oneLine((e as Error)?.message ?? String(e));
+      if (executor.closed) break; // closed under it: nothing to run it again on, and no warning
       if (attempt === 0) onRetry?.(cause);
     }
   }
