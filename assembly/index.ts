@@ -15,8 +15,9 @@ export {
   VMATH_EXP, VMATH_LOG, VMATH_NORM_CDF, VMATH_NORM_PDF, VMATH_SCALAR,
 } from './layout';
 export { heapBase } from './memory';
-export { revalueSimd as revalue } from './revalue-simd';
-export { revalue as revalueScalar } from './revalue';
+export { revalueSimd as revalue, revalueVolRowsSimd as revalueVolRows } from './revalue-simd';
+export { revalue as revalueScalar, revalueVolRows as revalueVolRowsScalar } from './revalue';
+export { volMoves } from './vol-dynamics';
 export { aggregate } from './aggregate';
 export { gridReduce } from './grid';
 export { valueInstrumentsSimd as valueInstruments } from './valuation-simd';

@@ -161,6 +161,25 @@ export function revalueSimd(
   table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize,
   horizonYears: f64, nScen: i32, stride: i32, cube: usize,
 ): i32 {
+  return revalueAll(table, n, first, count, spotMult, nU, volShock, volWeight, horizonYears, nScen, stride, cube, false);
+}
+
+/**
+ * revalueSimd with a vol move per cell: option i's vol in scenario s is `vol * (1 + volRows[i *
+ * stride + s] * volWeight[i])` (n rows of `stride` f64, row i for instrument i of `table`), the
+ * rows written by volMoves (assembly/vol-dynamics.ts) for scenario sets with vol dynamics.
+ */
+export function revalueVolRowsSimd(
+  table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volRows: usize, volWeight: usize,
+  horizonYears: f64, nScen: i32, stride: i32, cube: usize,
+): i32 {
+  return revalueAll(table, n, first, count, spotMult, nU, volRows, volWeight, horizonYears, nScen, stride, cube, true);
+}
+
+function revalueAll(
+  table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize,
+  horizonYears: f64, nScen: i32, stride: i32, cube: usize, byRow: bool,
+): i32 {
   if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
   const end = first + count;
   const pU = col(table, COL_U, n);
@@ -187,13 +206,13 @@ export function revalueSimd(
       }
       if (host >= 0 && hostU == u) {
         const hostRow = cube + <usize>host * rowBytes;
-        optionRow(table, n, i, m, volShock + <usize>u * rowBytes, hostRow, volWeight, horizonYears, row, b0, pe, b1);
+        optionRow(table, n, i, m, volShock + <usize>(byRow ? i : u) * rowBytes, hostRow, volWeight, horizonYears, row, b0, pe, b1);
         continue;
       }
       if (host >= 0) {
         const hostRow = cube + <usize>host * rowBytes;
         const hm = spotMult + <usize>hostU * rowBytes;
-        optionRow(table, n, host, hm, volShock + <usize>hostU * rowBytes, hostRow, volWeight, horizonYears, hostRow, b0, pe, b1);
+        optionRow(table, n, host, hm, volShock + <usize>(byRow ? host : hostU) * rowBytes, hostRow, volWeight, horizonYears, hostRow, b0, pe, b1);
       }
       host = i;
       hostU = u;
@@ -203,7 +222,7 @@ export function revalueSimd(
     if (host >= 0) {
       const hostRow = cube + <usize>host * rowBytes;
       const hm = spotMult + <usize>hostU * rowBytes;
-      optionRow(table, n, host, hm, volShock + <usize>hostU * rowBytes, hostRow, volWeight, horizonYears, hostRow, b0, pe, b1);
+      optionRow(table, n, host, hm, volShock + <usize>(byRow ? host : hostU) * rowBytes, hostRow, volWeight, horizonYears, hostRow, b0, pe, b1);
     }
   }
   for (let i = first; i < end; i++) {

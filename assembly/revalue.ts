@@ -31,6 +31,21 @@ export function revalue(
   table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize,
   horizonYears: f64, nScen: i32, stride: i32, cube: usize,
 ): i32 {
+  return revalueAll(table, n, first, count, spotMult, nU, volShock, volWeight, horizonYears, nScen, stride, cube, false);
+}
+
+/** revalue with a vol move per cell (row i of volRows for instrument i), as revalueVolRowsSimd. */
+export function revalueVolRows(
+  table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volRows: usize, volWeight: usize,
+  horizonYears: f64, nScen: i32, stride: i32, cube: usize,
+): i32 {
+  return revalueAll(table, n, first, count, spotMult, nU, volRows, volWeight, horizonYears, nScen, stride, cube, true);
+}
+
+function revalueAll(
+  table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize,
+  horizonYears: f64, nScen: i32, stride: i32, cube: usize, byRow: bool,
+): i32 {
   if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
   const rowBytes = <usize>stride << 3;
   for (let i = first; i < first + count; i++) {
@@ -41,7 +56,7 @@ export function revalue(
     const u = <i32>load<f64>(col(table, COL_U, n) + at);
     if (u < 0 || u >= nU) return STATUS_BAD_ARGUMENT;
     const m = spotMult + <usize>u * rowBytes;
-    const dv = volShock + <usize>u * rowBytes;
+    const dv = volShock + <usize>(byRow ? i : u) * rowBytes;
     const row = cube + <usize>i * rowBytes;
     if (kind == KIND_SPOT || kind == KIND_LINEAR) {
       const notional = kind == KIND_SPOT ? cs * S : cs * load<f64>(col(table, COL_F, n) + at);

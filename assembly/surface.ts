@@ -69,7 +69,7 @@ export function surfaceLn(x: f64): f64 {
 }
 
 /** Row `base / nP`'s vol at coordinate y: linear in vol against ln(point), flat beyond the ends. */
-function rowVol(lx: usize, vols: usize, base: i32, nP: i32, y: f64): f64 {
+export function rowVol(lx: usize, vols: usize, base: i32, nP: i32, y: f64): f64 {
   if (y <= load<f64>(lx)) return load<f64>(vols + (<usize>base << 3));
   const last = nP - 1;
   if (y >= load<f64>(lx + (<usize>last << 3))) return load<f64>(vols + (<usize>(base + last) << 3));

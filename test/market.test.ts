@@ -77,7 +77,7 @@ interface Case { name: string; edit: Edit; message: string; schema: boolean }
 const M = 'market.json: ';
 const UTC = 'an ISO-8601 UTC date-time such as "2026-12-26T08:00:00Z"';
 const OPTION_FIELDS = 'kind, underlying, contractSize, right, strike, expiry, vol, style, settlement';
-const GRID_FIELDS = '$schema, description, version, points, volMoves, volTerm, underlyings, groups, horizonDays, shortOptionMinimum, longOptionMinimum, maintenanceRatio, marginMultiplier';
+const GRID_FIELDS = '$schema, description, version, points, volMoves, volDynamics, volTerm, underlyings, groups, horizonDays, shortOptionMinimum, longOptionMinimum, maintenanceRatio, marginMultiplier';
 const ES_FIELDS = '$schema, description, version, confidence, horizonDays, scenarios, seed, distribution, degreesOfFreedom, correlations, maintenanceRatio';
 
 const cases: Case[] = [
@@ -255,9 +255,17 @@ const cases: Case[] = [
   { name: 'point vol move below -1', edit: (m) => { m.risk.grid.points[1].volMoves = [0, -1.5]; }, schema: true,
     message: `${M}risk.grid.points[1].volMoves[1]: expected a number > -1, got -1.5` },
   { name: 'point vol moves empty', edit: (m) => { m.risk.grid.points[1].volMoves = []; }, schema: true,
-    message: `${M}risk.grid.points[1].volMoves: expected a non-empty list of vol moves, each a number > -1, got []` },
+    message: `${M}risk.grid.points[1].volMoves: expected a non-empty list of vol moves, each a number > -1 or an object { "move": m, "skew": s, "min": v }, got []` },
   { name: 'grid vol moves not a list', edit: (m) => { m.risk.grid.volMoves = 0.3; }, schema: true,
-    message: `${M}risk.grid.volMoves: expected a non-empty list of vol moves, each a number > -1, got 0.3` },
+    message: `${M}risk.grid.volMoves: expected a non-empty list of vol moves, each a number > -1 or an object { "move": m, "skew": s, "min": v }, got 0.3` },
+  { name: 'grid vol move object without move', edit: (m) => { m.risk.grid.volMoves = [{ skew: 0.1 }]; }, schema: true,
+    message: `${M}risk.grid.volMoves[0].move: expected a number > -1, got nothing` },
+  { name: 'grid vol move object unknown key', edit: (m) => { m.risk.grid.volMoves = [{ move: 0.1, floor: 0.2 }]; }, schema: true,
+    message: `${M}risk.grid.volMoves[0].floor: unknown field for a vol move (expected one of: move, skew, min)` },
+  { name: 'grid vol move minimum negative', edit: (m) => { m.risk.grid.volMoves = [{ move: 0.1, min: -0.2 }]; }, schema: true,
+    message: `${M}risk.grid.volMoves[0].min: expected a number >= 0, got -0.2` },
+  { name: 'grid volDynamics unknown', edit: (m) => { m.risk.grid.volDynamics = 'sticky-delta'; }, schema: true,
+    message: `${M}risk.grid.volDynamics: expected "sticky-strike" or "sticky-moneyness", got "sticky-delta"` },
   { name: 'volTerm refDays zero', edit: (m) => { m.risk.grid.volTerm = { refDays: 0, power: 0.3 }; }, schema: true,
     message: `${M}risk.grid.volTerm.refDays: expected a number > 0, got 0` },
   { name: 'volTerm power missing', edit: (m) => { m.risk.grid.volTerm = { refDays: 30 }; }, schema: true,

@@ -39,6 +39,12 @@ const ALLOWED = new Set<string>([
   // The plain-TypeScript twin of the whole grid margin reads a resolved market and positions.
   'reference/grid-margin.ts -> market/types.ts',
   'reference/grid-margin.ts -> portfolio/resolve.ts',
+  // Its vol moves read surface-priced options' vols from the surface lookup (sticky moneyness).
+  'reference/grid-margin.ts -> surface/surface.ts',
+  // The twin of the vol-dynamics cube reads a resolved market, a scenario set (types) and the surface lookup.
+  'reference/vol-dynamics.ts -> market/types.ts',
+  'reference/vol-dynamics.ts -> scenarios/types.ts',
+  'reference/vol-dynamics.ts -> surface/surface.ts',
 ]);
 
 /** Every .ts file under src/, as a path relative to src/. */

@@ -156,7 +156,7 @@ describe('stress block: bad input, one message each', () => {
   const schema = JSON.parse(readFileSync(packageFile('schema', 'market.schema.json'), 'utf8'));
   const validate = new Ajv2020({ strictSchema: true, strictTypes: true, strictTuples: true, allErrors: true, logger: false }).compile(schema);
   const M = 'market.json: risk.stress';
-  const FIELDS = '$schema, description, scenarios, cover, floor, horizonDays';
+  const FIELDS = '$schema, description, scenarios, cover, floor, horizonDays, volDynamics';
   const cases: [string, unknown, string, boolean][] = [
     ['not an object', [], `${M}: expected a JSON object, got []`, true],
     ['scenarios missing', {}, `${M}.scenarios: expected a non-empty list of scenarios such as { "name": "Crash", "spot": { "BTC": -0.3 } }, got nothing`, true],

@@ -19,7 +19,8 @@ import type { EsSpec, GridSpec, ResolvedMarket } from '../market/types.js';
 import { groupOffsets } from '../market/grid-spec.js';
 import { buildGridScenarios } from '../scenarios/grid.js';
 import { buildMonteCarloScenarios } from '../scenarios/monte-carlo.js';
-import { cubeOf, layoutCube, rebuildBlock, type Cube, type CubeLayout } from '../cube/cube.js';
+import { cubeOf, layoutCube, rebuildBlock, rewriteDynamicsBlock, type Cube, type CubeLayout } from '../cube/cube.js';
+import { surfaceVol } from '../surface/surface.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { gridInitialMargin, groupCharge, longMinimumOf, type GridPolicy } from '../policy/grid.js';
 import { Arena } from '../wasm/arena.js';
@@ -298,12 +299,37 @@ export class ScenarioEngine {
   // ---------------------------------------------------------------------------------------------
   // Market moves (the caller has validated the values)
 
+  /**
+   * Whether the method's scenarios are sticky-moneyness (docs/methods.md §5.7): then a tick of u
+   * also moves the vol of every option of u priced off u's surface to the surface's vol at its new
+   * moneyness, as a snapshot at the new spot would price it; otherwise option vols stay as they are.
+   */
+  get stickyMoneyness(): boolean {
+    return this.layout.dynamics?.stickyMoneyness ?? false;
+  }
+
   /** Moves the spot of u; futures and perpetuals on u move with it (F' = F S'/S). */
   setSpot(u: number, spot: number): void {
     const und = this.market.underlyings, ins = this.market.instruments;
     const ratio = spot / und.spot[u];
-    und.spot[u] = spot;
     const n = this.nInstr;
+    // Sticky moneyness: the surface-priced options' vols at the new forward (checked before anything moves).
+    const sf = und.surface?.[u];
+    const reread: [number, number][] = [];
+    if (this.stickyMoneyness && sf && ins.volFromSurface) {
+      for (let k = this.start[u]; k < this.start[u] + this.count[u]; k++) {
+        const i = this.mkt[k];
+        if (ins.volFromSurface[i] !== 1) continue;
+        const F = spot * Math.exp((und.rate[u] - und.yield[u]) * Math.max(ins.T[i], 0));
+        const v = surfaceVol(sf, ins.strike[i], ins.T[i], F);
+        if (!(v > 0 && v <= 10)) {
+          throw new InputError(`spot ${spot} of ${und.ids[u]}: the surface of "${und.ids[u]}" gives no usable vol for ${ins.ids[i]} `
+            + `at the new forward ${F}: got ${v}`, { path: `underlyings.${und.ids[u]}.spot` });
+        }
+        reread.push([i, v]);
+      }
+    }
+    und.spot[u] = spot;
     for (let k = this.start[u]; k < this.start[u] + this.count[u]; k++) {
       const i = this.mkt[k];
       this.market.table[COL_S * n + i] = spot;
@@ -312,9 +338,16 @@ export class ScenarioEngine {
         this.market.table[COL_F * n + i] = ins.refPrice[i];
       }
     }
+    for (const [i, v] of reread) {
+      ins.vol[i] = v;
+      this.market.table[COL_VOL * n + i] = v;
+    }
     this.writeColumn(u, COL_S);
     this.writeColumn(u, COL_F);
+    if (reread.length > 0) this.writeColumn(u, COL_VOL);
     this.writeLinearColumns(u);
+    this.views();
+    rewriteDynamicsBlock(this.f64, this.market, this.layout, u);
     this.refresh(u);
   }
 
@@ -330,12 +363,17 @@ export class ScenarioEngine {
 
   /** Sets the implied vols of options (engine indices) of one underlying. */
   setOptionVols(u: number, es: readonly number[], vols: readonly number[]): void {
+    const fromSurface = this.market.instruments.volFromSurface;
     es.forEach((e, j) => {
       const i = this.mkt[e];
       this.market.instruments.vol[i] = vols[j];
       this.market.table[COL_VOL * this.nInstr + i] = vols[j];
+      // A vol of its own from now on: no longer read from the surface (sticky moneyness).
+      if (fromSurface) fromSurface[i] = 0;
     });
     this.writeColumn(u, COL_VOL);
+    this.views();
+    rewriteDynamicsBlock(this.f64, this.market, this.layout, u);
     this.refresh(u);
   }
 

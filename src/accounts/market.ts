@@ -74,9 +74,11 @@ export function cloneMarket(m: ResolvedMarket): ResolvedMarket {
 /**
  * The snapshot `input` with the current spots, underlying vols, option vols and future prices of
  * `market` written in (a future or perpetual always gets an explicit `price`). Resolving it gives
- * the market the book has moved to.
+ * the market the book has moved to. With `stickyMoneyness` (the book's scenarios are
+ * sticky-moneyness, whose ticks re-read surface-priced vols) an option still priced off its
+ * underlying's surface is written without a vol, so that the snapshot re-reads it too.
  */
-export function marketSnapshot(input: MarketInput, market: ResolvedMarket): MarketInput {
+export function marketSnapshot(input: MarketInput, market: ResolvedMarket, stickyMoneyness = false): MarketInput {
   const out = JSON.parse(JSON.stringify(input)) as MarketInput;
   const und = market.underlyings, ins = market.instruments;
   und.ids.forEach((id, u) => {
@@ -86,7 +88,11 @@ export function marketSnapshot(input: MarketInput, market: ResolvedMarket): Mark
   });
   ins.ids.forEach((id, i) => {
     const e = out.instruments[id];
-    if (e.kind === 'option') e.vol = ins.vol[i];
+    // Sticky moneyness: an option still priced off its surface stays so (a snapshot at the new spot re-reads it).
+    if (e.kind === 'option') {
+      if (stickyMoneyness && ins.volFromSurface?.[i] === 1) delete e.vol;
+      else e.vol = ins.vol[i];
+    }
     else if (e.kind === 'future' || e.kind === 'perpetual') e.price = ins.refPrice[i];
   });
   return out;

@@ -393,7 +393,7 @@ export class MarginBook {
   /** The market the book has moved to, as a snapshot file (needs the market's input JSON). */
   snapshotMarket(): MarketInput {
     if (!this.input) throw new Error('the book was built from a resolved market: no snapshot input to write into');
-    return marketSnapshot(this.input, this.engine.market);
+    return marketSnapshot(this.input, this.engine.market, this.engine.stickyMoneyness);
   }
 
   /** The accounts as an account file: balances, cash, net positions with their entry prices. */

@@ -17,6 +17,8 @@ import { KernelError } from '../kernels/error.js';
 import type { KernelExports } from '../wasm/module.js';
 import { InputError, show } from '../errors.js';
 import { fieldPath, MAX_SHOCKED_VOL } from '../market/validate.js';
+import { AXIS_MONEYNESS, surfaceLn } from '../surface/surface.js';
+import { shockedVolRef } from '../reference/vol-dynamics.js';
 
 export interface Cube {
   readonly arena: Arena;
@@ -91,6 +93,98 @@ export interface CubeLayout {
   volWeight: number;
   /** The arena's mark after the cube, before the inputs: release it to free the inputs. */
   inputsMark: number;
+  /** With vol dynamics (ScenarioSet.dynamics): the volMoves kernel's inputs and the per-cell vol rows it writes. */
+  dynamics?: DynamicsLayout;
+}
+
+/** Byte offsets of the vol-dynamics inputs (per underlying block where per instrument). */
+export interface DynamicsLayout {
+  lnMult: number;
+  volAbs: number;
+  volSkew: number;
+  volFloor: number;
+  /** nU descriptors of 6 f64: axis (-1: no surface), nE, nP, offsets of T, ln points, vols. */
+  surfaces: number;
+  /** n rows of stride f64, in row (block) order: the vol move of every cell. */
+  volRows: number;
+  blockY0: Int32Array;
+  blockLnKF: Int32Array;
+  blockSticky: Int32Array;
+  /** Per block: weights of 1 (the vol rows already carry the tenor weight). */
+  blockOnes: Int32Array;
+  stickyMoneyness: boolean;
+}
+
+/** The descriptor fields of a surface for the volMoves kernel (assembly/vol-dynamics.ts SURF_FIELDS). */
+const SURF_FIELDS = 6;
+
+/**
+ * Underlying u's per-row vol-dynamics inputs from the market as it is now: ln(K / F) (F = S
+ * e^((r - q) max(T, 0)), the forward the loader reads surfaces with), the option's surface
+ * coordinate y0 (ln(K / F) or ln K) and whether it reads its base vol from the surface (sticky
+ * moneyness and a surface-priced option); 0 for other rows.
+ */
+function dynamicsBlockInputs(market: ResolvedMarket, stickyMoneyness: boolean, blocks: CubeBlocks, u: number) {
+  const und = market.underlyings, ins = market.instruments;
+  const nu = blocks.count[u], s0 = blocks.start[u];
+  const y0 = new Float64Array(Math.max(1, nu)), lnKF = new Float64Array(Math.max(1, nu)), sticky = new Float64Array(Math.max(1, nu));
+  const sf = und.surface?.[u];
+  for (let j = 0; j < nu; j++) {
+    const i = blocks.instrument[s0 + j];
+    if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
+    const F = und.spot[u] * Math.exp((und.rate[u] - und.yield[u]) * Math.max(ins.T[i], 0));
+    const K = ins.strike[i];
+    lnKF[j] = surfaceLn(K / F);
+    if (stickyMoneyness && sf && ins.volFromSurface?.[i] === 1) {
+      sticky[j] = 1;
+      y0[j] = sf.axisCode === AXIS_MONEYNESS ? lnKF[j] : surfaceLn(K);
+    }
+  }
+  return { y0, lnKF, sticky };
+}
+
+/**
+ * Rewrites underlying u's vol-dynamics inputs of a laid-out cube (inputs kept) from the market as
+ * it is now (after a tick moved its spot, or options of u took vols of their own), into `f64`, a
+ * view of the kernels' memory. Nothing to do without dynamics.
+ */
+export function rewriteDynamicsBlock(f64: Float64Array, market: ResolvedMarket, layout: CubeLayout, u: number): void {
+  const D = layout.dynamics;
+  if (!D) return;
+  const { y0, lnKF, sticky } = dynamicsBlockInputs(market, D.stickyMoneyness, layout.blocks, u);
+  f64.set(y0, D.blockY0[u] >> 3);
+  f64.set(lnKF, D.blockLnKF[u] >> 3);
+  f64.set(sticky, D.blockSticky[u] >> 3);
+}
+
+/** Lays out the vol-dynamics inputs of `scen` after the cube's other inputs. */
+function layoutDynamics(arena: Arena, market: ResolvedMarket, scen: ScenarioSet, blocks: CubeBlocks): DynamicsLayout {
+  const dyn = scen.dynamics!;
+  const und = market.underlyings, ins = market.instruments;
+  const nU = und.ids.length, stride = scen.stride, n = ins.ids.length;
+  const lnMult = new Float64Array(nU * stride);
+  for (let k = 0; k < lnMult.length; k++) lnMult[k] = surfaceLn(scen.spotMult[k]);
+  const desc = new Float64Array(Math.max(1, nU * SURF_FIELDS));
+  for (let u = 0; u < nU; u++) {
+    const sf = und.surface?.[u];
+    const d = u * SURF_FIELDS;
+    if (!sf) { desc[d] = -1; continue; }
+    desc[d] = sf.axisCode; desc[d + 1] = sf.nExpiries; desc[d + 2] = sf.nPoints;
+    desc[d + 3] = arena.putF64(sf.T); desc[d + 4] = arena.putF64(sf.lnPoints); desc[d + 5] = arena.putF64(sf.vols);
+  }
+  const blockY0 = new Int32Array(nU), blockLnKF = new Int32Array(nU), blockSticky = new Int32Array(nU), blockOnes = new Int32Array(nU);
+  for (let u = 0; u < nU; u++) {
+    const { y0, lnKF, sticky } = dynamicsBlockInputs(market, dyn.stickyMoneyness, blocks, u);
+    blockY0[u] = arena.putF64(y0);
+    blockLnKF[u] = arena.putF64(lnKF);
+    blockSticky[u] = arena.putF64(sticky);
+    blockOnes[u] = arena.putF64(new Float64Array(Math.max(1, blocks.count[u])).fill(1));
+  }
+  return {
+    lnMult: arena.putF64(lnMult), volAbs: arena.putF64(dyn.absolute), volSkew: arena.putF64(dyn.skew), volFloor: arena.putF64(dyn.floor),
+    surfaces: arena.putF64(desc), volRows: arena.allocF64(Math.max(1, n * stride)),
+    blockY0, blockLnKF, blockSticky, blockOnes, stickyMoneyness: dyn.stickyMoneyness,
+  };
 }
 
 /**
@@ -99,7 +193,8 @@ export interface CubeLayout {
  */
 export function layoutCube(arena: Arena, market: ResolvedMarket, scen: ScenarioSet): CubeLayout {
   checkCubeSize(market, scen.nScen, 'scenarios');
-  checkShockedVols(market, scen);
+  // With vol dynamics the volMoves kernel checks every shocked vol (a NaN cell names it).
+  if (!scen.dynamics) checkShockedVols(market, scen);
   const n = market.instruments.ids.length;
   const ptr = arena.allocF64(Math.max(1, n * scen.stride));
   const inputsMark = arena.mark();
@@ -123,6 +218,7 @@ export function layoutCube(arena: Arena, market: ResolvedMarket, scen: ScenarioS
     spotMult: arena.putF64(scen.spotMult),
     volShock: arena.putF64(scen.volShock),
     volWeight: arena.putF64(scen.volWeight),
+    ...(scen.dynamics ? { dynamics: layoutDynamics(arena, market, scen, blocks) } : {}),
   };
 }
 
@@ -140,9 +236,23 @@ export function fillCubeRows(kernels: KernelExports, layout: CubeLayout, first: 
     const s0 = start[u], nu = inBlock[u];
     const lo = Math.max(first, s0), hi = Math.min(end, s0 + nu);
     if (lo >= hi) continue;
-    const status = kernels.revalue(
-      L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.volShock, L.blockVolWeight[u], L.horizonYears,
-      L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
+    const D = L.dynamics;
+    let status: number;
+    if (D) {
+      // The vol of every cell first (into the block's vol rows), then the cells.
+      const rows = D.volRows + s0 * L.stride * 8;
+      status = kernels.volMoves(L.blockTable[u], nu, lo - s0, hi - lo, L.nUnderlyings, L.spotMult, D.lnMult, L.volShock, D.volAbs,
+        D.volSkew, D.volFloor, L.blockVolWeight[u], D.blockY0[u], D.blockLnKF[u], D.blockSticky[u], D.surfaces, MAX_SHOCKED_VOL,
+        L.nScen, L.stride, rows);
+      if (status === STATUS_NOT_FINITE) finite = false;
+      else if (status !== STATUS_OK) throw new KernelError('volMoves', status);
+      status = kernels.revalueVolRows(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, rows, D.blockOnes[u],
+        L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
+    } else {
+      status = kernels.revalue(
+        L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.volShock, L.blockVolWeight[u], L.horizonYears,
+        L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
+    }
     if (status === STATUS_NOT_FINITE) finite = false;
     else if (status !== STATUS_OK) throw new KernelError('revalue', status);
   }
@@ -202,6 +312,14 @@ export function checkCubeFinite(cube: Cube, market: ResolvedMarket, scen: Scenar
       const x = v[row + s];
       if (x - x === 0) continue;
       const at = fieldPath('instruments', market.instruments.ids[i]);
+      if (scen.dynamics) {
+        const vol1 = shockedVol(market, scen, i, s);
+        if (!(vol1 > 0 && vol1 <= MAX_SHOCKED_VOL)) {
+          throw new InputError(`${market.source}: ${at}: in ${scenarioName(scen, s)} the vol moves take its vol from ${ins(market).vol[i]} `
+            + `to ${Number(vol1.toPrecision(6))}; a shocked vol must be > 0 and <= ${MAX_SHOCKED_VOL} (${MAX_SHOCKED_VOL * 100} % a year)`,
+          { file: market.source, path: at });
+        }
+      }
       throw new InputError(`${market.source}: ${at}: the P&L of one contract in ${scenarioName(scen, s)} is ${x}: `
         + 'its numbers (spot, strike, price, contract size, rate, vol or the scenario\'s moves) overflow a float64',
       { file: market.source, path: at });
@@ -267,4 +385,11 @@ export function cubeByInstrument(cube: Cube): Float64Array {
   const v = cubeView(cube), stride = cube.stride, out = new Float64Array(cube.nInstruments * stride);
   for (let i = 0; i < cube.nInstruments; i++) out.set(v.subarray(cube.row[i] * stride, (cube.row[i] + 1) * stride), i * stride);
   return out;
+}
+
+const ins = (m: ResolvedMarket) => m.instruments;
+
+/** The vol of option i in scenario s under the set's dynamics (the kernel's formula, by its TypeScript twin). */
+function shockedVol(market: ResolvedMarket, scen: ScenarioSet, i: number, s: number): number {
+  return shockedVolRef(market, scen, i, s);
 }

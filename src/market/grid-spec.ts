@@ -5,7 +5,9 @@
  * Rules (each failure is an InputError `<source>: <path>: ...`):
  * - `points`: a non-empty list; each `move` finite and > -1 (a spot cannot reach zero), `cover`
  *   > 0 (default 1), `volMoves` a non-empty list of numbers > -1 (default: the grid's).
- * - `volMoves`: a non-empty list of numbers > -1; default [0] (vol unchanged).
+ * - `volMoves`: a non-empty list of vol moves, each a number > -1 (relative) or an object
+ *   { move > -1, skew finite (default 0), min >= 0 (default 0) }; default [0] (vol unchanged).
+ * - `volDynamics`: "sticky-strike" (default) or "sticky-moneyness" (docs/methods.md §5.7).
  * - `volTerm`: `refDays` > 0, `power` finite (both required), `floorDays` > 0 (default 1).
  * - `underlyings[u]`: `moveScale` > 0 (default 1) with move * moveScale > -1 at every point, or
  *   `moves`, one number > -1 per point; not both (moves replace the scaled moves).
@@ -25,10 +27,10 @@ import type { GridSpec, ResolvedMarket } from './types.js';
 import { pow } from '../math/pow.js';
 import {
   ABOVE_MINUS_ONE, checkKeys, expected, fail, FINITE, fieldPath, indexPath, keysOf, list, NON_NEGATIVE, num,
-  MAINTENANCE_RATIO, numberList, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
+  MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
 } from './validate.js';
 
-const GRID_KEYS = ['$schema', 'description', 'version', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
+const GRID_KEYS = ['$schema', 'description', 'version', 'points', 'volMoves', 'volDynamics', 'volTerm', 'underlyings', 'groups', 'horizonDays',
   'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio', 'marginMultiplier'] as const;
 const POINT_KEYS = ['move', 'cover', 'volMoves'] as const;
 const VOL_TERM_KEYS = ['refDays', 'power', 'floorDays'] as const;
@@ -36,7 +38,41 @@ const UNDERLYING_KEYS = ['moveScale', 'moves'] as const;
 const GROUP_KEYS = ['offset'] as const;
 
 const AT_LEAST_ONE = { text: 'a number >= 1 (a buffer multiplies the margin, never lowers it)', ok: (x: number) => x >= 1 };
-const VOL_MOVES = 'a non-empty list of vol moves, each a number > -1';
+const VOL_MOVES = 'a non-empty list of vol moves, each a number > -1 or an object { "move": m, "skew": s, "min": v }';
+const VOL_MOVE_KEYS = ['move', 'skew', 'min'] as const;
+/** The dynamics a grid or stress block may name. */
+export const VOL_DYNAMICS = ['sticky-strike', 'sticky-moneyness'] as const;
+
+/** A list of vol moves: each a relative move > -1, or { move, skew, min } (skew finite, min >= 0; both default 0). */
+function volMoveList(src: string, path: string, v: unknown): { moves: number[]; skews: number[]; mins: number[]; objects: boolean } {
+  const a = list(src, path, v, VOL_MOVES);
+  if (a.length === 0) expected(src, path, VOL_MOVES, a);
+  const out = { moves: [] as number[], skews: [] as number[], mins: [] as number[], objects: false };
+  a.forEach((x, k) => {
+    const at = indexPath(path, k);
+    if (typeof x === 'object' && x !== null && !Array.isArray(x)) {
+      const o = x as Record<string, unknown>;
+      checkKeys(src, at, o, VOL_MOVE_KEYS, 'a vol move');
+      out.moves.push(reqNum(src, at, o, 'move', ABOVE_MINUS_ONE));
+      out.skews.push(optNum(src, at, o, 'skew', FINITE, 0));
+      out.mins.push(optNum(src, at, o, 'min', NON_NEGATIVE, 0));
+      out.objects = true;
+    } else {
+      out.moves.push(num(src, at, x, ABOVE_MINUS_ONE));
+      out.skews.push(0);
+      out.mins.push(0);
+    }
+  });
+  return out;
+}
+
+/** `volDynamics` of a grid or stress block: absent or "sticky-strike" (undefined), or "sticky-moneyness". */
+export function volDynamicsOf(src: string, path: string, block: Record<string, unknown>): 'sticky-moneyness' | undefined {
+  const v = own(block, 'volDynamics');
+  if (v === undefined || v === 'sticky-strike') return undefined;
+  if (v === 'sticky-moneyness') return v;
+  return expected(src, fieldPath(path, 'volDynamics'), '"sticky-strike" or "sticky-moneyness"', v);
+}
 
 /**
  * Validates a grid block. `path` is where the block sits in `source` ('' for a file that is only
@@ -53,8 +89,9 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
   optVersion(src, path, g);
 
   const gridVolMovesRaw = own(g, 'volMoves');
-  const gridVolMoves = gridVolMovesRaw === undefined ? [0]
-    : numberList(src, fieldPath(path, 'volMoves'), gridVolMovesRaw, ABOVE_MINUS_ONE, VOL_MOVES);
+  const gridVolMoves = gridVolMovesRaw === undefined ? { moves: [0], skews: [0], mins: [0], objects: false }
+    : volMoveList(src, fieldPath(path, 'volMoves'), gridVolMovesRaw);
+  let objects = gridVolMoves.objects;
 
   const pointsPath = fieldPath(path, 'points');
   const rawPoints = list(src, pointsPath, own(g, 'points'), 'a non-empty list of points such as { "move": -0.15 }');
@@ -68,9 +105,13 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
     const cover = optNum(src, pp, p, 'cover', POSITIVE, 1);
     const vm = own(p, 'volMoves');
     fromGrid.push(vm === undefined);
-    const volMoves = vm === undefined ? gridVolMoves.slice() : numberList(src, fieldPath(pp, 'volMoves'), vm, ABOVE_MINUS_ONE, VOL_MOVES);
-    return { move, cover, volMoves };
+    const own_ = vm === undefined ? gridVolMoves : volMoveList(src, fieldPath(pp, 'volMoves'), vm);
+    objects ||= own_.objects;
+    return { move, cover, volMoves: own_.moves.slice(), volSkews: own_.skews.slice(), volMins: own_.mins.slice() };
   });
+  // Plain relative moves keep today's shape (no skews, no minimums).
+  if (!objects) for (const p of points) { delete (p as { volSkews?: number[] }).volSkews; delete (p as { volMins?: number[] }).volMins; }
+  const volDynamics = volDynamicsOf(src, path, g);
   const nPoints = points.length;
 
   let volTerm: GridSpec['volTerm'];
@@ -150,6 +191,7 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
     longOptionMinimum: optNum(src, path, g, 'longOptionMinimum', NON_NEGATIVE, 0),
     maintenanceRatio: optNum(src, path, g, 'maintenanceRatio', MAINTENANCE_RATIO, 1),
   };
+  if (volDynamics) spec.volDynamics = volDynamics;
   if (own(g, 'marginMultiplier') !== undefined) spec.marginMultiplier = optNum(src, path, g, 'marginMultiplier', AT_LEAST_ONE, 1);
   if (volTerm === undefined) delete spec.volTerm;
   if (market) checkShockedVols(src, path, spec, fromGrid, market);
@@ -178,12 +220,15 @@ function checkShockedVols(src: string, path: string, spec: GridSpec, fromGrid: b
   let lo = Infinity, hi = -Infinity, loPath = '', hiPath = '';
   spec.points.forEach((p, j) => {
     p.volMoves.forEach((v, k) => {
+      // A move with a skew or a minimum is checked cell by cell when the cube is built.
+      if ((p.volSkews?.[k] ?? 0) !== 0 || (p.volMins?.[k] ?? 0) !== 0) return;
       const where = fromGrid[j] ? indexPath(fieldPath(path, 'volMoves'), k)
         : indexPath(fieldPath(indexPath(fieldPath(path, 'points'), j), 'volMoves'), k);
       if (v < lo) { lo = v; loPath = where; }
       if (v > hi) { hi = v; hiPath = where; }
     });
   });
+  if (lo === Infinity) return; // every vol move has a skew or a minimum
   const ins = market.instruments;
   for (let i = 0; i < ins.ids.length; i++) {
     if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;

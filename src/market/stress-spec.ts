@@ -7,24 +7,29 @@
  *
  * Rules (each failure is an InputError `<source>: <path>: ...`):
  * - `scenarios`: a non-empty list; each has a non-empty `name`, unique in the block, and moves at
- *   least one underlying. `spot[u]` and `vol[u]` are relative moves > -1: S' = S (1 + move) and,
- *   for every option on u, vol' = vol (1 + move) (no tenor weighting). Underlyings not named do not
+ *   least one underlying. `spot[u]` is a relative move > -1: S' = S (1 + move); `vol[u]` a relative
+ *   move > -1, or { move > -1, absolute, skew } (each default 0): for every option on u,
+ *   vol' = vol (1 + move) + absolute + skew ln(K / F) (no tenor weighting; F today's forward to the
+ *   option's expiry; docs/methods.md §5.7), which must stay > 0. Underlyings not named do not
  *   move. With a market, every named underlying must be one of its underlyings. An optional
  *   `description` string per scenario.
  * - `cover` > 0, default 1: the floor is cover * max(worst stress loss, 0).
  * - `floor` true or false, default false: whether the floor applies to the initial margin
  *   (false: stress losses are reported only).
  * - `horizonDays` >= 0, default 0: options age horizonDays / 365 years.
+ * - `volDynamics`: "sticky-strike" (default) or "sticky-moneyness" (docs/methods.md §5.7).
  * - `$schema` and `description` strings are allowed at the top.
  */
 import { show } from '../errors.js';
+import { volDynamicsOf } from './grid-spec.js';
 import type { ResolvedMarket, StressScenarioSpec, StressSpec } from './types.js';
 import {
-  ABOVE_MINUS_ONE, checkKeys, expected, fail, fieldPath, indexPath, keysOf, list, NON_NEGATIVE, num, object, optNum, own,
+  ABOVE_MINUS_ONE, checkKeys, expected, fail, fieldPath, FINITE, indexPath, keysOf, list, NON_NEGATIVE, num, object, optNum, own,
   POSITIVE, someIds,
 } from './validate.js';
 
-export const STRESS_KEYS = ['$schema', 'description', 'scenarios', 'cover', 'floor', 'horizonDays'] as const;
+export const STRESS_KEYS = ['$schema', 'description', 'scenarios', 'cover', 'floor', 'horizonDays', 'volDynamics'] as const;
+const VOL_MOVE_KEYS = ['move', 'absolute', 'skew'] as const;
 const SCENARIO_KEYS = ['name', 'description', 'spot', 'vol'] as const;
 const SCENARIOS_TEXT = 'a non-empty list of scenarios such as { "name": "Crash", "spot": { "BTC": -0.3 } }';
 
@@ -52,7 +57,7 @@ export function validateStress(json: unknown, source: string, path = 'risk.stres
     names.set(name, j);
     const d = own(s, 'description');
     if (d !== undefined && typeof d !== 'string') expected(src, fieldPath(ip, 'description'), 'a string', d);
-    const moves = (key: 'spot' | 'vol'): Map<string, number> => {
+    const moves = (key: 'spot'): Map<string, number> => {
       const out = new Map<string, number>();
       const v = own(s, key);
       if (v === undefined) return out;
@@ -67,17 +72,45 @@ export function validateStress(json: unknown, source: string, path = 'risk.stres
       }
       return out;
     };
-    const spot = moves('spot'), vol = moves('vol');
+    const spot = moves('spot');
+    // vol: a relative move, or { move (> -1, default 0), absolute (finite, default 0), skew (finite, default 0) }.
+    const vol = new Map<string, number>(), volAbsolute = new Map<string, number>(), volSkew = new Map<string, number>();
+    const vRaw = own(s, 'vol');
+    if (vRaw !== undefined) {
+      const mp = fieldPath(ip, 'vol');
+      const m = object(src, mp, vRaw, 'a JSON object of vol moves keyed by underlying, such as { "BTC": 0.5 } or { "BTC": { "absolute": 0.1 } }');
+      for (const id of keysOf(m)) {
+        const p = fieldPath(mp, id);
+        if (market && !market.underlyings.index.has(id)) {
+          fail(src, p, `unknown underlying ${show(id)}; the market's underlyings are ${someIds(market.underlyings.ids)}`);
+        }
+        const x = own(m, id);
+        if (typeof x === 'object' && x !== null && !Array.isArray(x)) {
+          const e = x as Record<string, unknown>;
+          checkKeys(src, p, e, VOL_MOVE_KEYS, 'a vol move');
+          vol.set(id, optNum(src, p, e, 'move', ABOVE_MINUS_ONE, 0));
+          const a = optNum(src, p, e, 'absolute', FINITE, 0), k = optNum(src, p, e, 'skew', FINITE, 0);
+          if (a !== 0) volAbsolute.set(id, a);
+          if (k !== 0) volSkew.set(id, k);
+        } else vol.set(id, num(src, p, x, ABOVE_MINUS_ONE));
+      }
+    }
     if (spot.size === 0 && vol.size === 0) fail(src, ip, `scenario ${show(name)} moves nothing: give "spot" or "vol" moves`);
-    return { name, spot, vol };
+    const out: StressScenarioSpec = { name, spot, vol };
+    if (volAbsolute.size > 0) out.volAbsolute = volAbsolute;
+    if (volSkew.size > 0) out.volSkew = volSkew;
+    return out;
   });
   const floorRaw = own(o, 'floor');
   if (floorRaw !== undefined && typeof floorRaw !== 'boolean') expected(src, fieldPath(path, 'floor'), 'true or false', floorRaw);
-  return {
+  const spec: StressSpec = {
     scenarios,
     cover: optNum(src, path, o, 'cover', POSITIVE, 1),
     floor: floorRaw ?? false,
     horizonDays: optNum(src, path, o, 'horizonDays', NON_NEGATIVE, 0),
   };
+  const dyn = volDynamicsOf(src, path, o);
+  if (dyn) spec.volDynamics = dyn;
+  return spec;
 }
 

@@ -40,11 +40,16 @@ export interface InstrumentInput {
   settlement?: 'linear' | 'inverse';
 }
 
-export interface GridPointInput { move: number; cover?: number; volMoves?: number[] }
+/** A grid vol move: a relative move, or { move, skew, min } (docs/methods.md §5.7). */
+export type GridVolMoveInput = number | { move: number; skew?: number; min?: number };
+
+export interface GridPointInput { move: number; cover?: number; volMoves?: GridVolMoveInput[] }
 
 export interface GridInput {
   points: GridPointInput[];
-  volMoves?: number[];
+  volMoves?: GridVolMoveInput[];
+  /** How an option's vol follows a spot move (docs/methods.md §5.7); default sticky-strike. */
+  volDynamics?: VolDynamicsName;
   volTerm?: { refDays: number; power: number; floorDays?: number };
   underlyings?: Record<string, { moveScale?: number; moves?: number[] }>;
   groups?: Record<string, { offset?: number }>;
@@ -83,12 +88,15 @@ export interface StressScenarioInput {
   name: string;
   description?: string;
   spot?: Record<string, number>;
-  vol?: Record<string, number>;
+  /** A relative move, or { move, absolute, skew } (docs/methods.md §5.7). */
+  vol?: Record<string, number | { move?: number; absolute?: number; skew?: number }>;
 }
 
 /** A stress block (`risk.stress`, or a stress file) as users write it. */
 export interface StressInput {
   scenarios: StressScenarioInput[];
+  /** How an option's vol follows a spot move (docs/methods.md §5.7); default sticky-strike. */
+  volDynamics?: VolDynamicsName;
   cover?: number;
   floor?: boolean;
   horizonDays?: number;
@@ -104,9 +112,18 @@ export interface MarketInput {
 
 export type { PresetId } from '../results.js';
 
+/** How an option's vol follows a spot move (docs/methods.md §5.7). */
+export type VolDynamicsName = 'sticky-strike' | 'sticky-moneyness';
+
 /** A grid block after validation, every default filled in. */
 export interface GridSpec {
-  points: { move: number; cover: number; volMoves: number[] }[];
+  /**
+   * volMoves[k]: the relative move m of the point's k-th vol move; volSkews[k] and volMins[k] its
+   * skew s and minimum vol v (0 when not given), present only when some vol move of the grid is an object.
+   */
+  points: { move: number; cover: number; volMoves: number[]; volSkews?: number[]; volMins?: number[] }[];
+  /** Absent: sticky-strike. */
+  volDynamics?: VolDynamicsName;
   /** Per-underlying settings, keyed by underlying id. */
   underlyings: Map<string, { moveScale: number; moves?: number[] }>;
   volTerm?: { refDays: number; power: number; floorDays: number };
@@ -162,8 +179,11 @@ export interface StressScenarioSpec {
   name: string;
   /** S' = S (1 + move). */
   spot: Map<string, number>;
-  /** vol' = vol (1 + move) for every option on the underlying (no tenor weighting). */
+  /** vol' = vol (1 + move) + absolute + skew ln(K / F) for every option on the underlying (no tenor weighting). */
   vol: Map<string, number>;
+  /** The absolute and skew parts of the vol moves given as objects (docs/methods.md §5.7); absent: none. */
+  volAbsolute?: Map<string, number>;
+  volSkew?: Map<string, number>;
 }
 
 /** A stress block after validation (see src/market/stress-spec.ts). */
@@ -175,6 +195,8 @@ export interface StressSpec {
   floor: boolean;
   /** Years options age before revaluation, times 365. */
   horizonDays: number;
+  /** Absent: sticky-strike. */
+  volDynamics?: VolDynamicsName;
 }
 
 export interface ResolvedUnderlyings {

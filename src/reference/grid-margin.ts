@@ -7,6 +7,7 @@ import { KIND_CALL } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import type { Position } from '../portfolio/resolve.js';
 import { bsmPriceRef } from './valuation.js';
+import { surfaceVol } from '../surface/surface.js';
 
 export interface ReferenceGridResult {
   initialMargin: number;
@@ -15,8 +16,26 @@ export interface ReferenceGridResult {
   groups: Map<string, { scanRisk: number; optionMinimum: number; worstPoint: number }>;
 }
 
-/** Value of one contract of instrument `id` when its underlying is at S1, vol scaled, T reduced. */
-function contractPnl(market: ResolvedMarket, id: string, S1: number, volFactor: number, horizonYears: number): number {
+/**
+ * The vol of option i under a grid vol move {move m, skew s, min v} with tenor weight w and spot
+ * move `move`, from docs/methods.md §5.7: base (1 + m w) + s w ln(K / F), at least v; base the
+ * option's vol, or with sticky-moneyness (an option priced off its surface) the surface read at
+ * the moneyness K / (F (1 + move)).
+ */
+function gridVol(market: ResolvedMarket, spec: GridSpec, i: number, move: number, m: number, s: number, v: number, w: number): number {
+  const ins = market.instruments, und = market.underlyings, u = ins.underlying[i];
+  const K = ins.strike[i], T = ins.T[i];
+  const F = und.spot[u] * Math.exp((und.rate[u] - und.yield[u]) * Math.max(T, 0));
+  const sf = und.surface?.[u];
+  let base = ins.vol[i];
+  if (spec.volDynamics === 'sticky-moneyness' && sf && ins.volFromSurface?.[i] === 1) {
+    base = surfaceVol(sf, sf.axis === 'moneyness' ? K : K / (1 + move), T, F * (1 + move));
+  }
+  return Math.max(base * (1 + m * w) + s * w * Math.log(K / F), v);
+}
+
+/** Value of one contract of instrument `id` when its underlying is at S1, its vol vol1 (options), T reduced. */
+function contractPnl(market: ResolvedMarket, id: string, S1: number, vol1: number, horizonYears: number): number {
   const ins = market.instruments;
   const i = ins.index.get(id)!;
   const u = ins.underlying[i];
@@ -30,7 +49,7 @@ function contractPnl(market: ResolvedMarket, id: string, S1: number, volFactor: 
       const call = ins.kind[i] === KIND_CALL;
       const r = market.underlyings.rate[u], q = market.underlyings.yield[u];
       const K = ins.strike[i], T = ins.T[i], vol = ins.vol[i];
-      return cs * (bsmPriceRef(call, S1, K, T - horizonYears, r, q, vol * volFactor) - bsmPriceRef(call, S, K, T, r, q, vol));
+      return cs * (bsmPriceRef(call, S1, K, T - horizonYears, r, q, vol1) - bsmPriceRef(call, S, K, T, r, q, vol));
     }
   }
 }
@@ -48,7 +67,8 @@ export function referenceGridMargin(market: ResolvedMarket, spec: GridSpec, posi
     const losses = spec.points.map((point, j) => {
       const move = own?.moves ? own.moves[j] : point.move * (own?.moveScale ?? 1);
       let worst = -Infinity;
-      for (const volMove of point.volMoves) {
+      for (let k = 0; k < point.volMoves.length; k++) {
+        const volMove = point.volMoves[k], skew = point.volSkews?.[k] ?? 0, min = point.volMins?.[k] ?? 0;
         let P = 0;
         for (const pos of positions) {
           const i = ins.index.get(pos.instrument)!;
@@ -56,7 +76,8 @@ export function referenceGridMargin(market: ResolvedMarket, spec: GridSpec, posi
           const T = ins.T[i];
           let w = 1;
           if (spec.volTerm) w = (spec.volTerm.refDays / Math.max(spec.volTerm.floorDays, 365 * T)) ** spec.volTerm.power;
-          P += pos.quantity * contractPnl(market, pos.instrument, S * (1 + move), 1 + volMove * w, h);
+          const vol1 = ins.inputKind[i] === 'option' ? gridVol(market, spec, i, move, volMove, skew, min, w) : NaN;
+          P += pos.quantity * contractPnl(market, pos.instrument, S * (1 + move), vol1, h);
         }
         worst = Math.max(worst, -P);
       }

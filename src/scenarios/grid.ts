@@ -1,6 +1,7 @@
 /**
  * The scenario set of a grid (docs/methods.md §6.2): one scenario per (point, vol move) pair,
- * points in order, each point's vol moves in order.
+ * points in order, each point's vol moves in order. A vol move with a skew or a minimum, or
+ * volDynamics sticky-moneyness, gives the set vol dynamics (docs/methods.md §5.7).
  */
 import { InputError } from '../errors.js';
 import { KIND_CALL, KIND_PUT } from '../layout.js';
@@ -45,12 +46,15 @@ export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path 
   checkCubeSize(market, spec.points.reduce((k, p) => k + p.volMoves.length, 0), `${path}.points`);
   const pointOf: number[] = [];
   const moveOf: number[] = [];
+  const skewOf: number[] = [];
+  const minOf: number[] = [];
   spec.points.forEach((p, j) => {
     if (p.volMoves.length === 0) {
       throw new InputError(`${src}: ${path}.points[${j}].volMoves: expected at least one vol move, got none`, { file: src, path: `${path}.points[${j}].volMoves` });
     }
-    for (const v of p.volMoves) { pointOf.push(j); moveOf.push(v); }
+    p.volMoves.forEach((v, k) => { pointOf.push(j); moveOf.push(v); skewOf.push(p.volSkews?.[k] ?? 0); minOf.push(p.volMins?.[k] ?? 0); });
   });
+  const shaped = skewOf.some((x) => x !== 0) || minOf.some((x) => x !== 0);
   const nScen = pointOf.length;
   const stride = paddedStride(nScen);
   const spotMult = new Float64Array(nU * stride).fill(1);
@@ -94,6 +98,8 @@ export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path 
     const w = tenorWeight(spec, ins.T[i]);
     volWeight[i] = w;
     for (let s = 0; s < nScen; s++) {
+      // A move with a skew or a minimum: the cube build checks each cell's vol (docs/methods.md §5.7).
+      if (skewOf[s] !== 0 || minOf[s] !== 0) continue;
       const factor = 1 + moveOf[s] * w;
       if (!(factor > 0) || !Number.isFinite(factor)) {
         throw new InputError(
@@ -105,10 +111,16 @@ export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path 
   }
 
   const cover = Float64Array.from(spec.points, (p) => p.cover);
-  return {
+  const set: GridScenarioSet = {
     nScen, stride, nUnderlyings: nU, spotMult, volShock, volWeight,
     horizonYears: spec.horizonDays / 365, nPoints, point, cover, volMove,
   };
+  if (shaped || spec.volDynamics === 'sticky-moneyness') {
+    const skew = new Float64Array(nU * stride), floor = new Float64Array(nU * stride);
+    for (let u = 0; u < nU; u++) { skew.set(skewOf, u * stride); floor.set(minOf, u * stride); }
+    set.dynamics = { stickyMoneyness: spec.volDynamics === 'sticky-moneyness', absolute: new Float64Array(nU * stride), skew, floor };
+  }
+  return set;
 }
 
 function fmt(x: number): string {

@@ -1,7 +1,9 @@
 /**
  * The scenario set of named stress scenarios: scenario s (in the block's order) moves the spot of
  * underlying u to S' = S (1 + spot_s[u]) and the implied vol of every option on u to
- * vol' = vol (1 + vol_s[u]) (no tenor weighting); underlyings a scenario does not name stay put.
+ * vol' = vol (1 + vol_s[u]) + absolute_s[u] + skew_s[u] ln(K / F) (no tenor weighting; the
+ * absolute and skew parts, or volDynamics sticky-moneyness, give the set vol dynamics:
+ * docs/methods.md §5.7); underlyings a scenario does not name stay put.
  * Options age horizonDays / 365 years. An underlying the market lacks is an InputError (validateStress
  * with the market reports it first, with the file and path).
  */
@@ -33,13 +35,21 @@ export function buildStressScenarios(market: ResolvedMarket, spec: StressSpec): 
     }
     return u;
   };
+  const absolute = new Float64Array(nU * stride), skew = new Float64Array(nU * stride);
+  let shaped = false;
   spec.scenarios.forEach((sc, s) => {
     for (const [id, move] of sc.spot) spotMult[index(sc.name, id) * stride + s] = 1 + move;
     for (const [id, move] of sc.vol) volShock[index(sc.name, id) * stride + s] = move;
+    for (const [id, a] of sc.volAbsolute ?? []) { absolute[index(sc.name, id) * stride + s] = a; shaped = true; }
+    for (const [id, k] of sc.volSkew ?? []) { skew[index(sc.name, id) * stride + s] = k; shaped = true; }
   });
-  return {
+  const set: StressScenarioSet = {
     nScen, stride, nUnderlyings: nU, spotMult, volShock,
     volWeight: new Float64Array(market.instruments.ids.length).fill(1), horizonYears: spec.horizonDays / 365,
     names: spec.scenarios.map((s) => s.name),
   };
+  if (shaped || spec.volDynamics === 'sticky-moneyness') {
+    set.dynamics = { stickyMoneyness: spec.volDynamics === 'sticky-moneyness', absolute, skew, floor: new Float64Array(nU * stride) };
+  }
+  return set;
 }

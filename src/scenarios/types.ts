@@ -21,6 +21,23 @@ export interface ScenarioSet {
   volWeight: Float64Array;
   /** Years by which options age before revaluation. */
   horizonYears: number;
+  /** Vol dynamics beyond vol (1 + volShock w) (docs/methods.md §5.7); absent: sticky strike, relative moves only. */
+  dynamics?: VolDynamics;
+}
+
+/**
+ * How a scenario moves an option's vol beyond the relative move: with w the option's tenor weight,
+ * m the spot multiplier, l = ln m, F today's forward to the option's expiry,
+ *   vol' = max(base (1 + volShock w) + absolute w + skew w ln(K / F), floor)
+ * where base is the option's vol (sticky strike) or, with stickyMoneyness and an option priced off
+ * its underlying's surface, the surface's vol at its moneyness after the move (coordinate moved by -l).
+ */
+export interface VolDynamics {
+  stickyMoneyness: boolean;
+  /** absolute[u * stride + s], skew[...], floor[...] (0: no floor): nU rows of `stride` f64 each. */
+  absolute: Float64Array;
+  skew: Float64Array;
+  floor: Float64Array;
 }
 
 /**

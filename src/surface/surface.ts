@@ -305,7 +305,15 @@ export function surfaceVol(s: ResolvedSurface, K: number, T: number, F: number):
   const moneyness = s.axisCode === AXIS_MONEYNESS;
   if (!Number.isFinite(K) || !(K > 0) || !Number.isFinite(T)) return NaN;
   if (moneyness && (!Number.isFinite(F) || !(F > 0))) return NaN;
-  const y = surfaceLn(moneyness ? K / F : K);
+  return surfaceVolAt(s, surfaceLn(moneyness ? K / F : K), T);
+}
+
+/**
+ * The surface's vol at coordinate y (ln K on a strike axis, ln(K / F) on a moneyness axis) and
+ * year fraction T: steps 2 and 3 of the module comment. What sticky-moneyness scenarios read
+ * (docs/methods.md §5.7), with y moved by the log of the spot move.
+ */
+export function surfaceVolAt(s: ResolvedSurface, y: number, T: number): number {
   const nE = s.nExpiries, nP = s.nPoints, Ts = s.T, lx = s.lnPoints, vols = s.vols;
   if (T <= Ts[0]) return rowVol(lx, vols, 0, nP, y);
   const last = nE - 1;

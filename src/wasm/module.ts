@@ -30,6 +30,17 @@ export interface KernelExports {
     table: number, n: number, first: number, count: number, spotMult: number, nU: number, volShock: number, volWeight: number,
     horizonYears: number, nScen: number, stride: number, cube: number,
   ): number;
+  /** revalue with a vol move per cell: row i of volRows for instrument i (assembly/revalue-simd.ts). */
+  revalueVolRows(
+    table: number, n: number, first: number, count: number, spotMult: number, nU: number, volRows: number, volWeight: number,
+    horizonYears: number, nScen: number, stride: number, cube: number,
+  ): number;
+  /** The per-cell vol moves of scenario sets with vol dynamics (assembly/vol-dynamics.ts). */
+  volMoves(
+    table: number, n: number, first: number, count: number, nU: number, spotMult: number, lnMult: number, volShock: number,
+    volAbs: number, volSkew: number, volFloor: number, volWeight: number, y0: number, lnKF: number, sticky: number,
+    surfaces: number, maxVol: number, nScen: number, stride: number, out: number,
+  ): number;
   aggregate(
     cube: number, stride: number, nScen: number, posInstr: number, posQty: number, posRow: number,
     nPos: number, out: number, nRows: number,
