@@ -289,3 +289,11 @@ export function americanPrice(isCall: bool, S: f64, K: f64, T: f64, r: f64, q: f
   if (!americanInDomain(S, K, T, r, q, vol)) return NaN;
   return americanValue(isCall, S, K, T, r, q, vol);
 }
+
+/**
+ * americanValue, not inlined: the one copy the cube and valuation kernels of
+ * assembly/american-cube.ts call (inlining the approximation at every call site only grows the module).
+ */
+export function americanValueOf(isCall: bool, S: f64, K: f64, T: f64, r: f64, q: f64, vol: f64): f64 {
+  return americanValue(isCall, S, K, T, r, q, vol);
+}

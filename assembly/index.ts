@@ -4,7 +4,7 @@
 // This file only re-exports.
 export {
   KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT,
-  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, NCOLS,
+  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, COL_STYLE, NCOLS, STYLE_EUROPEAN, STYLE_AMERICAN,
   OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA, NGREEKS,
   STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, STATUS_ROW_ERRORS,
   PRICE_OK, PRICE_BAD_INPUT, PRICE_NON_FINITE,
@@ -31,3 +31,4 @@ export { esTail, esTailIndex } from './tail';
 export { black76Instruments, black76Price } from './black76';
 export { americanInstruments, americanPrice, bivariateNormal } from './american';
 export { surfaceVols, surfaceLnMap } from './surface';
+export { revalueAmerican, valueAmerican } from './american-cube';

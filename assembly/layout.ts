@@ -27,7 +27,14 @@ export const COL_VOL: i32 = 6;
 export const COL_CS: i32 = 7;
 export const COL_F: i32 = 8;
 export const COL_U: i32 = 9;
-export const NCOLS: i32 = 10;
+/** An option's exercise style: STYLE_EUROPEAN or STYLE_AMERICAN; STYLE_EUROPEAN for other instruments. */
+export const COL_STYLE: i32 = 10;
+export const NCOLS: i32 = 11;
+
+/** European exercise (generalised Black-Scholes-Merton, Black-76 for an option on a future). */
+export const STYLE_EUROPEAN: i32 = 0;
+/** American exercise (Bjerksund-Stensland 2002, assembly/american.ts). */
+export const STYLE_AMERICAN: i32 = 1;
 
 /** Valuation output: NGREEKS columns of f64, each `n` long. */
 export const OUT_VALUE: i32 = 0;

@@ -18,7 +18,13 @@ export const COL_VOL = 6;
 export const COL_CS = 7;
 export const COL_F = 8;
 export const COL_U = 9;
-export const NCOLS = 10;
+/** An option's exercise style: STYLE_EUROPEAN or STYLE_AMERICAN; STYLE_EUROPEAN for other instruments. */
+export const COL_STYLE = 10;
+export const NCOLS = 11;
+/** European exercise (generalised Black-Scholes-Merton, Black-76 for an option on a future). */
+export const STYLE_EUROPEAN = 0;
+/** American exercise (Bjerksund-Stensland 2002, assembly/american.ts). */
+export const STYLE_AMERICAN = 1;
 /** Valuation output: NGREEKS columns of f64, each `n` long. */
 export const OUT_VALUE = 0;
 export const OUT_DELTA = 1;
@@ -95,7 +101,10 @@ export const KERNEL_LAYOUT: Readonly<Record<string, number>> = Object.freeze({
   COL_CS,
   COL_F,
   COL_U,
+  COL_STYLE,
   NCOLS,
+  STYLE_EUROPEAN,
+  STYLE_AMERICAN,
   OUT_VALUE,
   OUT_DELTA,
   OUT_GAMMA,

@@ -28,6 +28,11 @@ export interface Valuation {
    * surface at its strike and expiry, docs/surfaces.md); null for other instruments.
    */
   volSource: 'given' | 'surface' | null;
+  /**
+   * What delta and gamma are with respect to (per unit of its price): the id of the instrument's
+   * underlying, or of the future an option on a future is written on (Black-76, docs/methods.md §3.3).
+   */
+  greeksWrt: string;
 }
 
 export function valueMarket(market: ResolvedMarket, kernels: KernelExports = instantiateKernels()): Valuation[] {
@@ -46,7 +51,7 @@ export function valueMarket(market: ResolvedMarket, kernels: KernelExports = ins
         + 'rate, vol, expiry) overflow a float64', { file: market.source, path: at });
     }
   }
-  const { kind, vol, volFromSurface } = market.instruments;
+  const { kind, vol, volFromSurface, future, underlying } = market.instruments;
   return market.instruments.ids.map((instrument, i) => {
     const option = kind[i] === KIND_CALL || kind[i] === KIND_PUT;
     return {
@@ -58,26 +63,27 @@ export function valueMarket(market: ResolvedMarket, kernels: KernelExports = ins
       theta: out[OUT_THETA * n + i],
       vol: option ? vol[i] : null,
       volSource: option ? (volFromSurface?.[i] === 1 ? 'surface' : 'given') : null,
+      greeksWrt: (future?.[i] ?? -1) >= 0 ? market.instruments.ids[future![i]] : market.underlyings.ids[underlying[i]],
     };
   });
 }
 
 /** The `value` columns, in order (CSV header; NDJSON keys are the same). */
-const VALUE_COLUMNS = ['instrument', 'value', 'delta', 'gamma', 'vega', 'theta', 'vol', 'vol_source'] as const;
+const VALUE_COLUMNS = ['instrument', 'value', 'delta', 'gamma', 'vega', 'theta', 'vol', 'vol_source', 'greeks_wrt'] as const;
 
 /**
  * The `value` output; in CSV an instrument id a spreadsheet would run as a formula is guarded
- * unless `raw` (io/output.ts csvField). `vol` and `vol_source` are empty in CSV and null in
- * NDJSON for an instrument that is not an option.
+ * unless `raw` (io/output.ts csvField), and so is `greeks_wrt`. `vol` and `vol_source` are empty
+ * in CSV and null in NDJSON for an instrument that is not an option.
  */
 export function formatValuations(rows: readonly Valuation[], format: 'csv' | 'ndjson', opts: { raw?: boolean } = {}): string {
   if (format === 'ndjson') {
     return rows.map((r) => JSON.stringify({
       instrument: r.instrument, value: r.value, delta: r.delta, gamma: r.gamma, vega: r.vega, theta: r.theta,
-      vol: r.vol, vol_source: r.volSource,
+      vol: r.vol, vol_source: r.volSource, greeks_wrt: r.greeksWrt,
     }) + '\n').join('');
   }
   return `${VALUE_COLUMNS.join(',')}\n` +
     rows.map((r) => `${csvField(r.instrument, opts.raw)},${r.value},${r.delta},${r.gamma},${r.vega},${r.theta},`
-      + `${r.vol ?? ''},${r.volSource ?? ''}\n`).join('');
+      + `${r.vol ?? ''},${r.volSource ?? ''},${csvField(r.greeksWrt, opts.raw)}\n`).join('');
 }

@@ -350,8 +350,8 @@ describe('CSV formula injection (item 22)', () => {
   it('value and accounts guard their ids too; --csv-raw turns it off; a negative number stays as it is', () => {
     const v = cli(['value', '--market', mPath]);
     const line = v.out.split('\n').find((l) => l.includes('EVIL'))!;
-    expect(line).toBe(`"'=EVIL-PERP",0,1,0,0,0,,`);
-    expect(cli(['value', '--market', mPath, '--csv-raw']).out.split('\n').find((l) => l.includes('EVIL'))).toBe('=EVIL-PERP,0,1,0,0,0,,');
+    expect(line).toBe(`"'=EVIL-PERP",0,1,0,0,0,,,BTC`);
+    expect(cli(['value', '--market', mPath, '--csv-raw']).out.split('\n').find((l) => l.includes('EVIL'))).toBe('=EVIL-PERP,0,1,0,0,0,,,BTC');
     const acc = JSON.parse(readFileSync(accounts, 'utf8'));
     const first = acc.accounts[0];
     first.account = '-ACC1';

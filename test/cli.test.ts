@@ -82,20 +82,20 @@ describe('margin-engine CLI', () => {
     expect(Number(es)).toBeGreaterThanOrEqual(Number(v));
   });
 
-  it('values every instrument: instrument,value,delta,gamma,vega,theta,vol,vol_source', () => {
+  it('values every instrument: instrument,value,delta,gamma,vega,theta,vol,vol_source,greeks_wrt', () => {
     const r = cli(['value', '--market', marketPath]);
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toBe('instrument,value,delta,gamma,vega,theta,vol,vol_source');
+    expect(lines[0]).toBe('instrument,value,delta,gamma,vega,theta,vol,vol_source,greeks_wrt');
     expect(lines.length).toBe(6);
     const perpLine = lines.find((l) => l.startsWith('BTC-PERP,'))!;
-    expect(perpLine.endsWith(',,')).toBe(true);
+    expect(perpLine.endsWith(',,,BTC')).toBe(true);
     expect(perpLine.split(',').slice(1, 6).map(Number)).toEqual([0, 1, 0, 0, 0]);
     const callLine = lines.find((l) => l.startsWith('BTC-26DEC26-100000-C,'))!;
     const call = callLine.split(',').map(Number);
     expect(call[1]).toBeGreaterThan(0);
     expect(call[5]).toBeLessThan(0);
-    expect(callLine.endsWith(`,${market.instruments['BTC-26DEC26-100000-C'].vol},given`)).toBe(true);
+    expect(callLine.endsWith(`,${market.instruments['BTC-26DEC26-100000-C'].vol},given,BTC`)).toBe(true);
   });
 
   it('exits 2 naming the file, field and expectation for an unusable market', () => {

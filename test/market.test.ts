@@ -76,7 +76,7 @@ interface Case { name: string; edit: Edit; message: string; schema: boolean }
 
 const M = 'market.json: ';
 const UTC = 'an ISO-8601 UTC date-time such as "2026-12-26T08:00:00Z"';
-const OPTION_FIELDS = 'kind, underlying, contractSize, right, strike, expiry, vol, style, settlement';
+const OPTION_FIELDS = 'kind, underlying, contractSize, right, strike, expiry, vol, style, settlement, future';
 const GRID_FIELDS = '$schema, description, version, points, volMoves, volDynamics, volTerm, underlyings, groups, horizonDays, shortOptionMinimum, longOptionMinimum, maintenanceRatio, marginMultiplier';
 const ES_FIELDS = '$schema, description, version, confidence, horizonDays, scenarios, seed, distribution, degreesOfFreedom, correlations, maintenanceRatio';
 
@@ -216,8 +216,8 @@ const cases: Case[] = [
     message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got nothing` },
   { name: 'option vol negative', edit: (m) => { m.instruments['BTC-C'].vol = -0.5; }, schema: true,
     message: `${M}instruments.BTC-C.vol: expected a number > 0 and <= 10 (a decimal vol a year: 0.6 is 60 %), got -0.5` },
-  { name: 'option style american', edit: (m) => { m.instruments['BTC-C'].style = 'american'; }, schema: true,
-    message: `${M}instruments.BTC-C.style: only "european" is supported in v1, got "american"` },
+  { name: 'option style unknown', edit: (m) => { m.instruments['BTC-C'].style = 'bermudan'; }, schema: true,
+    message: `${M}instruments.BTC-C.style: expected "european" or "american", got "bermudan"` },
   { name: 'settlement unknown', edit: (m) => { m.instruments['BTC-C'].settlement = 'physical'; }, schema: true,
     message: `${M}instruments.BTC-C.settlement: expected "linear" or "inverse", got "physical"` },
   { name: 'settlement on a spot instrument', edit: (m) => { m.instruments.BTC.settlement = 'inverse'; }, schema: true,

@@ -15,7 +15,7 @@ import { ValuationKernel } from '../../src/kernels/valuation.js';
 import { referenceRevalue } from '../../src/reference/cube.js';
 import { referenceValue } from '../../src/reference/valuation.js';
 import {
-  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_U, KIND_CALL, NCOLS, NGREEKS, STATUS_OK,
+  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_U, COL_STYLE, KIND_CALL, NCOLS, NGREEKS, STATUS_OK, STYLE_AMERICAN,
 } from '../../src/layout.js';
 import { revalueTs, revalueTsShared, bsmPriceTs } from '../ts-kernel.js';
 import { exampleMarket, kernelScenarios, pickOptions, subTable, underlyingCount, type KernelScenarios } from '../data.js';
@@ -144,7 +144,57 @@ export function kernelCase(s: Settings, rows: Row[], log: (m: string) => void): 
       arena.release(mark);
     }
   }
+  americanCase(arena, table, n, nU, s, rows, log);
   valuationCase(arena, market.table, market.instruments.ids.length, s, rows, log);
+}
+
+const AMERICAN_GROUP = 'kernel: American revaluations (Bjerksund-Stensland 2002) beside European';
+
+/**
+ * The 64 options with a 2 % dividend yield (so calls and puts may be exercised early), priced
+ * European (the `revalue` kernel: the baseline) and American (`revalue`, then `revalueAmerican`
+ * over the American rows, as the cube build runs them), on 100 and 1,000 scenarios. Checked first
+ * against the TypeScript twin (src/reference/cube.ts, americanPriceRef), within 1e-9 of the prices' size.
+ */
+function americanCase(arena: Arena, table0: Float64Array, n: number, nU: number, s: Settings, rows: Row[], log: (m: string) => void): void {
+  const european = table0.slice(), american = table0.slice();
+  for (let i = 0; i < n; i++) {
+    european[COL_Q * n + i] = american[COL_Q * n + i] = 0.02;
+    american[COL_STYLE * n + i] = STYLE_AMERICAN;
+  }
+  const k = new RevalueKernel(arena.kernels);
+  for (const nScen of s.quick ? [100] : [100, 1_000]) {
+    const size = `${n} options x ${nScen} scen`, unit = 'reval/s';
+    const sc = kernelScenarios(nU, n, nScen, 2000 + nScen);
+    const mark = arena.mark();
+    try {
+      const eP = arena.putF64(european), aP = arena.putF64(american);
+      const mP = arena.putF64(sc.spotMult), vP = arena.putF64(sc.volShock), wP = arena.putF64(sc.volWeight);
+      const cube = arena.allocF64(n * sc.stride);
+      const args = (table: number): RevalueArgs => ({
+        table, nInstruments: n, spotMult: mP, nUnderlyings: nU, volShock: vP, volWeight: wP, horizonYears: sc.horizonYears, nScen, stride: sc.stride, cube,
+      });
+      const ea = args(eP), aa = args(aP);
+      // Through the wrapper: revalue, then revalueAmerican (which finds no American row in the European table).
+      const eu = () => k.rows(ea, 0, n);
+      const am = () => k.rows(aa, 0, n);
+      if (!am()) throw new CheckError('revalueAmerican returned a non-finite cell');
+      const twin = referenceRevalue(american, n, sc.spotMult, sc.volShock, sc.volWeight, sc.horizonYears, nScen, sc.stride);
+      checkClose('American cube vs TS twin', arena.f64(cube, n * sc.stride), twin, TOL, priceScale(american, n, sc));
+      const me = measure(`European ${size}`, () => { eu(); }, s);
+      rows.push({ group: AMERICAN_GROUP, case: 'american', size, impl: 'WASM SIMD European (revalue)', unit, value: me.hz * n * nScen,
+        rme: me.rme, samples: me.samples, meanUs: me.meanUs, status: 'ok' });
+      const ma = measure(`American ${size}`, () => { am(); }, s);
+      rows.push({ group: AMERICAN_GROUP, case: 'american', size, impl: 'WASM American (revalue + revalueAmerican)', unit, value: ma.hz * n * nScen,
+        rme: ma.rme, samples: ma.samples, meanUs: ma.meanUs, baselines: ['WASM SIMD European (revalue)'], status: 'ok' });
+      log(`  American ${size}: ${(ma.hz * n * nScen / 1e6).toFixed(2)} M reval/s, European ${(me.hz * n * nScen / 1e6).toFixed(2)} M reval/s`);
+    } catch (e) {
+      rows.push({ group: AMERICAN_GROUP, case: 'american', size, impl: 'check', unit, value: null, status: 'error', note: String(e) });
+      log(`  American ${size}: ${String(e)}`);
+    } finally {
+      arena.release(mark);
+    }
+  }
 }
 
 /** Value and sensitivities of every instrument of the example market. */

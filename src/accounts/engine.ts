@@ -308,34 +308,72 @@ export class ScenarioEngine {
     return this.layout.dynamics?.stickyMoneyness ?? false;
   }
 
-  /** Moves the spot of u; futures and perpetuals on u move with it (F' = F S'/S). */
+  /** Moves the spot of u; futures and perpetuals on u move with it (F' = F S'/S), and the options on those futures. */
   setSpot(u: number, spot: number): void {
     const und = this.market.underlyings, ins = this.market.instruments;
     const ratio = spot / und.spot[u];
     const n = this.nInstr;
-    // Sticky moneyness: the surface-priced options' vols at the new forward (checked before anything moves).
-    const sf = und.surface?.[u];
-    const reread: [number, number][] = [];
-    if (this.stickyMoneyness && sf && ins.volFromSurface) {
-      for (let k = this.start[u]; k < this.start[u] + this.count[u]; k++) {
-        const i = this.mkt[k];
-        if (ins.volFromSurface[i] !== 1) continue;
-        const F = spot * Math.exp((und.rate[u] - und.yield[u]) * Math.max(ins.T[i], 0));
-        const v = surfaceVol(sf, ins.strike[i], ins.T[i], F);
-        if (!(v > 0 && v <= 10)) {
-          throw new InputError(`spot ${spot} of ${und.ids[u]}: the surface of "${und.ids[u]}" gives no usable vol for ${ins.ids[i]} `
-            + `at the new forward ${F}: got ${v}`, { path: `underlyings.${und.ids[u]}.spot` });
-        }
-        reread.push([i, v]);
-      }
-    }
+    // The new prices of u's futures and perpetuals (checked and applied below).
+    const price = (i: number) => ins.refPrice[i] * ratio;
+    const reread = this.rereadVols(u, (i, f) => (f >= 0 ? price(f) : spot * Math.exp((und.rate[u] - und.yield[u]) * Math.max(ins.T[i], 0))),
+      `spot ${spot} of ${und.ids[u]}`, `underlyings.${und.ids[u]}.spot`);
     und.spot[u] = spot;
     for (let k = this.start[u]; k < this.start[u] + this.count[u]; k++) {
       const i = this.mkt[k];
       this.market.table[COL_S * n + i] = spot;
       if (this.cls[k] === CLS_LINEAR || this.cls[k] === CLS_INVERSE) {
-        ins.refPrice[i] *= ratio;
+        ins.refPrice[i] = price(i);
         this.market.table[COL_F * n + i] = ins.refPrice[i];
+      }
+    }
+    this.moveOptionsOnFutures(u, reread);
+  }
+
+  /** Sets the reference price of a future or perpetual (engine index), and so the options written on it. */
+  setRefPrice(e: number, price: number): void {
+    const i = this.mkt[e], u = this.und[e];
+    const ins = this.market.instruments;
+    const reread = this.rereadVols(u, (_, f) => (f === i ? price : NaN), `price ${price} of ${ins.ids[i]}`, `instruments.${ins.ids[i]}.price`);
+    ins.refPrice[i] = price;
+    this.market.table[COL_F * this.nInstr + i] = price;
+    this.moveOptionsOnFutures(u, reread);
+  }
+
+  /**
+   * Sticky moneyness (docs/methods.md §5.7): the surface vols, at their new forwards, of u's
+   * surface-priced options whose forward `forward(i, future index or -1)` gives (NaN: the option
+   * does not move); checked before anything moves, an InputError naming `what` when one is unusable.
+   */
+  private rereadVols(u: number, forward: (i: number, f: number) => number, what: string, path: string): [number, number][] {
+    const und = this.market.underlyings, ins = this.market.instruments;
+    const sf = und.surface?.[u];
+    const out: [number, number][] = [];
+    if (!this.stickyMoneyness || !sf || !ins.volFromSurface) return out;
+    for (let k = this.start[u]; k < this.start[u] + this.count[u]; k++) {
+      const i = this.mkt[k];
+      if (ins.volFromSurface[i] !== 1) continue;
+      const F = forward(i, ins.future?.[i] ?? -1);
+      if (Number.isNaN(F)) continue;
+      const v = surfaceVol(sf, ins.strike[i], ins.T[i], F);
+      if (!(v > 0 && v <= 10)) {
+        throw new InputError(`${what}: the surface of "${und.ids[u]}" gives no usable vol for ${ins.ids[i]} at the new forward ${F}: got ${v}`, { path });
+      }
+      out.push([i, v]);
+    }
+    return out;
+  }
+
+  /**
+   * After u's spot or a future's price moved: the options on u's futures take their future's
+   * price as their spot column (Black-76, docs/methods.md §3.3), the re-read vols are written,
+   * and u's block is rewritten and revalued.
+   */
+  private moveOptionsOnFutures(u: number, reread: [number, number][]): void {
+    const ins = this.market.instruments, n = this.nInstr, fut = ins.future;
+    if (fut) {
+      for (let k = this.start[u]; k < this.start[u] + this.count[u]; k++) {
+        const i = this.mkt[k];
+        if (fut[i] >= 0) this.market.table[COL_S * n + i] = ins.refPrice[fut[i]];
       }
     }
     for (const [i, v] of reread) {
@@ -344,20 +382,10 @@ export class ScenarioEngine {
     }
     this.writeColumn(u, COL_S);
     this.writeColumn(u, COL_F);
-    if (reread.length > 0) this.writeColumn(u, COL_VOL);
+    this.writeColumn(u, COL_VOL);
     this.writeLinearColumns(u);
     this.views();
     rewriteDynamicsBlock(this.f64, this.market, this.layout, u);
-    this.refresh(u);
-  }
-
-  /** Sets the reference price of a future or perpetual (engine index). */
-  setRefPrice(e: number, price: number): void {
-    const i = this.mkt[e], u = this.und[e];
-    this.market.instruments.refPrice[i] = price;
-    this.market.table[COL_F * this.nInstr + i] = price;
-    this.writeColumn(u, COL_F);
-    this.writeLinearColumns(u);
     this.refresh(u);
   }
 
@@ -430,7 +458,9 @@ export class ScenarioEngine {
     const k = this.kernels, stride = this.stride;
     if (nu > 0) {
       if (!rebuildBlock(k, this.layout, u)) throw internal(`revalue returned status ${STATUS_NOT_FINITE} for underlying ${this.market.underlyings.ids[u]}`);
-      const st = k.valueInstruments(this.tablePtr[u], nu, this.valuePtr[u]);
+      let st = k.valueInstruments(this.tablePtr[u], nu, this.valuePtr[u]);
+      // American rows over the European values (docs/methods.md §3.6).
+      if (st === STATUS_OK) st = k.valueAmerican(this.tablePtr[u], nu, this.valuePtr[u]);
       if (st !== STATUS_OK) throw internal(`revalue/valueInstruments returned status ${st} for underlying ${this.market.underlyings.ids[u]}`);
     }
     this.views();

@@ -1,6 +1,6 @@
 /**
  * `margin-engine value`: every contract of the market valued, with its greeks and the vol each
- * option was priced with (instrument,value,delta,gamma,vega,theta,vol,vol_source).
+ * option was priced with (instrument,value,delta,gamma,vega,theta,vol,vol_source,greeks_wrt).
  */
 import { parseArgs } from 'node:util';
 import { formatValuations, valueMarket } from '../valuation.js';
@@ -14,10 +14,12 @@ import { loadMarket } from './inputs.js';
 export const VALUE_HELP = `Usage:
   margin-engine value --market FILE [--out FILE] [--format csv|ndjson] [--csv-raw]
 
-Values every instrument of --market: instrument,value,delta,gamma,vega,theta,vol,vol_source
-per contract. vol is the implied vol an option was priced with and vol_source where it came
-from: given (the option's own vol) or surface (its underlying's surface at its strike and
-expiry); both are empty for an instrument that is not an option (null in NDJSON).
+Values every instrument of --market: instrument,value,delta,gamma,vega,theta,vol,vol_source,
+greeks_wrt per contract. vol is the implied vol an option was priced with and vol_source where
+it came from: given (the option's own vol) or surface (its underlying's surface at its strike and
+expiry); both are empty for an instrument that is not an option (null in NDJSON). greeks_wrt is
+what delta and gamma are with respect to: the underlying, or for an option on a future (Black-76
+on its price) that future.
 
 Options:
   --market FILE         market snapshot (JSON); - reads standard input. Required

@@ -12,7 +12,7 @@
 import type { Arena } from '../wasm/arena.js';
 import type { ResolvedMarket } from '../market/types.js';
 import { checkCubeSize, type ScenarioSet } from '../scenarios/types.js';
-import { KIND_CALL, KIND_PUT, NCOLS, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
+import { COL_Q, COL_R, COL_S, KIND_CALL, KIND_PUT, NCOLS, STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import { KernelError } from '../kernels/error.js';
 import type { KernelExports } from '../wasm/module.js';
 import { InputError, show } from '../errors.js';
@@ -93,6 +93,8 @@ export interface CubeLayout {
   volWeight: number;
   /** The arena's mark after the cube, before the inputs: release it to free the inputs. */
   inputsMark: number;
+  /** Whether the market has American options: their rows are revalued by revalueAmerican after revalue. */
+  american: boolean;
   /** With vol dynamics (ScenarioSet.dynamics): the volMoves kernel's inputs and the per-cell vol rows it writes. */
   dynamics?: DynamicsLayout;
 }
@@ -120,7 +122,8 @@ const SURF_FIELDS = 6;
 
 /**
  * Underlying u's per-row vol-dynamics inputs from the market as it is now: ln(K / F) (F = S
- * e^((r - q) max(T, 0)), the forward the loader reads surfaces with), the option's surface
+ * e^((r - q) max(T, 0)) from the option's row, the forward the loader reads surfaces with: the
+ * future's price for an option on a future), the option's surface
  * coordinate y0 (ln(K / F) or ln K) and whether it reads its base vol from the surface (sticky
  * moneyness and a surface-priced option); 0 for other rows.
  */
@@ -132,7 +135,9 @@ function dynamicsBlockInputs(market: ResolvedMarket, stickyMoneyness: boolean, b
   for (let j = 0; j < nu; j++) {
     const i = blocks.instrument[s0 + j];
     if (ins.kind[i] !== KIND_CALL && ins.kind[i] !== KIND_PUT) continue;
-    const F = und.spot[u] * Math.exp((und.rate[u] - und.yield[u]) * Math.max(ins.T[i], 0));
+    // The option's forward from its row: S e^((r - q) max(T, 0)); an option on a future has S = F, q = r.
+    const N = ins.ids.length, t = market.table;
+    const F = t[COL_S * N + i] * Math.exp((t[COL_R * N + i] - t[COL_Q * N + i]) * Math.max(ins.T[i], 0));
     const K = ins.strike[i];
     lnKF[j] = surfaceLn(K / F);
     if (stickyMoneyness && sf && ins.volFromSurface?.[i] === 1) {
@@ -219,6 +224,7 @@ export function layoutCube(arena: Arena, market: ResolvedMarket, scen: ScenarioS
     volShock: arena.putF64(scen.volShock),
     volWeight: arena.putF64(scen.volWeight),
     ...(scen.dynamics ? { dynamics: layoutDynamics(arena, market, scen, blocks) } : {}),
+    american: market.instruments.american !== undefined,
   };
 }
 
@@ -255,6 +261,16 @@ export function fillCubeRows(kernels: KernelExports, layout: CubeLayout, first: 
     }
     if (status === STATUS_NOT_FINITE) finite = false;
     else if (status !== STATUS_OK) throw new KernelError('revalue', status);
+    if (L.american) {
+      // American rows over the European cells (docs/methods.md §3.6), with the same vols.
+      status = D
+        ? kernels.revalueAmerican(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, D.volRows + s0 * L.stride * 8,
+          D.blockOnes[u], 1, L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8)
+        : kernels.revalueAmerican(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.volShock,
+          L.blockVolWeight[u], 0, L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
+      if (status === STATUS_NOT_FINITE) finite = false;
+      else if (status !== STATUS_OK) throw new KernelError('revalueAmerican', status);
+    }
   }
   return finite;
 }

@@ -10,6 +10,7 @@ import { STATUS_NOT_FINITE, STATUS_OK } from '../layout.js';
 import { KernelError } from './error.js';
 
 type RevalueFn = KernelExports['revalue'];
+type AmericanFn = KernelExports['revalueAmerican'];
 
 /** Where the kernel reads and writes: byte offsets in the kernels' memory and the counts. */
 export interface RevalueArgs {
@@ -38,6 +39,7 @@ export interface RevalueArgs {
 export class RevalueKernel {
   readonly name: 'revalue' | 'revalueScalar';
   private readonly fn: RevalueFn;
+  private readonly american: AmericanFn;
 
   constructor(kernels: KernelExports | Arena, options: { scalar?: boolean } = {}) {
     const k = kernels instanceof Arena ? kernels.kernels : kernels;
@@ -45,6 +47,7 @@ export class RevalueKernel {
     const fn = options.scalar ? k.revalueScalar : k.revalue;
     if (typeof fn !== 'function') throw KernelError.host(this.name, 'the WebAssembly module has no such export');
     this.fn = fn as RevalueFn;
+    this.american = k.revalueAmerican;
   }
 
   /** True when the build exports the scalar kernel (it is for tests and benchmarks). */
@@ -52,12 +55,17 @@ export class RevalueKernel {
     return typeof kernels.revalueScalar === 'function';
   }
 
-  /** Rows first .. first+count-1 of the cube. */
+  /**
+   * Rows first .. first+count-1 of the cube: the European kernel, then revalueAmerican over the
+   * American rows of the table (docs/methods.md §3.6; it leaves every other row as it is).
+   */
   rows(a: RevalueArgs, first: number, count: number): boolean {
     const status = this.fn(a.table, a.nInstruments, first, count, a.spotMult, a.nUnderlyings, a.volShock, a.volWeight,
       a.horizonYears, a.nScen, a.stride, a.cube);
-    if (status === STATUS_NOT_FINITE) return false;
-    if (status !== STATUS_OK) throw new KernelError(this.name, status);
-    return true;
+    if (status !== STATUS_NOT_FINITE && status !== STATUS_OK) throw new KernelError(this.name, status);
+    const am = this.american(a.table, a.nInstruments, first, count, a.spotMult, a.nUnderlyings, a.volShock, a.volWeight, 0,
+      a.horizonYears, a.nScen, a.stride, a.cube);
+    if (am !== STATUS_NOT_FINITE && am !== STATUS_OK) throw new KernelError('revalueAmerican', am);
+    return status === STATUS_OK && am === STATUS_OK;
   }
 }

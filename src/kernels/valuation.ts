@@ -54,7 +54,10 @@ export class ValuationKernel {
   run(tablePtr: number, n: number, outPtr: number): number {
     const status = this.kernel(tablePtr, n, outPtr);
     if (status !== STATUS_OK && status !== STATUS_NOT_FINITE) throw new KernelError(this.name, status);
-    return status;
+    // American rows (docs/methods.md §3.6) over the European numbers.
+    const am = this.arena.kernels.valueAmerican(tablePtr, n, outPtr);
+    if (am !== STATUS_OK && am !== STATUS_NOT_FINITE) throw new KernelError('valueAmerican', am);
+    return status === STATUS_OK ? am : status;
   }
 }
 

@@ -39,7 +39,7 @@
  */
 import {
   COL_CS, COL_F, COL_K, COL_KIND, COL_Q, COL_R, COL_S, COL_T, COL_U, COL_VOL, KIND_CALL, KIND_LINEAR, KIND_PUT,
-  KIND_SPOT, NCOLS, YEAR_SECONDS,
+  KIND_SPOT, NCOLS, YEAR_SECONDS, COL_STYLE, STYLE_AMERICAN,
 } from '../layout.js';
 import { InputError, show } from '../errors.js';
 import type { InstrumentKind, ResolvedInstruments, ResolvedMarket, ResolvedUnderlyings } from './types.js';
@@ -61,7 +61,7 @@ export const INSTRUMENT_FIELDS: Readonly<Record<InstrumentKind, readonly string[
   spot: ['kind', 'underlying', 'contractSize'],
   future: ['kind', 'underlying', 'contractSize', 'expiry', 'price', 'settlement'],
   perpetual: ['kind', 'underlying', 'contractSize', 'price', 'settlement'],
-  option: ['kind', 'underlying', 'contractSize', 'right', 'strike', 'expiry', 'vol', 'style', 'settlement'],
+  option: ['kind', 'underlying', 'contractSize', 'right', 'strike', 'expiry', 'vol', 'style', 'settlement', 'future'],
 };
 /** Blocks `risk` may hold. */
 const RISK_KEYS = ['grid', 'es', 'fhs', 'stress'] as const;
@@ -169,6 +169,9 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
   const table = new Float64Array(NCOLS * n);
   let inverse: Uint8Array | undefined;
   let fromSurface: Uint8Array | undefined;
+  let american: Uint8Array | undefined;
+  /** Options on futures, resolved once every future's price is known: [option, future id, path]. */
+  const onFutures: [number, unknown, string][] = [];
   const col = (c: number, i: number, v: number) => { table[c * n + i] = v; };
   // Expiries repeat across instruments: read each distinct string once.
   const years = new Map<unknown, number>();
@@ -246,7 +249,12 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
         notional(p, contractSize[i], 'strike', strike[i]);
         T[i] = yearsTo(fieldPath(p, 'expiry'), own(e, 'expiry'));
         const surface = und.surface?.[u];
-        if (own(e, 'vol') !== undefined || !surface) {
+        const fut = own(e, 'future');
+        if (fut !== undefined) {
+          // Priced off the future once its price is known (below); a vol of its own is read now.
+          onFutures.push([i, fut, p]);
+          vol[i] = own(e, 'vol') !== undefined || !surface ? reqNum(src, p, e, 'vol', VOL) : NaN;
+        } else if (own(e, 'vol') !== undefined || !surface) {
           vol[i] = reqNum(src, p, e, 'vol', VOL);
         } else {
           // The surface's vol at the option's strike and expiry (moneyness K / F_T, F_T the forward S e^((r - q) T)).
@@ -260,8 +268,11 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
           (fromSurface ??= new Uint8Array(n))[i] = 1;
         }
         const style = own(e, 'style');
-        if (style !== undefined && style !== 'european') {
-          fail(src, fieldPath(p, 'style'), `only "european" is supported in v1, got ${show(style)}`);
+        if (style === 'american') {
+          (american ??= new Uint8Array(n))[i] = 1;
+          col(COL_STYLE, i, STYLE_AMERICAN);
+        } else if (style !== undefined && style !== 'european') {
+          expected(src, fieldPath(p, 'style'), '"european" or "american"', style);
         }
         break;
       }
@@ -277,9 +288,47 @@ function resolveInstruments(src: string, json: unknown, asOfMs: number, und: Res
     col(COL_F, i, refPrice[i]);
     col(COL_U, i, u);
   }
+  // Options on futures (docs/methods.md §3.3): Black-76 on the future's price F with the option's
+  // own expiry, discounted at the underlying's rate: in the table the BSM row of spot F and yield r
+  // (carry 0), so every kernel prices and shocks it off F (F' = F m in a scenario, as the future).
+  let future: Int32Array | undefined;
+  for (const [i, fut, p] of onFutures) {
+    const fp = fieldPath(p, 'future');
+    if (typeof fut !== 'string') expected(src, fp, 'the id of a future of the market', fut);
+    const f = index.get(fut);
+    if (f === undefined) fail(src, fp, `unknown instrument ${show(fut)}; expected the id of a future of the market`);
+    if (inputKind[f] !== 'future') fail(src, fp, `${show(fut)} is a ${inputKind[f]}; an option may be written on a future only`);
+    const u = underlying[i];
+    if (underlying[f] !== u) {
+      fail(src, fp, `the future ${show(fut)} is on ${show(und.ids[underlying[f]])}, the option on ${show(und.ids[u])}: they must have the same underlying`);
+    }
+    if (T[i] > T[f]) {
+      fail(src, fieldPath(p, 'expiry'), `the option expires after its future ${show(fut)} (${fmtNum(T[i])} against ${fmtNum(T[f])} years from asOf); `
+        + 'an option on a future expires at or before it');
+    }
+    const F = refPrice[f], r = und.rate[u];
+    const surface = und.surface?.[u];
+    if (Number.isNaN(vol[i])) {
+      // The surface read at the option's moneyness against the future's price: K / F.
+      const v = surfaceVol(surface!, strike[i], T[i], F);
+      if (!VOL.ok(v)) {
+        fail(src, fieldPath(p, 'vol'), `the surface of ${show(und.ids[u])} gives no usable vol at strike ${fmtNum(strike[i])}, `
+          + `T ${fmtNum(T[i])} (the future's price ${fmtNum(F)}): got ${v}`);
+      }
+      vol[i] = v;
+      (fromSurface ??= new Uint8Array(n))[i] = 1;
+    }
+    notional(p, contractSize[i], `price of the future ${show(fut)}`, F);
+    (future ??= new Int32Array(n).fill(-1))[i] = f;
+    col(COL_S, i, F);
+    col(COL_Q, i, r);
+    col(COL_VOL, i, vol[i]);
+  }
   const instruments: ResolvedInstruments = { ids, index, kind, inputKind, underlying, contractSize, strike, T, vol, refPrice };
   if (inverse) instruments.inverse = inverse;
   if (fromSurface) instruments.volFromSurface = fromSurface;
+  if (future) instruments.future = future;
+  if (american) instruments.american = american;
   return { instruments, table };
 }
 

@@ -36,8 +36,11 @@ export interface InstrumentInput {
   right?: 'call' | 'put';
   strike?: number;
   vol?: number;
-  style?: 'european';
+  /** Exercise style, default european; american: Bjerksund-Stensland 2002 (docs/methods.md §3.6). */
+  style?: 'european' | 'american';
   settlement?: 'linear' | 'inverse';
+  /** An option on a future: the id of the future it is written on (Black-76 on its price; docs/methods.md §3.3). */
+  future?: string;
 }
 
 /** A grid vol move: a relative move, or { move, skew, min } (docs/methods.md §5.7). */
@@ -250,6 +253,14 @@ export interface ResolvedInstruments {
    * its strike and expiry; present only when some option did.
    */
   volFromSurface?: Uint8Array;
+  /**
+   * future[i] = the index of the future option i is written on (Black-76 on that future's price:
+   * in the table its spot column holds the future's price and its yield column the rate), -1 for
+   * an option on the spot and every other instrument; present only when some option names one.
+   */
+  future?: Int32Array;
+  /** american[i] = 1 for an American option (`"style": "american"`); present only when some option is. */
+  american?: Uint8Array;
 }
 
 export interface ResolvedMarket {

@@ -4,10 +4,16 @@
  * Tests compare the WebAssembly kernels with these; benchmarks use them as the baseline.
  */
 import {
-  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U,
-  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_NOT_FINITE, STATUS_OK,
+  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, COL_STYLE,
+  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_NOT_FINITE, STATUS_OK, STYLE_AMERICAN,
 } from '../layout.js';
 import { bsmPriceRef } from './valuation.js';
+import { americanPriceRef } from './american.js';
+
+/** The price of an option per unit: Bjerksund-Stensland (2002) for an American one, else BSM. */
+export function optionPriceRef(american: boolean, call: boolean, S: number, K: number, T: number, r: number, q: number, vol: number): number {
+  return american ? americanPriceRef(call, S, K, T, r, q, vol) : bsmPriceRef(call, S, K, T, r, q, vol);
+}
 
 /** Twin of `revalue`: the n x stride P&L cube. */
 export function referenceRevalue(
@@ -27,7 +33,8 @@ export function referenceRevalue(
         const call = kind === KIND_CALL;
         const K = at(COL_K, i), T = at(COL_T, i), r = at(COL_R, i), q = at(COL_Q, i), vol = at(COL_VOL, i);
         const vol1 = vol * (1 + volShock[u * stride + s] * volWeight[i]);
-        pnl = cs * (bsmPriceRef(call, S * m, K, T - horizonYears, r, q, vol1) - bsmPriceRef(call, S, K, T, r, q, vol));
+        const am = at(COL_STYLE, i) === STYLE_AMERICAN;
+        pnl = cs * (optionPriceRef(am, call, S * m, K, T - horizonYears, r, q, vol1) - optionPriceRef(am, call, S, K, T, r, q, vol));
       }
       cube[i * stride + s] = pnl;
     }

@@ -7,6 +7,8 @@ import { KIND_CALL } from '../layout.js';
 import type { GridSpec, ResolvedMarket } from '../market/types.js';
 import type { Position } from '../portfolio/resolve.js';
 import { bsmPriceRef } from './valuation.js';
+import { black76PriceRef } from './black76.js';
+import { americanPriceRef } from './american.js';
 import { surfaceVol } from '../surface/surface.js';
 
 export interface ReferenceGridResult {
@@ -25,7 +27,8 @@ export interface ReferenceGridResult {
 function gridVol(market: ResolvedMarket, spec: GridSpec, i: number, move: number, m: number, s: number, v: number, w: number): number {
   const ins = market.instruments, und = market.underlyings, u = ins.underlying[i];
   const K = ins.strike[i], T = ins.T[i];
-  const F = und.spot[u] * Math.exp((und.rate[u] - und.yield[u]) * Math.max(T, 0));
+  const fut = ins.future?.[i] ?? -1;
+  const F = fut >= 0 ? ins.refPrice[fut] : und.spot[u] * Math.exp((und.rate[u] - und.yield[u]) * Math.max(T, 0));
   const sf = und.surface?.[u];
   let base = ins.vol[i];
   if (spec.volDynamics === 'sticky-moneyness' && sf && ins.volFromSurface?.[i] === 1) {
@@ -49,6 +52,17 @@ function contractPnl(market: ResolvedMarket, id: string, S1: number, vol1: numbe
       const call = ins.kind[i] === KIND_CALL;
       const r = market.underlyings.rate[u], q = market.underlyings.yield[u];
       const K = ins.strike[i], T = ins.T[i], vol = ins.vol[i];
+      const f = ins.future?.[i] ?? -1;
+      if (ins.american?.[i] === 1) {
+        // Bjerksund-Stensland (2002); on a future, on its price with no carry (q = r).
+        const [X, X1, qq] = f >= 0 ? [ins.refPrice[f], ins.refPrice[f] * (S1 / S), r] : [S, S1, q];
+        return cs * (americanPriceRef(call, X1, K, T - horizonYears, r, qq, vol1) - americanPriceRef(call, X, K, T, r, qq, vol));
+      }
+      if (f >= 0) {
+        // An option on a future: Black-76 on the future's price, which moves with the spot.
+        const F = ins.refPrice[f], F1 = F * (S1 / S);
+        return cs * (black76PriceRef(call, F1, K, T - horizonYears, r, vol1) - black76PriceRef(call, F, K, T, r, vol));
+      }
       return cs * (bsmPriceRef(call, S1, K, T - horizonYears, r, q, vol1) - bsmPriceRef(call, S, K, T, r, q, vol));
     }
   }
@@ -104,7 +118,12 @@ export function referenceGridMargin(market: ResolvedMarket, spec: GridSpec, posi
       if (q < 0) { shortUnits += -q * ins.contractSize[i]; continue; }
       // FINRA Rule 4210(g): a long option's minimum is capped at its market value.
       const u = ins.underlying[i], cs = ins.contractSize[i];
-      const value = cs * bsmPriceRef(ins.kind[i] === KIND_CALL, und.spot[u], ins.strike[i], ins.T[i], und.rate[u], und.yield[u], ins.vol[i]);
+      const f = ins.future?.[i] ?? -1;
+      const value = cs * (ins.american?.[i] === 1
+        ? americanPriceRef(ins.kind[i] === KIND_CALL, f >= 0 ? ins.refPrice[f] : und.spot[u], ins.strike[i], ins.T[i], und.rate[u], f >= 0 ? und.rate[u] : und.yield[u], ins.vol[i])
+        : f >= 0
+          ? black76PriceRef(ins.kind[i] === KIND_CALL, ins.refPrice[f], ins.strike[i], ins.T[i], und.rate[u], ins.vol[i])
+          : bsmPriceRef(ins.kind[i] === KIND_CALL, und.spot[u], ins.strike[i], ins.T[i], und.rate[u], und.yield[u], ins.vol[i]));
       longMinimum += q * Math.min(spec.longOptionMinimum * cs, Math.max(0, value));
     }
     groups.set(g, {

@@ -3,9 +3,10 @@
  * one contract of each instrument (docs/methods.md §3). Written for reading, not for speed; the
  * tests compare the kernels against it. Uses the independent normal functions of ./normal.ts.
  */
+import { americanPriceRef } from './american.js';
 import { normCdfRef as N, normPdfRef as phi } from './normal.js';
 import {
-  KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT, COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL,
+  KIND_SPOT, KIND_LINEAR, KIND_CALL, KIND_PUT, COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_STYLE, STYLE_AMERICAN,
   COL_CS, COL_F, NCOLS, NGREEKS, OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA,
 } from '../layout.js';
 
@@ -106,6 +107,7 @@ export function referenceValue(table: Float64Array, n: number): Float64Array {
       g = { value: 0, delta: at(COL_F, i) / S, gamma: 0, vega: 0, theta: 0 };
     } else if (kind === KIND_CALL || kind === KIND_PUT) {
       g = bsmGreeksRef(kind === KIND_CALL, S, at(COL_K, i), at(COL_T, i), at(COL_R, i), at(COL_Q, i), at(COL_VOL, i));
+      if (at(COL_STYLE, i) === STYLE_AMERICAN) g = americanGreeksRef(kind === KIND_CALL, S, at(COL_K, i), at(COL_T, i), at(COL_R, i), at(COL_Q, i), at(COL_VOL, i), g);
     } else {
       throw new RangeError(`instrument ${i}: unknown kind ${kind}`);
     }
@@ -116,4 +118,21 @@ export function referenceValue(table: Float64Array, n: number): Float64Array {
     out[OUT_THETA * n + i] = cs * g.theta;
   }
   return out;
+}
+
+/**
+ * An American option's value and greeks (docs/methods.md §3.6), twin of valueAmerican: the
+ * European greeks `european` when it has no early-exercise premium (call q <= 0 and r >= 0, put
+ * r <= 0 and q >= 0) or is at expiry; else americanPriceRef and its central differences (S bumped
+ * by 1e-4 S, vol by 1e-4 vol, T by 1e-4 T; theta = -dV/dT).
+ */
+export function americanGreeksRef(call: boolean, S: number, K: number, T: number, r: number, q: number, vol: number, european: Greeks): Greeks {
+  if ((call ? q <= 0 && r >= 0 : r <= 0 && q >= 0) || T <= 0) return european;
+  const A = (s: number, t: number, v: number) => americanPriceRef(call, s, K, t, r, q, v);
+  const v = A(S, T, vol), hS = 1e-4 * S, hV = 1e-4 * vol, hT = 1e-4 * T;
+  const up = A(S + hS, T, vol), dn = A(S - hS, T, vol);
+  return {
+    value: Math.max(v, european.value), delta: (up - dn) / (2 * hS), gamma: (up - 2 * v + dn) / (hS * hS),
+    vega: (A(S, T, vol + hV) - A(S, T, vol - hV)) / (2 * hV), theta: (A(S, T - hT, vol) - A(S, T + hT, vol)) / (2 * hT),
+  };
 }

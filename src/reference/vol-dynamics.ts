@@ -8,7 +8,7 @@ import { COL_K, COL_Q, COL_R, COL_S, COL_T, COL_VOL, COL_CS, COL_F, COL_KIND, KI
 import type { ResolvedMarket } from '../market/types.js';
 import type { ScenarioSet } from '../scenarios/types.js';
 import { AXIS_MONEYNESS, surfaceLn, surfaceVolAt } from '../surface/surface.js';
-import { bsmPriceRef } from './valuation.js';
+import { optionPriceRef } from './cube.js';
 
 /**
  * The vol of option i (market order) in scenario s:
@@ -25,7 +25,9 @@ export function shockedVolRef(market: ResolvedMarket, scen: ScenarioSet, i: numb
   const dyn = scen.dynamics;
   if (!dyn) return vol * (1 + scen.volShock[o] * w);
   const K = ins.strike[i], T = ins.T[i];
-  const F = und.spot[u] * Math.exp((und.rate[u] - und.yield[u]) * Math.max(T, 0));
+  // Today's forward to the expiry; an option on a future: that future's price (docs/methods.md §3.3).
+  const fut = ins.future?.[i] ?? -1;
+  const F = fut >= 0 ? ins.refPrice[fut] : und.spot[u] * Math.exp((und.rate[u] - und.yield[u]) * Math.max(T, 0));
   const lnKF = surfaceLn(K / F);
   const sf = und.surface?.[u];
   let base = vol;
@@ -53,7 +55,8 @@ export function referenceDynamicCube(market: ResolvedMarket, scen: ScenarioSet):
       else if (kind === KIND_CALL || kind === KIND_PUT) {
         const call = kind === KIND_CALL;
         const K = at(COL_K, i), T = at(COL_T, i), r = at(COL_R, i), q = at(COL_Q, i), vol = at(COL_VOL, i);
-        pnl = cs * (bsmPriceRef(call, S * m, K, T - scen.horizonYears, r, q, shockedVolRef(market, scen, i, s)) - bsmPriceRef(call, S, K, T, r, q, vol));
+        const am = market.instruments.american?.[i] === 1;
+        pnl = cs * (optionPriceRef(am, call, S * m, K, T - scen.horizonYears, r, q, shockedVolRef(market, scen, i, s)) - optionPriceRef(am, call, S, K, T, r, q, vol));
       } else pnl = NaN;
       out[i * stride + s] = pnl;
     }

@@ -50,6 +50,13 @@ export interface KernelExports {
     scenPoint: number, nScen: number, cover: number, nPoints: number, out: number,
   ): number;
   valueInstruments(table: number, n: number, out: number): number;
+  /** American rows over valueInstruments' output (assembly/american-cube.ts). */
+  valueAmerican(table: number, n: number, out: number): number;
+  /** American rows over revalue's cells (assembly/american-cube.ts); byRow != 0: volShock has a row per instrument. */
+  revalueAmerican(
+    table: number, n: number, first: number, count: number, spotMult: number, nU: number, volShock: number, volWeight: number,
+    byRow: number, horizonYears: number, nScen: number, stride: number, cube: number,
+  ): number;
   // Expected shortfall (assembly/rng.ts, shocks.ts, tail.ts). u32 arguments are passed as numbers.
   philoxBlock(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: number): number;
   rngSample(seed: number, firstScenario: number, nScen: number, kind: number, nu: number, nPer: number, out: number): number;
