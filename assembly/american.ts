@@ -87,6 +87,36 @@ import {
   return Math.max(0.0, Math.min(1.0, m));
 }
 
+/**
+ * M(a, b; sg rho0) for the one correlation the approximation uses, rho0 = sqrt(t1 / T) =
+ * sqrt((sqrt 5 - 1) / 2) = 0.78615..., with sg = +1 or -1: bivariateNormalCdf's rule with its
+ * nodes' sines sin(asin(rho0) (1 -+ x) / 2) and 1 / (1 - sin^2) written out as constants (computed
+ * once in binary64; for -rho0 the sines change sign, sine being odd). The same quadrature without
+ * 20 sines and 20 divisions a call; within 1e-15 of bivariateNormalCdf(a, b, sg rho0).
+ */
+// @ts-ignore: decorator
+@inline function bvnRho0(a: f64, b: f64, sg: f64): f64 {
+  if (a != a || b != b) return NaN;
+  if (a == -Infinity || b == -Infinity) return 0.0;
+  if (a == Infinity) return normCdf(b);
+  if (b == Infinity) return normCdf(a);
+  const h = -a, k = -b;
+  const hk = h * k, hs = (h * h + k * k) / 2.0;
+  let sum: f64 = 0.0;
+  sum += 0.01761400713915212 * (Math.exp((sg * 0.003107781487646321 * hk - hs) * 1.0000096583990588) + Math.exp((sg * 0.7842268667140874 * hk - hs) * 2.5974820633263627));
+  sum += 0.04060142980038694 * (Math.exp((sg * 0.01629399970409196 * hk - hs) * 1.0002655649323664) + Math.exp((sg * 0.7759767657954504 * hk - hs) * 2.5134465687510725));
+  sum += 0.06267204833410905 * (Math.exp((sg * 0.03968405321502542 * hk - hs) * 1.0015773080622903) + Math.exp((sg * 0.7610060150932523 * hk - hs) * 2.376031478376106));
+  sum += 0.08327674157670475 * (Math.exp((sg * 0.07269973397325001 * hk - hs) * 1.0053133336233264) + Math.exp((sg * 0.7391402150748851 * hk - hs) * 2.204236910546083));
+  sum += 0.1019301198172404 * (Math.exp((sg * 0.11447708818931852 * hk - hs) * 1.0132790253975419) + Math.exp((sg * 0.7102323996436618 * hk - hs) * 2.017878653079867));
+  sum += 0.1181945319615184 * (Math.exp((sg * 0.16386275803491718 * hk - hs) * 1.0275918729470779) + Math.exp((sg * 0.6742523300826023 * hk - hs) * 1.8335711630496416));
+  sum += 0.1316886384491766 * (Math.exp((sg * 0.21942426297223605 * hk - hs) * 1.0505823982738265) + Math.exp((sg * 0.6313808519591779 * hk - hs) * 1.662902355216826));
+  sum += 0.1420961093183821 * (Math.exp((sg * 0.2794864832820228 * hk - hs) * 1.0847312831596108) + Math.exp((sg * 0.5820908058233092 * hk - hs) * 1.5124696457382547));
+  sum += 0.1491729864726037 * (Math.exp((sg * 0.34219864653391824 * hk - hs) * 1.1326309913265575) + Math.exp((sg * 0.5271991628012386 * hk - hs) * 1.3849244604071005));
+  sum += 0.1527533871307259 * (Math.exp((sg * 0.4056292468234631 * hk - hs) * 1.1969383550374393) + Math.exp((sg * 0.4678793345622409 * hk - hs) * 1.2802639543102605));
+  const m = sum * (sg * 0.4522784471511907) / (2.0 * Math.PI) + normCdf(a) * normCdf(b);
+  return Math.max(0.0, Math.min(1.0, m));
+}
+
 /** The exported bivariateNormalCdf (for tests). */
 export function bivariateNormal(a: f64, b: f64, rho: f64): f64 {
   return bivariateNormalCdf(a, b, rho);
@@ -131,7 +161,6 @@ export function bivariateNormal(a: f64, b: f64, rho: f64): f64 {
   r: f64, b: f64, vol: f64, v2: f64, S: f64, T: f64, gamma: f64, H: f64, I2: f64, I1: f64, t1: f64, lnPre: f64,
 ): f64 {
   const s1 = vol * Math.sqrt(t1), sT = vol * Math.sqrt(T);
-  const rho = Math.sqrt(t1 / T);
   const lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
   const kappa = 2.0 * b / v2 + (2.0 * gamma - 1.0);
   const mu = b + (gamma - 0.5) * v2;
@@ -144,10 +173,11 @@ export function bivariateNormal(a: f64, b: f64, rho: f64): f64 {
   const f3 = (Math.log(I1 * I1 / (S * H)) + mu * T) / sT;
   const f4 = (Math.log(S * I1 * I1 / (H * I2 * I2)) + mu * T) / sT;
   const e = lambda * T + lnPre;
-  return expTimes(e, bivariateNormalCdf(-e1, -f1, rho))
-    - expTimes(e + kappa * Math.log(I2 / S), bivariateNormalCdf(-e2, -f2, rho))
-    - expTimes(e + kappa * Math.log(I1 / S), bivariateNormalCdf(-e3, -f3, -rho))
-    + expTimes(e + kappa * Math.log(I1 / I2), bivariateNormalCdf(-e4, -f4, -rho));
+  // rho = sqrt(t1 / T) is rho0 whatever T (t1 = (sqrt 5 - 1) T / 2): bvnRho0.
+  return expTimes(e, bvnRho0(-e1, -f1, 1.0))
+    - expTimes(e + kappa * Math.log(I2 / S), bvnRho0(-e2, -f2, 1.0))
+    - expTimes(e + kappa * Math.log(I1 / S), bvnRho0(-e3, -f3, -1.0))
+    + expTimes(e + kappa * Math.log(I1 / I2), bvnRho0(-e4, -f4, -1.0));
 }
 
 /**
