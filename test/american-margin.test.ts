@@ -26,19 +26,10 @@ import { createMarginModel } from '../src/models/create.js';
 import { createBatchEngine } from '../src/batch/engine.js';
 import { Rng } from './helpers/random.js';
 import { ok } from './helpers/results.js';
+import { HAUG_CALLS, HAUG_PUTS, HAUG_TOL, SPOTS } from './helpers/haug.js';
 
 const AS_OF = Date.parse('2026-01-05T00:00:00Z');
 const at = (T: number) => new Date(AS_OF + Math.round(T * 365 * 86400000)).toISOString();
-
-const SPOTS = [90, 100, 110];
-const HAUG_CALLS: [T: number, vol: number, values: number[]][] = [
-  [0.1, 0.15, [0.0205, 1.8757, 10.0000]], [0.1, 0.25, [0.3151, 3.1256, 10.3725]], [0.1, 0.35, [0.9479, 4.3746, 11.1578]],
-  [0.5, 0.15, [0.8099, 4.0628, 10.7898]], [0.5, 0.25, [2.7180, 6.7661, 12.9814]], [0.5, 0.35, [4.9665, 9.4608, 15.5137]],
-];
-const HAUG_PUTS: [T: number, vol: number, values: number[]][] = [
-  [0.1, 0.15, [10.0000, 1.8757, 0.0408]], [0.1, 0.25, [10.2280, 3.1256, 0.4552]], [0.1, 0.35, [10.8663, 4.3746, 1.2383]],
-  [0.5, 0.15, [10.5400, 4.0628, 1.0689]], [0.5, 0.25, [12.4097, 6.7661, 3.2932]], [0.5, 0.35, [14.6445, 9.4608, 5.8374]],
-];
 
 describe('American options in valuation', () => {
   it('Haug (2007) Table 3-2 through the market: American options on futures, within 5e-5', () => {
@@ -54,13 +45,13 @@ describe('American options in valuation', () => {
             },
           }, 'm.json');
           const v = valueMarket(m)[1];
-          expect(Math.abs(v.value - values[k]), `${right} F=${F} T=${T} vol=${vol}: ${v.value}`).toBeLessThanOrEqual(5e-5);
+          expect(Math.abs(v.value - values[k]), `${right} F=${F} T=${T} vol=${vol}: ${v.value}`).toBeLessThanOrEqual(HAUG_TOL);
           expect(v.value).toBe(v.value); // finite
           worst = Math.max(worst, Math.abs(v.value - values[k]));
         });
       }
     }
-    expect(worst).toBeLessThanOrEqual(5e-5);
+    expect(worst).toBeLessThanOrEqual(HAUG_TOL);
   });
 
   it('value and greeks against the twin; never below European or intrinsic; no early exercise: the European numbers bit for bit', () => {

@@ -12,6 +12,7 @@ import { americanPriceRef, bivariateNormalRef } from '../src/reference/american.
 import { normCdfRef } from '../src/reference/normal.js';
 import { KIND_CALL, KIND_PUT, KIND_LINEAR, COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, NCOLS } from '../src/layout.js';
 import { Rng } from './helpers/random.js';
+import { HAUG_CALLS, HAUG_PUTS, HAUG_TOL, SPOTS } from './helpers/haug.js';
 
 const kernels = instantiateKernels();
 const arena = new Arena(kernels);
@@ -37,24 +38,7 @@ const am = (o: Opt): number => wasmAmerican(o.isCall ? 1 : 0, o.S, o.K, o.T, o.r
 const eu = (o: Opt): number => wasmEuropean(o.isCall ? 1 : 0, o.S, o.K, o.T, o.r, o.q, o.vol);
 const intrinsic = (o: Opt): number => Math.max(o.isCall ? o.S - o.K : o.K - o.S, 0);
 
-// ---------------------------------------------------------------------------------------------
-// Published values: E. G. Haug, The Complete Guide to Option Pricing Formulas, 2nd ed.,
-// McGraw-Hill 2007, Table 3-2, p. 107, "Comparison of values from the Bjerksund and Stensland
-// (2002) and (1993) models", the 2002 columns: K = 100, r = 0.10, b = 0 (q = r = 0.10), futures
-// price 90, 100, 110. 4 decimals; tolerance half a unit of the last one, 5e-5. (QuantLib's
-// test-suite/americanoption.cpp tests its Bjerksund-Stensland engine, the 1993 approximation,
-// against the 1993 columns of the same comparison in the 1st edition, p. 27.)
-// ---------------------------------------------------------------------------------------------
-const HAUG_TOL = 5e-5;
-const SPOTS = [90, 100, 110];
-const HAUG_CALLS: [T: number, vol: number, values: number[]][] = [
-  [0.1, 0.15, [0.0205, 1.8757, 10.0000]], [0.1, 0.25, [0.3151, 3.1256, 10.3725]], [0.1, 0.35, [0.9479, 4.3746, 11.1578]],
-  [0.5, 0.15, [0.8099, 4.0628, 10.7898]], [0.5, 0.25, [2.7180, 6.7661, 12.9814]], [0.5, 0.35, [4.9665, 9.4608, 15.5137]],
-];
-const HAUG_PUTS: [T: number, vol: number, values: number[]][] = [
-  [0.1, 0.15, [10.0000, 1.8757, 0.0408]], [0.1, 0.25, [10.2280, 3.1256, 0.4552]], [0.1, 0.35, [10.8663, 4.3746, 1.2383]],
-  [0.5, 0.15, [10.5400, 4.0628, 1.0689]], [0.5, 0.25, [12.4097, 6.7661, 3.2932]], [0.5, 0.35, [14.6445, 9.4608, 5.8374]],
-];
+// Published values: Haug (2007) Table 3-2 (test/helpers/haug.ts).
 
 describe('Bjerksund-Stensland (2002): Haug (2007) Table 3-2', () => {
   it(`36 values within ${HAUG_TOL} (kernel, americanPrice, twin)`, () => {
