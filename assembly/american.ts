@@ -36,6 +36,7 @@
 //   thousands, where S^beta alone overflows.
 // Results that are not finite are reported by the row status, never written.
 import { normCdf } from './normal';
+import { vexp } from './vmath';
 import { bsmPrice } from './bsm';
 import {
   KIND_CALL, KIND_PUT, COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS,
@@ -87,12 +88,20 @@ import {
   return Math.max(0.0, Math.min(1.0, m));
 }
 
+/** One Gauss-Legendre pair of bvnRho0: w (e^{(s1 hk' - hs) c1} + e^{(s2 hk' - hs) c2}), both exponentials on two lanes. */
+// @ts-ignore: decorator
+@inline function node(w: f64, s: v128, c: v128, sghk: v128, hs: v128): f64 {
+  const e = vexp(f64x2.mul(f64x2.sub(f64x2.mul(s, sghk), hs), c));
+  return w * (f64x2.extract_lane(e, 0) + f64x2.extract_lane(e, 1));
+}
+
 /**
  * M(a, b; sg rho0) for the one correlation the approximation uses, rho0 = sqrt(t1 / T) =
  * sqrt((sqrt 5 - 1) / 2) = 0.78615..., with sg = +1 or -1: bivariateNormalCdf's rule with its
  * nodes' sines sin(asin(rho0) (1 -+ x) / 2) and 1 / (1 - sin^2) written out as constants (computed
- * once in binary64; for -rho0 the sines change sign, sine being odd). The same quadrature without
- * 20 sines and 20 divisions a call; within 1e-15 of bivariateNormalCdf(a, b, sg rho0).
+ * once in binary64; for -rho0 the sines change sign, sine being odd), each pair's two exponentials
+ * on two SIMD lanes (vexp, within one ulp of exp). The same quadrature without 20 sines and 20
+ * divisions a call, and half the exponential calls; within 1e-15 of bivariateNormalCdf(a, b, sg rho0).
  */
 // @ts-ignore: decorator
 @inline function bvnRho0(a: f64, b: f64, sg: f64): f64 {
@@ -102,17 +111,18 @@ import {
   if (b == Infinity) return normCdf(a);
   const h = -a, k = -b;
   const hk = h * k, hs = (h * h + k * k) / 2.0;
+  const sghk = f64x2.splat(sg * hk), hs2 = f64x2.splat(hs);
   let sum: f64 = 0.0;
-  sum += 0.01761400713915212 * (Math.exp((sg * 0.003107781487646321 * hk - hs) * 1.0000096583990588) + Math.exp((sg * 0.7842268667140874 * hk - hs) * 2.5974820633263627));
-  sum += 0.04060142980038694 * (Math.exp((sg * 0.01629399970409196 * hk - hs) * 1.0002655649323664) + Math.exp((sg * 0.7759767657954504 * hk - hs) * 2.5134465687510725));
-  sum += 0.06267204833410905 * (Math.exp((sg * 0.03968405321502542 * hk - hs) * 1.0015773080622903) + Math.exp((sg * 0.7610060150932523 * hk - hs) * 2.376031478376106));
-  sum += 0.08327674157670475 * (Math.exp((sg * 0.07269973397325001 * hk - hs) * 1.0053133336233264) + Math.exp((sg * 0.7391402150748851 * hk - hs) * 2.204236910546083));
-  sum += 0.1019301198172404 * (Math.exp((sg * 0.11447708818931852 * hk - hs) * 1.0132790253975419) + Math.exp((sg * 0.7102323996436618 * hk - hs) * 2.017878653079867));
-  sum += 0.1181945319615184 * (Math.exp((sg * 0.16386275803491718 * hk - hs) * 1.0275918729470779) + Math.exp((sg * 0.6742523300826023 * hk - hs) * 1.8335711630496416));
-  sum += 0.1316886384491766 * (Math.exp((sg * 0.21942426297223605 * hk - hs) * 1.0505823982738265) + Math.exp((sg * 0.6313808519591779 * hk - hs) * 1.662902355216826));
-  sum += 0.1420961093183821 * (Math.exp((sg * 0.2794864832820228 * hk - hs) * 1.0847312831596108) + Math.exp((sg * 0.5820908058233092 * hk - hs) * 1.5124696457382547));
-  sum += 0.1491729864726037 * (Math.exp((sg * 0.34219864653391824 * hk - hs) * 1.1326309913265575) + Math.exp((sg * 0.5271991628012386 * hk - hs) * 1.3849244604071005));
-  sum += 0.1527533871307259 * (Math.exp((sg * 0.4056292468234631 * hk - hs) * 1.1969383550374393) + Math.exp((sg * 0.4678793345622409 * hk - hs) * 1.2802639543102605));
+  sum += node(0.01761400713915212, f64x2(0.003107781487646321, 0.7842268667140874), f64x2(1.0000096583990588, 2.5974820633263627), sghk, hs2);
+  sum += node(0.04060142980038694, f64x2(0.01629399970409196, 0.7759767657954504), f64x2(1.0002655649323664, 2.5134465687510725), sghk, hs2);
+  sum += node(0.06267204833410905, f64x2(0.03968405321502542, 0.7610060150932523), f64x2(1.0015773080622903, 2.376031478376106), sghk, hs2);
+  sum += node(0.08327674157670475, f64x2(0.07269973397325001, 0.7391402150748851), f64x2(1.0053133336233264, 2.204236910546083), sghk, hs2);
+  sum += node(0.1019301198172404, f64x2(0.11447708818931852, 0.7102323996436618), f64x2(1.0132790253975419, 2.017878653079867), sghk, hs2);
+  sum += node(0.1181945319615184, f64x2(0.16386275803491718, 0.6742523300826023), f64x2(1.0275918729470779, 1.8335711630496416), sghk, hs2);
+  sum += node(0.1316886384491766, f64x2(0.21942426297223605, 0.6313808519591779), f64x2(1.0505823982738265, 1.662902355216826), sghk, hs2);
+  sum += node(0.1420961093183821, f64x2(0.2794864832820228, 0.5820908058233092), f64x2(1.0847312831596108, 1.5124696457382547), sghk, hs2);
+  sum += node(0.1491729864726037, f64x2(0.34219864653391824, 0.5271991628012386), f64x2(1.1326309913265575, 1.3849244604071005), sghk, hs2);
+  sum += node(0.1527533871307259, f64x2(0.4056292468234631, 0.4678793345622409), f64x2(1.1969383550374393, 1.2802639543102605), sghk, hs2);
   const m = sum * (sg * 0.4522784471511907) / (2.0 * Math.PI) + normCdf(a) * normCdf(b);
   return Math.max(0.0, Math.min(1.0, m));
 }

@@ -234,7 +234,7 @@ for (const id of ['SPX', 'NDX']) {
 for (const id of ['AAPL', 'NVDA']) {
   add(id, { kind: 'spot', underlying: id });
   // European here: listed US equity options are American (`"style": "american"`, docs/methods.md
-  // §3.6), but an American cell costs about 9 us against 0.03 us (one Bjerksund-Stensland
+  // §3.6), but an American cell costs about 7 us against 0.03 us (one Bjerksund-Stensland
   // approximation, 20 bivariate normals), which would multiply the ES and FHS runs on this market.
   for (const day of STOCK_OPTION_EXPIRIES) addChain(id, `${day}T21:00:00Z`, `${id}-${dateCode(day)}`, 100);
 }
