@@ -32,3 +32,4 @@ export { black76Instruments, black76Price } from './black76';
 export { americanInstruments, americanPrice, bivariateNormal } from './american';
 export { surfaceVols, surfaceLnMap } from './surface';
 export { revalueAmerican, valueAmerican } from './american-cube';
+export { basisCells } from './basis';

@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `npm run bench` (full, a few minutes) or `npm run bench -- --quick` (a smoke
  * check under a minute). Prints the environment and a table, and writes the same numbers as JSON
- * to bench/results/latest.json (or the file after --out). `--only kernel,cube,vol-dynamics,latency,es,es-vol,es-batch,batch,backtest`
+ * to bench/results/latest.json (or the file after --out). `--only kernel,cube,vol-dynamics,basis,latency,es,es-vol,es-batch,batch,backtest`
  * runs some groups. See bench/README.md for what each case measures and how to read it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,10 +14,11 @@ import { latencyCase } from './cases/latency.js';
 import { esCase } from './cases/es.js';
 import { esVolCase } from './cases/es-vol.js';
 import { volDynamicsCase } from './cases/vol-dynamics.js';
+import { basisCase } from './cases/basis.js';
 import { batchCase, closePool, esThroughputCase } from './cases/batch.js';
 import { backtestCase } from './cases/backtest.js';
 
-const GROUPS = ['kernel', 'cube', 'vol-dynamics', 'latency', 'es', 'es-vol', 'es-batch', 'batch', 'backtest'] as const;
+const GROUPS = ['kernel', 'cube', 'vol-dynamics', 'basis', 'latency', 'es', 'es-vol', 'es-batch', 'batch', 'backtest'] as const;
 type Group = (typeof GROUPS)[number];
 
 function parseArgs(argv: string[]): { quick: boolean; out: string; only: Set<Group> } {
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     ['kernel', () => kernelCase(s, rows, log)],
     ['cube', () => cubeCase(s, rows, log)],
     ['vol-dynamics', () => volDynamicsCase(s, rows, log)],
+    ['basis', () => basisCase(s, rows, log)],
     ['latency', () => latencyCase(s, rows, log)],
     ['es', () => esCase(s, rows, log)],
     ['es-vol', () => esVolCase(s, rows, log)],

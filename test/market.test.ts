@@ -77,7 +77,7 @@ interface Case { name: string; edit: Edit; message: string; schema: boolean }
 const M = 'market.json: ';
 const UTC = 'an ISO-8601 UTC date-time such as "2026-12-26T08:00:00Z"';
 const OPTION_FIELDS = 'kind, underlying, contractSize, right, strike, expiry, vol, style, settlement, future';
-const GRID_FIELDS = '$schema, description, version, points, volMoves, volDynamics, volTerm, underlyings, groups, horizonDays, shortOptionMinimum, longOptionMinimum, maintenanceRatio, marginMultiplier';
+const GRID_FIELDS = '$schema, description, version, points, volMoves, volDynamics, volTerm, basis, underlyings, groups, horizonDays, shortOptionMinimum, longOptionMinimum, maintenanceRatio, marginMultiplier';
 const ES_FIELDS = '$schema, description, version, confidence, horizonDays, scenarios, seed, distribution, degreesOfFreedom, correlations, maintenanceRatio';
 
 const cases: Case[] = [
@@ -293,7 +293,7 @@ const cases: Case[] = [
   { name: 'moves and moveScale both', edit: (m) => { m.risk.grid.underlyings = { SPX: { moves: [-0.1, 0, 0.1], moveScale: 2 } }; }, schema: true,
     message: `${M}risk.grid.underlyings.SPX: give moveScale or moves, not both (moves replace the scaled moves of the points)` },
   { name: 'grid underlying unknown field', edit: (m) => { m.risk.grid.underlyings = { ETH: { scale: 2 } }; }, schema: true,
-    message: `${M}risk.grid.underlyings.ETH.scale: unknown field for an underlying of a grid (expected one of: moveScale, moves)` },
+    message: `${M}risk.grid.underlyings.ETH.scale: unknown field for an underlying of a grid (expected one of: moveScale, moves, basis)` },
   { name: 'group unknown', edit: (m) => { m.risk.grid.groups = { EQUITY: { offset: 0.5 } }; }, schema: false,
     message: `${M}risk.grid.groups.EQUITY: unknown product group "EQUITY"; the market's named groups are CRYPTO `
       + '(an underlying without a group forms a group of its own, which takes no offset)' },

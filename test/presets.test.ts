@@ -33,7 +33,7 @@ import { CLI } from './helpers/cli.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PRESETS = ['crypto', 'span-16', 'tims-equity', 'tims-index'];
 const TOL = 1e-12;
-const GRID_KEYS = new Set(['version', 'description', 'points', 'volMoves', 'volTerm', 'underlyings', 'groups', 'horizonDays',
+const GRID_KEYS = new Set(['version', 'description', 'points', 'volMoves', 'volTerm', 'basis', 'underlyings', 'groups', 'horizonDays',
   'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio']);
 
 type Preset = GridInput & { version: string; description: string };
@@ -284,7 +284,7 @@ describe('presets against the example market', () => {
 // numbers (the file without `version` and `description`) to its version, so a change of the
 // numbers without a new version fails here. With a new version, put its digest here.
 const NUMBERS: Record<string, { version: string; digest: string }> = {
-  'grid/crypto': { version: '2026-12-1', digest: '3d79581b839e3cff' },
+  'grid/crypto': { version: '2026-12-2', digest: '1adeaf549925aecb' },
   'grid/span-16': { version: '2026-12-1', digest: '8fd5686b66950b7e' },
   'grid/tims-equity': { version: '2026-12-1', digest: '0b044c535a8fd29a' },
   'grid/tims-index': { version: '2026-12-1', digest: 'd1fcb7a000421bce' },
@@ -352,7 +352,7 @@ describe('preset versions', () => {
       expect(validated.preset, 'a block validated on its own names no preset').toBeUndefined();
       expect(validated).toEqual(rest);
     }
-    expect(loadPreset('crypto').preset).toEqual({ name: 'crypto', version: '2026-12-1' });
+    expect(loadPreset('crypto').preset).toEqual({ name: 'crypto', version: '2026-12-2' });
     expect(loadEsPreset('stans').preset).toEqual({ name: 'stans', version: '2026-12-1' });
     expect(loadFhsPreset('prisma-fhs').preset).toEqual({ name: 'prisma-fhs', version: '2026-12-1' });
   });
@@ -363,7 +363,7 @@ describe('preset versions', () => {
     expect(market.risk.grid!.preset).toBeUndefined();
     expect(market.risk.es?.preset).toBeUndefined();
     const copied = JSON.parse(readFileSync(presetPath('grid', 'crypto'), 'utf8'));
-    expect(copied.version).toBe('2026-12-1');
+    expect(copied.version).toBe('2026-12-2');
     expect(validateGrid(copied, 'g.json', '').preset).toBeUndefined();
   });
 

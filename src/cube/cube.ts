@@ -95,6 +95,8 @@ export interface CubeLayout {
   inputsMark: number;
   /** Whether the market has American options: their rows are revalued by revalueAmerican after revalue. */
   american: boolean;
+  /** Basis shifts (ScenarioSet.basis): the scenarios' signs and, per block, each row's amount b max(tau, t0). */
+  basis?: { sign: number; blockAmount: Int32Array };
   /** With vol dynamics (ScenarioSet.dynamics): the volMoves kernel's inputs and the per-cell vol rows it writes. */
   dynamics?: DynamicsLayout;
 }
@@ -225,7 +227,44 @@ export function layoutCube(arena: Arena, market: ResolvedMarket, scen: ScenarioS
     volWeight: arena.putF64(scen.volWeight),
     ...(scen.dynamics ? { dynamics: layoutDynamics(arena, market, scen, blocks) } : {}),
     american: market.instruments.american !== undefined,
+    ...(scen.basis ? { basis: layoutBasis(arena, market, scen, blocks) } : {}),
   };
+}
+
+/**
+ * The years to expiry tau a row's basis shift scales with (docs/methods.md §6.10): a future's own,
+ * 0 for a perpetual, an option on a future its future's; NaN for rows without a basis (spot,
+ * options on the spot, and inverse contracts, which the account layer values per coin).
+ */
+export function basisTenor(market: ResolvedMarket, i: number): number {
+  const ins = market.instruments;
+  if (ins.inverse?.[i] === 1) return NaN;
+  switch (ins.inputKind[i]) {
+    case 'future': return ins.T[i];
+    case 'perpetual': return 0;
+    case 'option': {
+      const f = ins.future?.[i] ?? -1;
+      return f >= 0 ? ins.T[f] : NaN;
+    }
+    default: return NaN;
+  }
+}
+
+/** Lays out the basis inputs: the signs, and per block each row's amount b_u max(tau, t0_u) (0: no shift). */
+function layoutBasis(arena: Arena, market: ResolvedMarket, scen: ScenarioSet, blocks: CubeBlocks): { sign: number; blockAmount: Int32Array } {
+  const B = scen.basis!;
+  const nU = market.underlyings.ids.length;
+  const blockAmount = new Int32Array(nU);
+  for (let u = 0; u < nU; u++) {
+    const nu = blocks.count[u], s0 = blocks.start[u];
+    const amount = new Float64Array(Math.max(1, nu));
+    for (let j = 0; j < nu; j++) {
+      const tau = basisTenor(market, blocks.instrument[s0 + j]);
+      if (!Number.isNaN(tau) && B.move[u] > 0) amount[j] = B.move[u] * Math.max(tau, B.minYears[u]);
+    }
+    blockAmount[u] = arena.putF64(amount);
+  }
+  return { sign: arena.putF64(B.sign), blockAmount };
 }
 
 /**
@@ -270,6 +309,16 @@ export function fillCubeRows(kernels: KernelExports, layout: CubeLayout, first: 
           L.blockVolWeight[u], 0, L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
       if (status === STATUS_NOT_FINITE) finite = false;
       else if (status !== STATUS_OK) throw new KernelError('revalueAmerican', status);
+    }
+    if (L.basis) {
+      // Basis shifts over the cells computed as if forwards moved with the spot (docs/methods.md §6.10).
+      status = D
+        ? kernels.basisCells(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.basis.sign, L.basis.blockAmount[u],
+          D.volRows + s0 * L.stride * 8, D.blockOnes[u], 1, L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8)
+        : kernels.basisCells(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.basis.sign, L.basis.blockAmount[u],
+          L.volShock, L.blockVolWeight[u], 0, L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
+      if (status === STATUS_NOT_FINITE) finite = false;
+      else if (status !== STATUS_OK) throw new KernelError('basisCells', status);
     }
   }
   return finite;

@@ -30,11 +30,22 @@ import {
   MAINTENANCE_RATIO, object, optNum, own, POSITIVE, reqNum, someIds, UNIT_CLOSED,
 } from './validate.js';
 
-const GRID_KEYS = ['$schema', 'description', 'version', 'points', 'volMoves', 'volDynamics', 'volTerm', 'underlyings', 'groups', 'horizonDays',
+const GRID_KEYS = ['$schema', 'description', 'version', 'points', 'volMoves', 'volDynamics', 'volTerm', 'basis', 'underlyings', 'groups', 'horizonDays',
   'shortOptionMinimum', 'longOptionMinimum', 'maintenanceRatio', 'marginMultiplier'] as const;
 const POINT_KEYS = ['move', 'cover', 'volMoves'] as const;
 const VOL_TERM_KEYS = ['refDays', 'power', 'floorDays'] as const;
-const UNDERLYING_KEYS = ['moveScale', 'moves'] as const;
+const UNDERLYING_KEYS = ['moveScale', 'moves', 'basis'] as const;
+const BASIS_KEYS = ['move', 'minYears'] as const;
+
+/** A basis block { move >= 0 (at most 1), minYears >= 0 (default 0, at most 100) } at `path`. */
+function basisOf(src: string, path: string, v: unknown): { move: number; minYears: number } {
+  const o = object(src, path, v, 'a JSON object such as { "move": 0.05, "minYears": 0.02 }');
+  checkKeys(src, path, o, BASIS_KEYS, 'a basis block');
+  return {
+    move: reqNum(src, path, o, 'move', { text: 'a number >= 0 and <= 1 (an annualised log move of the basis)', ok: (x: number) => x >= 0 && x <= 1 }),
+    minYears: optNum(src, path, o, 'minYears', { text: 'a number >= 0 and <= 100 (years)', ok: (x: number) => x >= 0 && x <= 100 }, 0),
+  };
+}
 const GROUP_KEYS = ['offset'] as const;
 
 const AT_LEAST_ONE = { text: 'a number >= 1 (a buffer multiplies the margin, never lowers it)', ok: (x: number) => x >= 1 };
@@ -151,6 +162,8 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
           fail(src, mp, `expected ${nPoints} moves (one per point of ${pointsPath}), got ${moves.length}`);
         }
         underlyings.set(id, { moveScale: 1, moves: moves.map((m, j) => num(src, indexPath(mp, j), m, ABOVE_MINUS_ONE)) });
+        const br = own(e, 'basis');
+        if (br !== undefined) underlyings.get(id)!.basis = basisOf(src, fieldPath(p, 'basis'), br);
       } else {
         const moveScale = optNum(src, p, e, 'moveScale', POSITIVE, 1);
         for (let j = 0; j < nPoints; j++) {
@@ -161,6 +174,8 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
           }
         }
         underlyings.set(id, { moveScale });
+        const br = own(e, 'basis');
+        if (br !== undefined) underlyings.get(id)!.basis = basisOf(src, fieldPath(p, 'basis'), br);
       }
     }
   }
@@ -192,6 +207,8 @@ export function validateGrid(json: unknown, source: string, path = 'risk.grid', 
     maintenanceRatio: optNum(src, path, g, 'maintenanceRatio', MAINTENANCE_RATIO, 1),
   };
   if (volDynamics) spec.volDynamics = volDynamics;
+  const basisRaw = own(g, 'basis');
+  if (basisRaw !== undefined) spec.basis = basisOf(src, fieldPath(path, 'basis'), basisRaw);
   if (own(g, 'marginMultiplier') !== undefined) spec.marginMultiplier = optNum(src, path, g, 'marginMultiplier', AT_LEAST_ONE, 1);
   if (volTerm === undefined) delete spec.volTerm;
   if (market) checkShockedVols(src, path, spec, fromGrid, market);

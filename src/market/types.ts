@@ -43,6 +43,9 @@ export interface InstrumentInput {
   future?: string;
 }
 
+/** A basis shift (docs/methods.md §6.10): F' = F (S'/S) e^(+-move max(tau, minYears)). */
+export interface BasisInput { move: number; minYears?: number }
+
 /** A grid vol move: a relative move, or { move, skew, min } (docs/methods.md §5.7). */
 export type GridVolMoveInput = number | { move: number; skew?: number; min?: number };
 
@@ -54,7 +57,9 @@ export interface GridInput {
   /** How an option's vol follows a spot move (docs/methods.md §5.7); default sticky-strike. */
   volDynamics?: VolDynamicsName;
   volTerm?: { refDays: number; power: number; floorDays?: number };
-  underlyings?: Record<string, { moveScale?: number; moves?: number[] }>;
+  /** Basis and calendar risk (docs/methods.md §6.10): the default for every underlying; underlyings[u].basis overrides it. */
+  basis?: BasisInput;
+  underlyings?: Record<string, { moveScale?: number; moves?: number[]; basis?: BasisInput }>;
   groups?: Record<string, { offset?: number }>;
   horizonDays?: number;
   shortOptionMinimum?: number;
@@ -128,7 +133,9 @@ export interface GridSpec {
   /** Absent: sticky-strike. */
   volDynamics?: VolDynamicsName;
   /** Per-underlying settings, keyed by underlying id. */
-  underlyings: Map<string, { moveScale: number; moves?: number[] }>;
+  underlyings: Map<string, { moveScale: number; moves?: number[]; basis?: { move: number; minYears: number } }>;
+  /** The default basis shift (docs/methods.md §6.10); absent with no underlying's either: no basis scenarios. */
+  basis?: { move: number; minYears: number };
   volTerm?: { refDays: number; power: number; floorDays: number };
   /** Offsets keyed by product group id. */
   groups: Map<string, { offset: number }>;

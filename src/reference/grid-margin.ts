@@ -37,8 +37,25 @@ function gridVol(market: ResolvedMarket, spec: GridSpec, i: number, move: number
   return Math.max(base * (1 + m * w) + s * w * Math.log(K / F), v);
 }
 
-/** Value of one contract of instrument `id` when its underlying is at S1, its vol vol1 (options), T reduced. */
-function contractPnl(market: ResolvedMarket, id: string, S1: number, vol1: number, horizonYears: number): number {
+/**
+ * The basis factor e^(g b max(tau, t0)) of instrument i in a scenario of shift g (docs/methods.md
+ * §6.10): tau a future's years to expiry, 0 for a perpetual, an option on a future its future's;
+ * 1 for spot and options on the spot.
+ */
+function basisFactor(market: ResolvedMarket, spec: GridSpec, i: number, g: number): number {
+  const ins = market.instruments;
+  const b = spec.underlyings.get(market.underlyings.ids[ins.underlying[i]])?.basis ?? spec.basis;
+  if (!b || g === 0) return 1;
+  const f = ins.future?.[i] ?? -1;
+  const tau = ins.inputKind[i] === 'future' ? ins.T[i] : ins.inputKind[i] === 'perpetual' ? 0 : f >= 0 ? ins.T[f] : NaN;
+  return Number.isNaN(tau) ? 1 : Math.exp(g * b.move * Math.max(tau, b.minYears));
+}
+
+/**
+ * Value of one contract of instrument `id` when its underlying is at S1, its vol vol1 (options), T
+ * reduced, and its forward (a future's, a perpetual's, an option's future's) times `basis`.
+ */
+function contractPnl(market: ResolvedMarket, id: string, S1: number, vol1: number, horizonYears: number, basis = 1): number {
   const ins = market.instruments;
   const i = ins.index.get(id)!;
   const u = ins.underlying[i];
@@ -47,7 +64,7 @@ function contractPnl(market: ResolvedMarket, id: string, S1: number, vol1: numbe
   switch (ins.inputKind[i]) {
     case 'spot': return cs * (S1 - S);
     case 'future':
-    case 'perpetual': return cs * ins.refPrice[i] * (S1 / S - 1);
+    case 'perpetual': return cs * ins.refPrice[i] * ((S1 / S) * basis - 1);
     case 'option': {
       const call = ins.kind[i] === KIND_CALL;
       const r = market.underlyings.rate[u], q = market.underlyings.yield[u];
@@ -55,12 +72,12 @@ function contractPnl(market: ResolvedMarket, id: string, S1: number, vol1: numbe
       const f = ins.future?.[i] ?? -1;
       if (ins.american?.[i] === 1) {
         // Bjerksund-Stensland (2002); on a future, on its price with no carry (q = r).
-        const [X, X1, qq] = f >= 0 ? [ins.refPrice[f], ins.refPrice[f] * (S1 / S), r] : [S, S1, q];
+        const [X, X1, qq] = f >= 0 ? [ins.refPrice[f], ins.refPrice[f] * (S1 / S) * basis, r] : [S, S1, q];
         return cs * (americanPriceRef(call, X1, K, T - horizonYears, r, qq, vol1) - americanPriceRef(call, X, K, T, r, qq, vol));
       }
       if (f >= 0) {
         // An option on a future: Black-76 on the future's price, which moves with the spot.
-        const F = ins.refPrice[f], F1 = F * (S1 / S);
+        const F = ins.refPrice[f], F1 = F * (S1 / S) * basis;
         return cs * (black76PriceRef(call, F1, K, T - horizonYears, r, vol1) - black76PriceRef(call, F, K, T, r, vol));
       }
       return cs * (bsmPriceRef(call, S1, K, T - horizonYears, r, q, vol1) - bsmPriceRef(call, S, K, T, r, q, vol));
@@ -81,19 +98,23 @@ export function referenceGridMargin(market: ResolvedMarket, spec: GridSpec, posi
     const losses = spec.points.map((point, j) => {
       const move = own?.moves ? own.moves[j] : point.move * (own?.moveScale ?? 1);
       let worst = -Infinity;
+      const withBasis = spec.basis !== undefined || [...spec.underlyings.values()].some((e) => e.basis !== undefined);
       for (let k = 0; k < point.volMoves.length; k++) {
         const volMove = point.volMoves[k], skew = point.volSkews?.[k] ?? 0, min = point.volMins?.[k] ?? 0;
-        let P = 0;
-        for (const pos of positions) {
-          const i = ins.index.get(pos.instrument)!;
-          if (und.ids[ins.underlying[i]] !== u) continue;
-          const T = ins.T[i];
-          let w = 1;
-          if (spec.volTerm) w = (spec.volTerm.refDays / Math.max(spec.volTerm.floorDays, 365 * T)) ** spec.volTerm.power;
-          const vol1 = ins.inputKind[i] === 'option' ? gridVol(market, spec, i, move, volMove, skew, min, w) : NaN;
-          P += pos.quantity * contractPnl(market, pos.instrument, S * (1 + move), vol1, h);
+        // The worst of the basis shifts (0 only without basis).
+        for (const g of withBasis ? [0, 1, -1] : [0]) {
+          let P = 0;
+          for (const pos of positions) {
+            const i = ins.index.get(pos.instrument)!;
+            if (und.ids[ins.underlying[i]] !== u) continue;
+            const T = ins.T[i];
+            let w = 1;
+            if (spec.volTerm) w = (spec.volTerm.refDays / Math.max(spec.volTerm.floorDays, 365 * T)) ** spec.volTerm.power;
+            const vol1 = ins.inputKind[i] === 'option' ? gridVol(market, spec, i, move, volMove, skew, min, w) : NaN;
+            P += pos.quantity * contractPnl(market, pos.instrument, S * (1 + move), vol1, h, basisFactor(market, spec, i, g));
+          }
+          worst = Math.max(worst, -P);
         }
-        worst = Math.max(worst, -P);
       }
       return point.cover * worst;
     });

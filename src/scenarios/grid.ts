@@ -43,16 +43,23 @@ export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path 
   const und = market.underlyings;
   const nU = und.ids.length;
   const nPoints = spec.points.length;
-  checkCubeSize(market, spec.points.reduce((k, p) => k + p.volMoves.length, 0), `${path}.points`);
+  // Basis and calendar risk (docs/methods.md §6.10): each (point, vol move) pair is also evaluated
+  // with every forward shifted up and down; the shift 0 comes first (the first worst on ties).
+  const withBasis = spec.basis !== undefined || [...spec.underlyings.values()].some((e) => e.basis !== undefined);
+  const shifts = withBasis ? [0, 1, -1] : [0];
+  checkCubeSize(market, spec.points.reduce((k, p) => k + p.volMoves.length, 0) * shifts.length, `${path}.points`);
   const pointOf: number[] = [];
   const moveOf: number[] = [];
   const skewOf: number[] = [];
   const minOf: number[] = [];
+  const signOf: number[] = [];
   spec.points.forEach((p, j) => {
     if (p.volMoves.length === 0) {
       throw new InputError(`${src}: ${path}.points[${j}].volMoves: expected at least one vol move, got none`, { file: src, path: `${path}.points[${j}].volMoves` });
     }
-    p.volMoves.forEach((v, k) => { pointOf.push(j); moveOf.push(v); skewOf.push(p.volSkews?.[k] ?? 0); minOf.push(p.volMins?.[k] ?? 0); });
+    p.volMoves.forEach((v, k) => {
+      for (const sg of shifts) { pointOf.push(j); moveOf.push(v); skewOf.push(p.volSkews?.[k] ?? 0); minOf.push(p.volMins?.[k] ?? 0); signOf.push(sg); }
+    });
   });
   const shaped = skewOf.some((x) => x !== 0) || minOf.some((x) => x !== 0);
   const nScen = pointOf.length;
@@ -115,6 +122,16 @@ export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path 
     nScen, stride, nUnderlyings: nU, spotMult, volShock, volWeight,
     horizonYears: spec.horizonDays / 365, nPoints, point, cover, volMove,
   };
+  if (withBasis) {
+    const sign = new Float64Array(stride);
+    sign.set(signOf);
+    const move = new Float64Array(nU), minYears = new Float64Array(nU);
+    for (let u = 0; u < nU; u++) {
+      const b = spec.underlyings.get(und.ids[u])?.basis ?? spec.basis;
+      if (b) { move[u] = b.move; minYears[u] = b.minYears; }
+    }
+    set.basis = { sign, move, minYears };
+  }
   if (shaped || spec.volDynamics === 'sticky-moneyness') {
     const skew = new Float64Array(nU * stride), floor = new Float64Array(nU * stride);
     for (let u = 0; u < nU; u++) { skew.set(skewOf, u * stride); floor.set(minOf, u * stride); }

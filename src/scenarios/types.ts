@@ -23,6 +23,21 @@ export interface ScenarioSet {
   horizonYears: number;
   /** Vol dynamics beyond vol (1 + volShock w) (docs/methods.md §5.7); absent: sticky strike, relative moves only. */
   dynamics?: VolDynamics;
+  /** Basis shifts (grid, docs/methods.md §6.10); absent: every forward moves with its spot. */
+  basis?: BasisShifts;
+}
+
+/**
+ * Basis shifts: in scenario s every forward of underlying u is F' = F m e^(sign[s] move[u]
+ * max(tau, minYears[u])), tau the years to the expiry of the future (0 for a perpetual; an option
+ * on a future takes its future's); spot does not shift.
+ */
+export interface BasisShifts {
+  /** -1, 0 or +1 per scenario (stride f64; 0 in the padding). */
+  sign: Float64Array;
+  /** Per underlying: the annualised basis move b and the shortest tenor t0, in years. */
+  move: Float64Array;
+  minYears: Float64Array;
 }
 
 /**

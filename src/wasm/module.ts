@@ -50,6 +50,11 @@ export interface KernelExports {
     scenPoint: number, nScen: number, cover: number, nPoints: number, out: number,
   ): number;
   valueInstruments(table: number, n: number, out: number): number;
+  /** Basis-shifted cells over revalue's (assembly/basis.ts). */
+  basisCells(
+    table: number, n: number, first: number, count: number, spotMult: number, nU: number, sign: number, amount: number,
+    volShock: number, volWeight: number, byRow: number, horizonYears: number, nScen: number, stride: number, cube: number,
+  ): number;
   /** American rows over valueInstruments' output (assembly/american-cube.ts). */
   valueAmerican(table: number, n: number, out: number): number;
   /** American rows over revalue's cells (assembly/american-cube.ts); byRow != 0: volShock has a row per instrument. */
