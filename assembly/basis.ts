@@ -1,8 +1,9 @@
 // Basis and calendar risk in the cube (docs/methods.md §6.10): after revalue (and revalueAmerican)
 // wrote every cell as if forwards moved with their spot, this kernel rewrites the cells of the
 // scenarios that shift the basis, for the rows that have one: futures and perpetuals, and options
-// written on a future. A row with amount a (a = b max(tau, t0), from the host) in a scenario with
-// sign g (+1 or -1) moves its forward to F' = F m e^(g a):
+// written on a future. A row of underlying u with amount a (a = b max(tau, t0), from the host) in
+// a scenario with shift g = shift[u, s] != 0 (a grid's -1 or +1, a stress scenario's basis move)
+// moves its forward to F' = F m e^(g a) (e^a and e^-a computed once a row):
 //   future, perpetual:   cs F (m e^(g a) - 1)
 //   option on a future:  cs (V(S m e^(g a), K, T - h, r, q, vol') - V(S, K, T, r, q, vol))
 // where S is the future's price (the option's table row has S = F, q = r), vol' = vol (1 + d w) as
@@ -16,15 +17,21 @@ import {
 import { bsmPrice } from './bsm';
 import { americanValueOf } from './american';
 
+/** e^(g a): e^a and e^-a for the grid's shifts +1 and -1, else computed. */
+// @ts-ignore: decorator
+@inline function factor(g: f64, a: f64, up: f64, dn: f64): f64 {
+  return g == 1.0 ? up : g == -1.0 ? dn : Math.exp(g * a);
+}
+
 /**
- * Rewrites the basis-shifted cells of rows first .. first+count-1 (see the file comment). sign:
- * stride f64 (-1, 0, +1 per scenario); amount: n f64 (the row's b max(tau, t0), 0 for none);
+ * Rewrites the basis-shifted cells of rows first .. first+count-1 (see the file comment). shift:
+ * nU rows of stride f64; amount: n f64 (the row's b max(tau, t0), 0 for none);
  * spotMult, volShock (nU rows of stride, or n rows with byRow != 0), volWeight (n f64) as revalue.
  * Returns STATUS_BAD_ARGUMENT (writing nothing) for a bad range or underlying, STATUS_NOT_FINITE
  * when a rewritten cell is not finite, else STATUS_OK.
  */
 export function basisCells(
-  table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, sign: usize, amount: usize,
+  table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, shift: usize, amount: usize,
   volShock: usize, volWeight: usize, byRow: i32, horizonYears: f64, nScen: i32, stride: i32, cube: usize,
 ): i32 {
   if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
@@ -42,6 +49,7 @@ export function basisCells(
     const kind = <i32>load<f64>(col(table, COL_KIND, n) + at);
     const u = <i32>load<f64>(col(table, COL_U, n) + at);
     const m = spotMult + <usize>u * rowBytes;
+    const sign = shift + <usize>u * rowBytes;
     const row = cube + <usize>i * rowBytes;
     const cs = load<f64>(col(table, COL_CS, n) + at);
     if (kind == KIND_LINEAR) {
@@ -49,7 +57,7 @@ export function basisCells(
       for (let s = 0; s < nScen; s++) {
         const g = load<f64>(sign + (<usize>s << 3));
         if (g == 0.0) continue;
-        const x = notional * (load<f64>(m + (<usize>s << 3)) * (g > 0.0 ? up : dn) - 1.0);
+        const x = notional * (load<f64>(m + (<usize>s << 3)) * factor(g, a, up, dn) - 1.0);
         if (!(x - x == 0.0)) bad = true;
         store<f64>(row + (<usize>s << 3), x);
       }
@@ -70,7 +78,7 @@ export function basisCells(
       const o = <usize>s << 3;
       const g = load<f64>(sign + o);
       if (g == 0.0) continue;
-      const S1 = S * load<f64>(m + o) * (g > 0.0 ? up : dn);
+      const S1 = S * load<f64>(m + o) * factor(g, a, up, dn);
       const vol1 = vol * (1.0 + load<f64>(dv + o) * w);
       const v = american ? americanValueOf(isCall, S1, K, T1, r, q, vol1) : bsmPrice(isCall, S1, K, T1, r, q, vol1);
       const x = cs * (v - v0);

@@ -149,6 +149,32 @@ describe('basis and calendar risk in the grid', () => {
     expect(first.ok && first.initialMargin).toBeGreaterThan(0);
   });
 
+  it('stress scenarios move the basis per underlying: F\' = F (S\'/S) e^(b max(tau, basisMinYears)), by hand', async () => {
+    const { createStressTest } = await import('../src/models/stress.js');
+    const { validateStress } = await import('../src/market/stress-spec.js');
+    const m = resolveMarket(market({ points: POINTS }), 'm.json');
+    const spec = validateStress({
+      basisMinYears: 0.05,
+      scenarios: [{ name: 'Contango blowout', spot: { BTC: -0.1 }, basis: { BTC: 0.2 } }, { name: 'Backwardation', basis: { BTC: -0.3, ETH: 0.1 } }],
+    }, 's.json', '', m);
+    const test = createStressTest(m, spec);
+    const idx = (id: string) => m.instruments.index.get(id)!;
+    const T4 = m.instruments.T[idx('BTC-M4')];
+    // Long spot, short the perpetual: the perpetual's tenor is 0, so it shifts by b t0.
+    const cc = test.losses([idx('BTC'), idx('BTC-PERP')], [1, -1]);
+    expect(rel(cc[0], -(90000 * (0.9 - 1) - 90000 * (0.9 * Math.exp(0.2 * 0.05) - 1)))).toBeLessThanOrEqual(1e-12);
+    expect(rel(cc[1], 90000 * (Math.exp(-0.3 * 0.05) - 1))).toBeLessThanOrEqual(1e-12);
+    // A short future: its own tenor.
+    const fut = test.losses([idx('BTC-M4')], [-1]);
+    expect(rel(fut[0], 91200 * (0.9 * Math.exp(0.2 * Math.max(T4, 0.05)) - 1))).toBeLessThanOrEqual(1e-12);
+    // Spot and an option on spot do not move with the basis; an option on the future does.
+    expect(test.losses([idx('BTC')], [1])[1]).toBe(0);
+    expect(test.losses([idx('BTC-95000-C')], [1])[1]).toBe(0);
+    expect(test.losses([idx('BTC-M4-80000-P')], [1])[1]).not.toBe(0);
+    expect(() => validateStress({ scenarios: [{ name: 'x', basis: { BTC: 2 } }] }, 's.json', '', m))
+      .toThrow('s.json: scenarios[0].basis.BTC: expected a finite number between -1 and 1 (an annualised log move of the basis), got 2');
+  });
+
   it('validation names the field; the schema agrees', async () => {
     const m = resolveMarket(market({ points: POINTS }), 'm.json');
     const bad = (g: unknown) => inputErrorMessage(() => validateGrid(g, 'g.json', '', m));
@@ -162,6 +188,12 @@ describe('basis and calendar risk in the grid', () => {
     const valid = new Ajv2020({ strict: false, logger: false }).compile(JSON.parse(readFileSync(packageFile('schema', 'market.schema.json'), 'utf8')));
     const good = market({ points: POINTS, basis: { move: b, minYears: t0 }, underlyings: { ETH: { moveScale: 1.2, basis: { move: 0.08 } } } });
     expect(valid(good), JSON.stringify(valid.errors)).toBe(true);
+    const stressed = { ...good, risk: { ...good.risk, stress: { basisMinYears: 0.1, scenarios: [{ name: 'B', basis: { BTC: 0.1 } }] } } };
+    expect(valid(stressed), JSON.stringify(valid.errors)).toBe(true);
+    expect(() => resolveMarket(stressed, 'm.json')).not.toThrow();
+    const badStress = { ...good, risk: { ...good.risk, stress: { scenarios: [{ name: 'B', basis: { BTC: 2 } }] } } };
+    expect(valid(badStress)).toBe(false);
+    expect(() => resolveMarket(badStress, 'm.json')).toThrow(/scenarios\[0\]\.basis\.BTC/);
     for (const basis of [{ move: -1 }, { minYears: 1 }, { move: 0.1, x: 1 }]) {
       expect(valid(market({ points: POINTS, basis }))).toBe(false);
       expect(() => resolveMarket(market({ points: POINTS, basis }), 'm.json')).toThrow();

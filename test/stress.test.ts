@@ -156,7 +156,7 @@ describe('stress block: bad input, one message each', () => {
   const schema = JSON.parse(readFileSync(packageFile('schema', 'market.schema.json'), 'utf8'));
   const validate = new Ajv2020({ strictSchema: true, strictTypes: true, strictTuples: true, allErrors: true, logger: false }).compile(schema);
   const M = 'market.json: risk.stress';
-  const FIELDS = '$schema, description, scenarios, cover, floor, horizonDays, volDynamics';
+  const FIELDS = '$schema, description, scenarios, cover, floor, horizonDays, volDynamics, basisMinYears';
   const cases: [string, unknown, string, boolean][] = [
     ['not an object', [], `${M}: expected a JSON object, got []`, true],
     ['scenarios missing', {}, `${M}.scenarios: expected a non-empty list of scenarios such as { "name": "Crash", "spot": { "BTC": -0.3 } }, got nothing`, true],
@@ -167,8 +167,8 @@ describe('stress block: bad input, one message each', () => {
     ['name twice', { scenarios: [{ name: 'A', spot: { BTC: -0.1 } }, { name: 'A', spot: { ETH: -0.1 } }] },
       `${M}.scenarios[1].name: the name "A" is already used by risk.stress.scenarios[0]; names must be unique`, false],
     ['unknown scenario field', { scenarios: [{ name: 'A', spots: { BTC: -0.1 } }] },
-      `${M}.scenarios[0].spots: unknown field for a stress scenario; did you mean "spot"? (expected one of: name, description, spot, vol)`, true],
-    ['moves nothing', { scenarios: [{ name: 'A' }] }, `${M}.scenarios[0]: scenario "A" moves nothing: give "spot" or "vol" moves`, true],
+      `${M}.scenarios[0].spots: unknown field for a stress scenario; did you mean "spot"? (expected one of: name, description, spot, vol, basis)`, true],
+    ['moves nothing', { scenarios: [{ name: 'A' }] }, `${M}.scenarios[0]: scenario "A" moves nothing: give "spot", "vol" or "basis" moves`, true],
     ['spot not an object', { scenarios: [{ name: 'A', spot: -0.1 }] },
       `${M}.scenarios[0].spot: expected a JSON object of relative spot moves keyed by underlying, such as { "BTC": -0.3 }, got -0.1`, true],
     ['spot move -1', { scenarios: [{ name: 'A', spot: { BTC: -1 } }] }, `${M}.scenarios[0].spot.BTC: expected a number > -1, got -1`, true],

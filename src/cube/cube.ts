@@ -95,8 +95,8 @@ export interface CubeLayout {
   inputsMark: number;
   /** Whether the market has American options: their rows are revalued by revalueAmerican after revalue. */
   american: boolean;
-  /** Basis shifts (ScenarioSet.basis): the scenarios' signs and, per block, each row's amount b max(tau, t0). */
-  basis?: { sign: number; blockAmount: Int32Array };
+  /** Basis shifts (ScenarioSet.basis): the shifts (nU rows of stride) and, per block, each row's amount b max(tau, t0). */
+  basis?: { shift: number; blockAmount: Int32Array };
   /** With vol dynamics (ScenarioSet.dynamics): the volMoves kernel's inputs and the per-cell vol rows it writes. */
   dynamics?: DynamicsLayout;
 }
@@ -250,8 +250,8 @@ export function basisTenor(market: ResolvedMarket, i: number): number {
   }
 }
 
-/** Lays out the basis inputs: the signs, and per block each row's amount b_u max(tau, t0_u) (0: no shift). */
-function layoutBasis(arena: Arena, market: ResolvedMarket, scen: ScenarioSet, blocks: CubeBlocks): { sign: number; blockAmount: Int32Array } {
+/** Lays out the basis inputs: the shifts, and per block each row's amount b_u max(tau, t0_u) (0: no shift). */
+function layoutBasis(arena: Arena, market: ResolvedMarket, scen: ScenarioSet, blocks: CubeBlocks): { shift: number; blockAmount: Int32Array } {
   const B = scen.basis!;
   const nU = market.underlyings.ids.length;
   const blockAmount = new Int32Array(nU);
@@ -264,7 +264,7 @@ function layoutBasis(arena: Arena, market: ResolvedMarket, scen: ScenarioSet, bl
     }
     blockAmount[u] = arena.putF64(amount);
   }
-  return { sign: arena.putF64(B.sign), blockAmount };
+  return { shift: arena.putF64(B.shift), blockAmount };
 }
 
 /**
@@ -313,9 +313,9 @@ export function fillCubeRows(kernels: KernelExports, layout: CubeLayout, first: 
     if (L.basis) {
       // Basis shifts over the cells computed as if forwards moved with the spot (docs/methods.md §6.10).
       status = D
-        ? kernels.basisCells(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.basis.sign, L.basis.blockAmount[u],
+        ? kernels.basisCells(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.basis.shift, L.basis.blockAmount[u],
           D.volRows + s0 * L.stride * 8, D.blockOnes[u], 1, L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8)
-        : kernels.basisCells(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.basis.sign, L.basis.blockAmount[u],
+        : kernels.basisCells(L.blockTable[u], nu, lo - s0, hi - lo, L.spotMult, L.nUnderlyings, L.basis.shift, L.basis.blockAmount[u],
           L.volShock, L.blockVolWeight[u], 0, L.horizonYears, L.nScen, L.stride, L.ptr + s0 * L.stride * 8);
       if (status === STATUS_NOT_FINITE) finite = false;
       else if (status !== STATUS_OK) throw new KernelError('basisCells', status);

@@ -18,6 +18,9 @@
  *   (false: stress losses are reported only).
  * - `horizonDays` >= 0, default 0: options age horizonDays / 365 years.
  * - `volDynamics`: "sticky-strike" (default) or "sticky-moneyness" (docs/methods.md §5.7).
+ * - `scenarios[s].basis[u]`: an annualised basis move b in [-1, 1]: every future, perpetual and
+ *   option on a future of u revalues at F' = F (S'/S) e^(b max(tau, basisMinYears)); `basisMinYears`
+ *   in [0, 100], default 0 (docs/methods.md §6.10, §10.1).
  * - `$schema` and `description` strings are allowed at the top.
  */
 import { show } from '../errors.js';
@@ -28,9 +31,10 @@ import {
   POSITIVE, someIds,
 } from './validate.js';
 
-export const STRESS_KEYS = ['$schema', 'description', 'scenarios', 'cover', 'floor', 'horizonDays', 'volDynamics'] as const;
+export const STRESS_KEYS = ['$schema', 'description', 'scenarios', 'cover', 'floor', 'horizonDays', 'volDynamics', 'basisMinYears'] as const;
 const VOL_MOVE_KEYS = ['move', 'absolute', 'skew'] as const;
-const SCENARIO_KEYS = ['name', 'description', 'spot', 'vol'] as const;
+const BASIS_MOVE = { text: 'a finite number between -1 and 1 (an annualised log move of the basis)', ok: (x: number) => x >= -1 && x <= 1 };
+const SCENARIO_KEYS = ['name', 'description', 'spot', 'vol', 'basis'] as const;
 const SCENARIOS_TEXT = 'a non-empty list of scenarios such as { "name": "Crash", "spot": { "BTC": -0.3 } }';
 
 /** Validates a stress block; `path` is where it sits in `source` ('' for a stress file). */
@@ -57,22 +61,23 @@ export function validateStress(json: unknown, source: string, path = 'risk.stres
     names.set(name, j);
     const d = own(s, 'description');
     if (d !== undefined && typeof d !== 'string') expected(src, fieldPath(ip, 'description'), 'a string', d);
-    const moves = (key: 'spot'): Map<string, number> => {
+    const moves = (key: 'spot' | 'basis'): Map<string, number> => {
       const out = new Map<string, number>();
       const v = own(s, key);
       if (v === undefined) return out;
       const mp = fieldPath(ip, key);
-      const m = object(src, mp, v, `a JSON object of relative ${key} moves keyed by underlying, such as { "BTC": -0.3 }`);
+      const m = object(src, mp, v, key === 'spot' ? 'a JSON object of relative spot moves keyed by underlying, such as { "BTC": -0.3 }'
+        : 'a JSON object of annualised basis moves keyed by underlying, such as { "BTC": 0.05 }');
       for (const id of keysOf(m)) {
         const p = fieldPath(mp, id);
         if (market && !market.underlyings.index.has(id)) {
           fail(src, p, `unknown underlying ${show(id)}; the market's underlyings are ${someIds(market.underlyings.ids)}`);
         }
-        out.set(id, num(src, p, own(m, id), ABOVE_MINUS_ONE));
+        out.set(id, num(src, p, own(m, id), key === 'spot' ? ABOVE_MINUS_ONE : BASIS_MOVE));
       }
       return out;
     };
-    const spot = moves('spot');
+    const spot = moves('spot'), basis = moves('basis');
     // vol: a relative move, or { move (> -1, default 0), absolute (finite, default 0), skew (finite, default 0) }.
     const vol = new Map<string, number>(), volAbsolute = new Map<string, number>(), volSkew = new Map<string, number>();
     const vRaw = own(s, 'vol');
@@ -95,10 +100,11 @@ export function validateStress(json: unknown, source: string, path = 'risk.stres
         } else vol.set(id, num(src, p, x, ABOVE_MINUS_ONE));
       }
     }
-    if (spot.size === 0 && vol.size === 0) fail(src, ip, `scenario ${show(name)} moves nothing: give "spot" or "vol" moves`);
+    if (spot.size === 0 && vol.size === 0 && basis.size === 0) fail(src, ip, `scenario ${show(name)} moves nothing: give "spot", "vol" or "basis" moves`);
     const out: StressScenarioSpec = { name, spot, vol };
     if (volAbsolute.size > 0) out.volAbsolute = volAbsolute;
     if (volSkew.size > 0) out.volSkew = volSkew;
+    if (basis.size > 0) out.basis = basis;
     return out;
   });
   const floorRaw = own(o, 'floor');
@@ -111,6 +117,7 @@ export function validateStress(json: unknown, source: string, path = 'risk.stres
   };
   const dyn = volDynamicsOf(src, path, o);
   if (dyn) spec.volDynamics = dyn;
+  if (own(o, 'basisMinYears') !== undefined) spec.basisMinYears = optNum(src, path, o, 'basisMinYears', { text: 'a number >= 0 and <= 100 (years)', ok: (x: number) => x >= 0 && x <= 100 }, 0);
   return spec;
 }
 

@@ -98,6 +98,8 @@ export interface StressScenarioInput {
   spot?: Record<string, number>;
   /** A relative move, or { move, absolute, skew } (docs/methods.md §5.7). */
   vol?: Record<string, number | { move?: number; absolute?: number; skew?: number }>;
+  /** Basis moves keyed by underlying: F' = F (S'/S) e^(move max(tau, basisMinYears)) (docs/methods.md §10.1). */
+  basis?: Record<string, number>;
 }
 
 /** A stress block (`risk.stress`, or a stress file) as users write it. */
@@ -105,6 +107,8 @@ export interface StressInput {
   scenarios: StressScenarioInput[];
   /** How an option's vol follows a spot move (docs/methods.md §5.7); default sticky-strike. */
   volDynamics?: VolDynamicsName;
+  /** The shortest tenor, in years, of the scenarios' basis moves (docs/methods.md §10.1); default 0. */
+  basisMinYears?: number;
   cover?: number;
   floor?: boolean;
   horizonDays?: number;
@@ -194,6 +198,8 @@ export interface StressScenarioSpec {
   /** The absolute and skew parts of the vol moves given as objects (docs/methods.md §5.7); absent: none. */
   volAbsolute?: Map<string, number>;
   volSkew?: Map<string, number>;
+  /** Basis moves: F' = F (S'/S) e^(move max(tau, basisMinYears)); absent: none. */
+  basis?: Map<string, number>;
 }
 
 /** A stress block after validation (see src/market/stress-spec.ts). */
@@ -207,6 +213,8 @@ export interface StressSpec {
   horizonDays: number;
   /** Absent: sticky-strike. */
   volDynamics?: VolDynamicsName;
+  /** The shortest tenor of the basis moves, in years (0 when not given). */
+  basisMinYears?: number;
 }
 
 export interface ResolvedUnderlyings {

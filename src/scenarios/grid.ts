@@ -123,14 +123,14 @@ export function buildGridScenarios(market: ResolvedMarket, spec: GridSpec, path 
     horizonYears: spec.horizonDays / 365, nPoints, point, cover, volMove,
   };
   if (withBasis) {
-    const sign = new Float64Array(stride);
-    sign.set(signOf);
+    const shift = new Float64Array(nU * stride);
+    for (let u = 0; u < nU; u++) shift.set(signOf, u * stride);
     const move = new Float64Array(nU), minYears = new Float64Array(nU);
     for (let u = 0; u < nU; u++) {
       const b = spec.underlyings.get(und.ids[u])?.basis ?? spec.basis;
       if (b) { move[u] = b.move; minYears[u] = b.minYears; }
     }
-    set.basis = { sign, move, minYears };
+    set.basis = { shift, move, minYears };
   }
   if (shaped || spec.volDynamics === 'sticky-moneyness') {
     const skew = new Float64Array(nU * stride), floor = new Float64Array(nU * stride);

@@ -36,18 +36,24 @@ export function buildStressScenarios(market: ResolvedMarket, spec: StressSpec): 
     return u;
   };
   const absolute = new Float64Array(nU * stride), skew = new Float64Array(nU * stride);
-  let shaped = false;
+  const basisShift = new Float64Array(nU * stride);
+  let shaped = false, withBasis = false;
   spec.scenarios.forEach((sc, s) => {
     for (const [id, move] of sc.spot) spotMult[index(sc.name, id) * stride + s] = 1 + move;
     for (const [id, move] of sc.vol) volShock[index(sc.name, id) * stride + s] = move;
     for (const [id, a] of sc.volAbsolute ?? []) { absolute[index(sc.name, id) * stride + s] = a; shaped = true; }
     for (const [id, k] of sc.volSkew ?? []) { skew[index(sc.name, id) * stride + s] = k; shaped = true; }
+    for (const [id, b] of sc.basis ?? []) { basisShift[index(sc.name, id) * stride + s] = b; withBasis = true; }
   });
   const set: StressScenarioSet = {
     nScen, stride, nUnderlyings: nU, spotMult, volShock,
     volWeight: new Float64Array(market.instruments.ids.length).fill(1), horizonYears: spec.horizonDays / 365,
     names: spec.scenarios.map((s) => s.name),
   };
+  if (withBasis) {
+    // A scenario's basis move b: F' = F m e^(b max(tau, t0)) (move 1 per underlying: the shift is b).
+    set.basis = { shift: basisShift, move: new Float64Array(nU).fill(1), minYears: new Float64Array(nU).fill(spec.basisMinYears ?? 0) };
+  }
   if (shaped || spec.volDynamics === 'sticky-moneyness') {
     set.dynamics = { stickyMoneyness: spec.volDynamics === 'sticky-moneyness', absolute, skew, floor: new Float64Array(nU * stride) };
   }

@@ -28,13 +28,14 @@ export interface ScenarioSet {
 }
 
 /**
- * Basis shifts: in scenario s every forward of underlying u is F' = F m e^(sign[s] move[u]
+ * Basis shifts: in scenario s every forward of underlying u is F' = F m e^(shift[u, s] move[u]
  * max(tau, minYears[u])), tau the years to the expiry of the future (0 for a perpetual; an option
- * on a future takes its future's); spot does not shift.
+ * on a future takes its future's); spot does not shift. A grid's shifts are -1, 0, +1 (times its
+ * basis move); a stress scenario's its own basis move (move[u] = 1).
  */
 export interface BasisShifts {
-  /** -1, 0 or +1 per scenario (stride f64; 0 in the padding). */
-  sign: Float64Array;
+  /** shift[u * stride + s]: nU rows of stride f64 (0 in the padding). */
+  shift: Float64Array;
   /** Per underlying: the annualised basis move b and the shortest tenor t0, in years. */
   move: Float64Array;
   minYears: Float64Array;

@@ -52,7 +52,7 @@ export interface KernelExports {
   valueInstruments(table: number, n: number, out: number): number;
   /** Basis-shifted cells over revalue's (assembly/basis.ts). */
   basisCells(
-    table: number, n: number, first: number, count: number, spotMult: number, nU: number, sign: number, amount: number,
+    table: number, n: number, first: number, count: number, spotMult: number, nU: number, shift: number, amount: number,
     volShock: number, volWeight: number, byRow: number, horizonYears: number, nScen: number, stride: number, cube: number,
   ): number;
   /** American rows over valueInstruments' output (assembly/american-cube.ts). */
