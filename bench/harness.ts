@@ -58,6 +58,12 @@ export interface Measured {
 }
 
 /** Times a synchronous call with benchmark.js. Throws what the call throws. */
+/** The median of some timings (the upper middle one for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
 export function measure(name: string, fn: () => void, s: Settings): Measured {
   const b = new Benchmark(name, fn, { maxTime: s.maxTime, minSamples: s.minSamples });
   b.run({ async: false });

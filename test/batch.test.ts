@@ -594,6 +594,26 @@ describe('batch engine: the API says what is wrong', () => {
     expect((pool as unknown as { recovery?: unknown }).recovery).toBeUndefined();
   });
 
+  it('a late message for a settled task does not end the process: the engine\'s pools listen for Piscina\'s error events', async () => {
+    // Piscina emits 'error' for a result a worker posts for a task close() already settled; with no
+    // listener, EventEmitter throws it out of the message handler and the process exits 1 (seen on
+    // Node 24: a closed pipe under --threads 2).
+    const raw = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: 1 });
+    expect(() => raw.emit('error', new Error('Unexpected message from Worker: {}'))).toThrow('Unexpected message from Worker');
+    await raw.destroy();
+    const pool = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: 1 });
+    const executor = new PoolExecutor(pool, true);
+    expect(pool.listenerCount('error')).toBe(1);
+    expect(() => pool.emit('error', new Error('Unexpected message from Worker: {}'))).not.toThrow();
+    await executor.close();
+    // A pool the caller owns keeps the caller's handling.
+    const theirs = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: 1 });
+    const borrowed = new PoolExecutor(theirs, false);
+    expect(theirs.listenerCount('error')).toBe(0);
+    await borrowed.close();
+    await theirs.destroy();
+  });
+
   it('the progress line: portfolios margined (not rows written, not bytes read), rate, share done and time left', async () => {
     const { progressLine } = await import('../src/cli/run.js');
     const base = { portfolios: 0, positions: 0, read: 200_000, bytes: 250 };

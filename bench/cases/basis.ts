@@ -14,14 +14,10 @@ import { buildGridScenarios } from '../../src/scenarios/grid.js';
 import { Arena } from '../../src/wasm/arena.js';
 import { instantiateKernels } from '../../src/wasm/module.js';
 import { exampleMarket, exampleMarketInput } from '../data.js';
-import { CheckError, type Row, type Settings } from '../harness.js';
+import { CheckError, type Row, type Settings, median } from '../harness.js';
 
 const GROUP = 'Cube build with basis shifts against without, in-process';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 export function basisCase(s: Settings, rows: Row[], log: (m: string) => void): void {
   const market = exampleMarket();

@@ -26,7 +26,7 @@ import { cubeByInstrument } from '../../src/cube/cube.js';
 import { referenceAggregate } from '../../src/reference/cube.js';
 import { esTailRef } from '../../src/reference/tail.js';
 import { resolvePositions } from '../../src/portfolio/resolve.js';
-import { CheckError, measure, measureAsync, type Row, type Settings } from '../harness.js';
+import { CheckError, measure, measureAsync, type Row, type Settings, median } from '../harness.js';
 
 const CUBE_GROUP = 'cube build (instruments x scenarios)';
 const HOST_1T = 'WASM SIMD, 1 thread (buildCube)';
@@ -61,10 +61,6 @@ function sameMargins(got: MarginResult[], want: MarginResult[], what: string): v
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 export async function poolCubeCase(
   market: ResolvedMarket, spec: { grid?: GridSpec; es?: EsSpec }, size: string, cells: number, s: Settings, rows: Row[],

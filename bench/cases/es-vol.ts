@@ -8,7 +8,7 @@
 import { createEsModel } from '../../src/models/tail.js';
 import type { ResolvedMarket } from '../../src/market/types.js';
 import { exampleMarket, randomPortfolios } from '../data.js';
-import { CheckError, sampleLatency, type Row, type Settings } from '../harness.js';
+import { CheckError, sampleLatency, type Row, type Settings, median } from '../harness.js';
 
 const GROUP = 'ES with vol moves (volOfVol) against without, in-process';
 
@@ -35,10 +35,6 @@ function volCorrelations(ids: string[], spot: [string, string, number][]): [stri
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 export function esVolCase(s: Settings, rows: Row[], log: (m: string) => void): void {
   const plain = exampleMarket();

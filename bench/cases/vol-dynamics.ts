@@ -15,14 +15,10 @@ import type { ScenarioSet } from '../../src/scenarios/types.js';
 import { Arena } from '../../src/wasm/arena.js';
 import { instantiateKernels } from '../../src/wasm/module.js';
 import { exampleMarket } from '../data.js';
-import { CheckError, type Row, type Settings } from '../harness.js';
+import { CheckError, type Row, type Settings, median } from '../harness.js';
 
 const GROUP = 'Cube build with vol dynamics against sticky strike, in-process';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 export function volDynamicsCase(s: Settings, rows: Row[], log: (m: string) => void): void {
   const market = exampleMarket();

@@ -45,7 +45,9 @@ export class PoolExecutor implements Executor {
    */
   private recovery: Piscina | undefined;
   closed = false;
-  constructor(private readonly pool: Piscina, private readonly own: boolean) {}
+  constructor(private readonly pool: Piscina, private readonly own: boolean) {
+    if (own) pool.on('error', lateMessage);
+  }
   get workers(): number { return this.pool.maxThreads; }
   run(task: Task): Promise<TaskResult> { return this.send(this.pool, task); }
   retry(task: Task): Promise<TaskResult> {
@@ -53,7 +55,10 @@ export class PoolExecutor implements Executor {
     if (this.closed) return Promise.reject(new Error('the engine was closed'));
     // minThreads 1: with 0, a task queued when the pool's only worker had just exited was seen to
     // wait for ever (piscina 5.3.2).
-    this.recovery ??= new Piscina({ filename: this.filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 2 ** 31 - 1 });
+    if (!this.recovery) {
+      this.recovery = new Piscina({ filename: this.filename, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, idleTimeout: 2 ** 31 - 1 });
+      this.recovery.on('error', lateMessage);
+    }
     return this.send(this.recovery, task);
   }
   private send(pool: Piscina, task: Task): Promise<TaskResult> {
@@ -74,6 +79,16 @@ export class PoolExecutor implements Executor {
     await Promise.all([recovery?.destroy(), this.own ? this.pool.destroy() : undefined]);
   }
 }
+
+/**
+ * The 'error' listener of the pools the engine makes. Piscina emits 'error' (and, with no listener,
+ * throws it out of a message handler, ending the process) for what no task awaits: a result a
+ * worker posts for a task already settled (destroyed by close() while the worker was finishing it:
+ * "Unexpected message from Worker", seen under load when standard output closes), a worker exiting
+ * with no task on it, a close that timed out. Every task's own failure reaches its promise (and
+ * runTwice) instead, so nothing is lost by ignoring these.
+ */
+function lateMessage(): void {}
 
 /** A margin task's end: its results, or why it failed twice. */
 export type Outcome = { ok: true; result: MarginTaskResult } | { ok: false; cause: string };
