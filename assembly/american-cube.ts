@@ -6,7 +6,7 @@
 // (Merton 1973), its American value is the European one, and its row keeps the European kernel's
 // numbers bit for bit. Rates and yields do not move in a scenario, so that test holds per row.
 import {
-  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_U, COL_STYLE, col,
+  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_U, COL_STYLE, col, rowsOk,
   KIND_CALL, KIND_PUT, STYLE_AMERICAN, OUT_VALUE, OUT_DELTA, OUT_GAMMA, OUT_VEGA, OUT_THETA,
   STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE,
 } from './layout';
@@ -39,11 +39,7 @@ export function revalueAmerican(
   table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize, byRow: i32,
   horizonYears: f64, nScen: i32, stride: i32, cube: usize,
 ): i32 {
-  if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
-  for (let i = first; i < first + count; i++) {
-    const u = <i32>load<f64>(col(table, COL_U, n) + (<usize>i << 3));
-    if (u < 0 || u >= nU) return STATUS_BAD_ARGUMENT;
-  }
+  if (!rowsOk(table, n, first, count, nU, nScen, stride)) return STATUS_BAD_ARGUMENT;
   const rowBytes = <usize>stride << 3;
   let bad = false;
   for (let i = first; i < first + count; i++) {

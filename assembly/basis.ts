@@ -11,7 +11,7 @@
 // that may be exercised early, americanValueOf (assembly/american.ts). Rows with amount 0 and
 // scenarios with sign 0 are left as they are, so a basis move of 0 changes no cell.
 import {
-  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, COL_STYLE, col,
+  COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, COL_STYLE, col, rowsOk,
   KIND_CALL, KIND_PUT, KIND_LINEAR, STYLE_AMERICAN, STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE,
 } from './layout';
 import { bsmPrice } from './bsm';
@@ -34,11 +34,7 @@ export function basisCells(
   table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, shift: usize, amount: usize,
   volShock: usize, volWeight: usize, byRow: i32, horizonYears: f64, nScen: i32, stride: i32, cube: usize,
 ): i32 {
-  if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
-  for (let i = first; i < first + count; i++) {
-    const u = <i32>load<f64>(col(table, COL_U, n) + (<usize>i << 3));
-    if (u < 0 || u >= nU) return STATUS_BAD_ARGUMENT;
-  }
+  if (!rowsOk(table, n, first, count, nU, nScen, stride)) return STATUS_BAD_ARGUMENT;
   const rowBytes = <usize>stride << 3;
   let bad = false;
   for (let i = first; i < first + count; i++) {

@@ -129,3 +129,18 @@ export function allFinite(p: usize, count: i32): bool {
 @inline export function col(table: usize, c: i32, n: i32): usize {
   return table + ((<usize>c * <usize>n) << 3);
 }
+
+/**
+ * The cube kernels' argument check: rows first .. first+count-1 lie in [0, n), the counts are not
+ * negative, stride >= nScen, and every row's underlying (COL_U) is in [0, nU).
+ */
+// @ts-ignore: decorator
+@inline export function rowsOk(table: usize, n: i32, first: i32, count: i32, nU: i32, nScen: i32, stride: i32): bool {
+  if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return false;
+  const pU = col(table, COL_U, n);
+  for (let i = first; i < first + count; i++) {
+    const u = <i32>load<f64>(pU + (<usize>i << 3));
+    if (u < 0 || u >= nU) return false;
+  }
+  return true;
+}

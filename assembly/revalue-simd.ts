@@ -9,7 +9,7 @@
 // the kernel needs no memory of its own. Rows of other kinds are written directly.
 import {
   COL_KIND, COL_S, COL_K, COL_T, COL_R, COL_Q, COL_VOL, COL_CS, COL_F, COL_U, col,
-  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, allFinite,
+  KIND_SPOT, KIND_LINEAR, KIND_CALL, STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE, allFinite, rowsOk,
 } from './layout';
 import { bsmPrice2, bsmPriceCore2, bsmPriceCorePair, discount2, carry2 } from './bsm';
 import { vlog } from './vmath';
@@ -180,13 +180,9 @@ function revalueAll(
   table: usize, n: i32, first: i32, count: i32, spotMult: usize, nU: i32, volShock: usize, volWeight: usize,
   horizonYears: f64, nScen: i32, stride: i32, cube: usize, byRow: bool,
 ): i32 {
-  if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
+  if (!rowsOk(table, n, first, count, nU, nScen, stride)) return STATUS_BAD_ARGUMENT;
   const end = first + count;
   const pU = col(table, COL_U, n);
-  for (let i = first; i < end; i++) {
-    const u = <i32>load<f64>(pU + (<usize>i << 3));
-    if (u < 0 || u >= nU) return STATUS_BAD_ARGUMENT;
-  }
   const rowBytes = <usize>stride << 3;
   for (let s0 = 0; s0 < nScen; s0 += BLOCK) {
     const b0 = <usize>s0 << 3;

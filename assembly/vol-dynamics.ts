@@ -16,7 +16,7 @@
 // The surface lookup is the one of assembly/surface.ts (rowVol; linear in total variance between
 // the two expiries bracketing T, the nearest expiry's vol outside), with the coordinate y0 - l
 // instead of ln(K / F'), so that at m = 1 the lookup is exactly today's.
-import { COL_KIND, COL_T, COL_VOL, COL_U, col, KIND_SPOT, KIND_LINEAR, STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE } from './layout';
+import { COL_KIND, COL_T, COL_VOL, COL_U, col, rowsOk, KIND_SPOT, KIND_LINEAR, STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NOT_FINITE } from './layout';
 import { rowVol } from './surface';
 
 /** Fields of a surface descriptor (SURF_FIELDS f64 per underlying; axis < 0: no surface). */
@@ -50,11 +50,10 @@ export function volMoves(
   volSkew: usize, volFloor: usize, volWeight: usize, y0: usize, lnKF: usize, sticky: usize, surfaces: usize,
   maxVol: f64, nScen: i32, stride: i32, out: usize,
 ): i32 {
-  if (n < 0 || first < 0 || count < 0 || first + count > n || nU < 0 || nScen < 0 || stride < nScen) return STATUS_BAD_ARGUMENT;
+  if (!rowsOk(table, n, first, count, nU, nScen, stride)) return STATUS_BAD_ARGUMENT;
   for (let i = first; i < first + count; i++) {
     const at = <usize>i << 3;
     const u = <i32>load<f64>(col(table, COL_U, n) + at);
-    if (u < 0 || u >= nU) return STATUS_BAD_ARGUMENT;
     if (load<f64>(sticky + at) != 0.0 && load<f64>(surfaces + (<usize>(u * SURF_FIELDS) << 3)) < 0.0) return STATUS_BAD_ARGUMENT;
   }
   const rowBytes = <usize>stride << 3;
