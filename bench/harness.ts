@@ -3,6 +3,10 @@
  * relative margin of error), an hrtime sampling loop for latency percentiles, a result check run
  * once before timing, and the rows every case reports.
  */
+import { buildCube } from '../src/cube/cube.js';
+import type { ResolvedMarket } from '../src/market/types.js';
+import type { ScenarioSet } from '../src/scenarios/types.js';
+import type { Arena } from '../src/wasm/arena.js';
 import Benchmark from 'benchmark';
 
 export interface Settings {
@@ -58,6 +62,18 @@ export interface Measured {
 }
 
 /** Times a synchronous call with benchmark.js. Throws what the call throws. */
+/** The median time, in ms, of `reps` builds of `market`'s cube under `scen` in `arena` (each released after it). */
+export function medianCubeBuildMs(arena: Arena, market: ResolvedMarket, scen: ScenarioSet, reps: number): number {
+  return median(Array.from({ length: reps }, () => {
+    const mark = arena.mark();
+    const t0 = performance.now();
+    buildCube(arena, market, scen);
+    const t = performance.now() - t0;
+    arena.release(mark);
+    return t;
+  }));
+}
+
 /** The median of some timings (the upper middle one for an even count). */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -23,9 +23,9 @@ import { americanPriceRef } from '../src/reference/american.js';
 import { americanGreeksRef, bsmGreeksRef, bsmPriceRef } from '../src/reference/valuation.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
 import { createMarginModel } from '../src/models/create.js';
-import { createBatchEngine } from '../src/batch/engine.js';
 import { Rng } from './helpers/random.js';
 import { ok } from './helpers/results.js';
+import { expectBookMatchesFromScratch, expectThreadsMatchInProcess } from './helpers/engine.js';
 import { HAUG_CALLS, HAUG_PUTS, HAUG_TOL, SPOTS } from './helpers/haug.js';
 
 const AS_OF = Date.parse('2026-01-05T00:00:00Z');
@@ -161,25 +161,13 @@ describe('American options in the cube and the margin methods', () => {
     const portfolios = Array.from({ length: 60 }, (_, k) => ({
       id: `p${k}`, positions: Array.from({ length: rng.int(1, 4) }, () => ({ instrument: rng.pick(m.instruments.ids), quantity: rng.int(-4, 4) || 1 })),
     }));
-    for (const method of ['grid', 'es'] as const) {
-      const want = createMarginModel(m, { method }).marginAll(portfolios).map((r) => ok(r).initialMargin);
-      for (const threads of [1, 2]) {
-        const e = await createBatchEngine({ market: m, method, threads });
-        try {
-          expect((await e.marginAll(portfolios)).map((r) => ok(r).initialMargin), `${method} threads ${threads}`).toEqual(want);
-        } finally {
-          await e.close();
-        }
-      }
-    }
+    await expectThreadsMatchInProcess(m, portfolios, ['grid', 'es']);
   });
 
   it('the margin book values American options as valuation does and equals a from-scratch run after events', async () => {
     const { resolveAccountMarket } = await import('../src/accounts/market.js');
     const { resolveAccounts } = await import('../src/accounts/parse.js');
-    const { marginAccounts } = await import('../src/accounts/margin.js');
     const { MarginBook } = await import('../src/book/book.js');
-    const { parseEvent } = await import('../src/book/events.js');
     const am = resolveAccountMarket(book({ grid: GRID }), 'market.json');
     const accounts = {
       assets: { USD: { haircut: 0 } },
@@ -193,16 +181,7 @@ describe('American options in the cube and the margin methods', () => {
     const got = b.marginAll()[0];
     expect(got.ok && Math.abs(got.optionValue - want)).toBeLessThanOrEqual(1e-9 * Math.abs(want));
     expect(v[idx('AAPL-P250')].value).toBeGreaterThan(100 * bsmPriceRef(false, 230, 250, am.market.instruments.T[idx('AAPL-P250')], 0.04, 0.005, 0.3));
-    for (const ev of [{ type: 'price', underlying: 'AAPL', spot: 212 }, { type: 'price', instrument: 'CL-M6', price: 66 }, { type: 'vol', instrument: 'AAPL-P250', vol: 0.4 }]) {
-      b.apply(parseEvent(ev, 'events'));
-      const m2 = resolveAccountMarket(JSON.parse(JSON.stringify(b.snapshotMarket())), 'snap.json');
-      const f = marginAccounts(m2, resolveAccounts(JSON.parse(JSON.stringify(b.snapshotAccounts())), 'a.json', m2.market), { method: 'grid' })[0];
-      const l = b.marginAll()[0];
-      if (!f.ok || !l.ok) throw new Error('not ok');
-      for (const [x, y] of [[l.initialMargin, f.initialMargin], [l.equity, f.equity], [l.optionValue, f.optionValue]]) {
-        expect(Math.abs(x - y), JSON.stringify(ev)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(y)));
-      }
-    }
+    expectBookMatchesFromScratch(b, [{ type: 'price', underlying: 'AAPL', spot: 212 }, { type: 'price', instrument: 'CL-M6', price: 66 }, { type: 'vol', instrument: 'AAPL-P250', vol: 0.4 }]);
   });
 });
 

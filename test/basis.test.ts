@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { resolveMarket } from '../src/market/load.js';
 import { validateGrid } from '../src/market/grid-spec.js';
 import { createGridModel } from '../src/models/grid.js';
-import { createBatchEngine } from '../src/batch/engine.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
 import { Rng } from './helpers/random.js';
 import { inputErrorMessage, ok } from './helpers/results.js';
+import { expectBookMatchesFromScratch, expectThreadsMatchInProcess } from './helpers/engine.js';
 
 const AS_OF = Date.parse('2026-11-20T00:00:00Z');
 const at = (T: number) => new Date(AS_OF + Math.round(T * 365 * 86400000)).toISOString();
@@ -115,37 +115,20 @@ describe('basis and calendar risk in the grid', () => {
     const portfolios = Array.from({ length: 80 }, (_, k) => ({
       id: `p${k}`, positions: Array.from({ length: rng.int(1, 4) }, () => ({ instrument: rng.pick(m.instruments.ids), quantity: rng.int(-4, 4) || 1 })),
     }));
-    const want = createGridModel(m).marginAll(portfolios).map((r) => ok(r).initialMargin);
-    for (const threads of [1, 2]) {
-      const e = await createBatchEngine({ market: m, threads });
-      try {
-        expect((await e.marginAll(portfolios)).map((r) => ok(r).initialMargin)).toEqual(want);
-      } finally {
-        await e.close();
-      }
-    }
+    await expectThreadsMatchInProcess(m, portfolios);
   });
 
   it('the margin book with a basis grid equals a from-scratch run after price events', async () => {
     const { resolveAccountMarket } = await import('../src/accounts/market.js');
     const { resolveAccounts } = await import('../src/accounts/parse.js');
-    const { marginAccounts } = await import('../src/accounts/margin.js');
     const { MarginBook } = await import('../src/book/book.js');
-    const { parseEvent } = await import('../src/book/events.js');
     const am = resolveAccountMarket(market({ points: POINTS, volMoves: [0, 0.3], basis: { move: b, minYears: t0 } }), 'market.json');
     const accounts = { assets: { USD: { haircut: 0 }, BTC: { haircut: 0.1 } }, accounts: [
       { account: 'A', mode: 'portfolio', numeraire: 'USD', collateral: { USD: 5000, BTC: 1 }, positions: [
         { instrument: 'BTC-PERP', quantity: -1, price: 90000 }, { instrument: 'BTC-M4-80000-P', quantity: -2 }, { instrument: 'BTC-M1', quantity: 1, price: 90000 }] }] };
     const book = new MarginBook(am, resolveAccounts(accounts, 'a.json', am.market), { method: 'grid' });
     const first = book.marginAll()[0];
-    for (const ev of [{ type: 'price', underlying: 'BTC', spot: 84000 }, { type: 'price', instrument: 'BTC-M4', price: 86000 }]) {
-      book.apply(parseEvent(ev, 'events'));
-      const m2 = resolveAccountMarket(JSON.parse(JSON.stringify(book.snapshotMarket())), 's.json');
-      const f = marginAccounts(m2, resolveAccounts(JSON.parse(JSON.stringify(book.snapshotAccounts())), 'a.json', m2.market), { method: 'grid' })[0];
-      const l = book.marginAll()[0];
-      if (!f.ok || !l.ok) throw new Error('not ok');
-      expect(Math.abs(l.initialMargin - f.initialMargin)).toBeLessThanOrEqual(1e-9 * Math.max(1, f.initialMargin));
-    }
+    expectBookMatchesFromScratch(book, [{ type: 'price', underlying: 'BTC', spot: 84000 }, { type: 'price', instrument: 'BTC-M4', price: 86000 }]);
     expect(first.ok && first.initialMargin).toBeGreaterThan(0);
   });
 

@@ -17,11 +17,10 @@ import { valueMarket } from '../src/valuation.js';
 import { black76GreeksRef } from '../src/reference/black76.js';
 import { referenceGridMargin } from '../src/reference/grid-margin.js';
 import { createGridModel } from '../src/models/grid.js';
-import { createMarginModel } from '../src/models/create.js';
-import { createBatchEngine } from '../src/batch/engine.js';
 import { surfaceVol } from '../src/surface/surface.js';
 import { Rng } from './helpers/random.js';
 import { inputErrorMessage, ok } from './helpers/results.js';
+import { expectBookMatchesFromScratch, expectThreadsMatchInProcess } from './helpers/engine.js';
 
 const AS_OF = Date.parse('2026-01-05T00:00:00Z');
 /** The date-time T years (ACT/365F) after asOf, to the millisecond. */
@@ -186,25 +185,13 @@ describe('options on futures in the margin methods', () => {
     const es = { confidence: 0.99, horizonDays: 2, scenarios: 4000, seed: 3, correlations: [['BTC', 'ETH', 0.7]] };
     const m = resolveMarket(curveMarket({ grid: GRID, es }), 'm.json');
     const book = randomBook(new Rng(8), m.instruments.ids, 120);
-    for (const method of ['grid', 'es'] as const) {
-      const want = createMarginModel(m, { method }).marginAll(book).map((r) => ok(r).initialMargin);
-      for (const threads of [1, 2]) {
-        const e = await createBatchEngine({ market: m, method, threads });
-        try {
-          expect((await e.marginAll(book)).map((r) => ok(r).initialMargin), `${method} threads ${threads}`).toEqual(want);
-        } finally {
-          await e.close();
-        }
-      }
-    }
+    await expectThreadsMatchInProcess(m, book, ['grid', 'es']);
   });
 
   it('the margin book moves options with their future (price events) and with the spot; it equals a from-scratch run', async () => {
     const { resolveAccountMarket } = await import('../src/accounts/market.js');
     const { resolveAccounts } = await import('../src/accounts/parse.js');
-    const { marginAccounts } = await import('../src/accounts/margin.js');
     const { MarginBook } = await import('../src/book/book.js');
-    const { parseEvent } = await import('../src/book/events.js');
     const mk = curveMarket({ grid: GRID });
     const accounts = {
       assets: { USD: { haircut: 0 } },
@@ -222,20 +209,7 @@ describe('options on futures in the margin methods', () => {
       { type: 'price', instrument: 'ETH-M3', price: 2800 }, { type: 'price', instrument: 'BTC-M1', price: 85500 },
     ];
     const before = book.marginAll().map((r) => (r.ok ? r.optionValue : NaN));
-    for (const ev of events) {
-      book.apply(parseEvent(ev, 'events'));
-      const snap = JSON.parse(JSON.stringify(book.snapshotMarket()));
-      const m2 = resolveAccountMarket(snap, 'snapshot.json');
-      const fresh = marginAccounts(m2, resolveAccounts(JSON.parse(JSON.stringify(book.snapshotAccounts())), 'a.json', m2.market), { method: 'grid' });
-      const live = book.marginAll();
-      fresh.forEach((f, k) => {
-        const b = live[k];
-        if (!f.ok || !b.ok) throw new Error(`not ok after ${JSON.stringify(ev)}`);
-        for (const [what, x, y] of [['initial', b.initialMargin, f.initialMargin], ['equity', b.equity, f.equity], ['options', b.optionValue, f.optionValue]] as const) {
-          expect(Math.abs(x - y), `${JSON.stringify(ev)}: ${f.account} ${what}: book ${x}, from scratch ${y}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(y)));
-        }
-      });
-    }
+    expectBookMatchesFromScratch(book, events);
     // The first event moved only the future BTC-M3, and so the value of the options written on it.
     const after = book.marginAll().map((r) => (r.ok ? r.optionValue : NaN));
     expect(after[0]).not.toBe(before[0]);

@@ -14,7 +14,7 @@ import { buildGridScenarios } from '../../src/scenarios/grid.js';
 import { Arena } from '../../src/wasm/arena.js';
 import { instantiateKernels } from '../../src/wasm/module.js';
 import { exampleMarket, exampleMarketInput } from '../data.js';
-import { CheckError, type Row, type Settings, median } from '../harness.js';
+import { CheckError, type Row, type Settings, medianCubeBuildMs } from '../harness.js';
 
 const GROUP = 'Cube build with basis shifts against without, in-process';
 
@@ -34,15 +34,7 @@ export function basisCase(s: Settings, rows: Row[], log: (m: string) => void): v
       }
     }
     const arena = new Arena(instantiateKernels());
-    const time = (sc: typeof plain) => median(Array.from({ length: reps }, () => {
-      const mark = arena.mark();
-      const t0 = performance.now();
-      buildCube(arena, market, sc);
-      const t = performance.now() - t0;
-      arena.release(mark);
-      return t;
-    }));
-    const t0 = time(plain), t1 = time(shifted);
+    const t0 = medianCubeBuildMs(arena, market, plain, reps), t1 = medianCubeBuildMs(arena, market, shifted, reps);
     const n = market.instruments.ids.length;
     rows.push({ group: GROUP, case: 'basis', size: `${n} instruments x ${plain.nScen} scen`, impl: 'without basis', unit: 'ms', value: t0, status: 'ok' });
     rows.push({ group: GROUP, case: 'basis', size: `${n} instruments x ${shifted.nScen} scen`, impl: 'with basis', unit: 'ms', value: t1, status: 'ok',

@@ -15,7 +15,7 @@ import type { ScenarioSet } from '../../src/scenarios/types.js';
 import { Arena } from '../../src/wasm/arena.js';
 import { instantiateKernels } from '../../src/wasm/module.js';
 import { exampleMarket } from '../data.js';
-import { CheckError, type Row, type Settings, median } from '../harness.js';
+import { CheckError, type Row, type Settings, medianCubeBuildMs } from '../harness.js';
 
 const GROUP = 'Cube build with vol dynamics against sticky strike, in-process';
 
@@ -42,14 +42,7 @@ export function volDynamicsCase(s: Settings, rows: Row[], log: (m: string) => vo
     for (let i = 0; i < market.instruments.ids.length; i++) {
       for (const k of unmoved) if (!Object.is(plain[i * sc0.stride + k], sm[i * sc0.stride + k])) throw new CheckError('an unmoved scenario differs');
     }
-    const times = sets.map(([, sc]) => median(Array.from({ length: reps }, () => {
-      const mark = arena.mark();
-      const t0 = performance.now();
-      buildCube(arena, market, sc);
-      const t = performance.now() - t0;
-      arena.release(mark);
-      return t;
-    })));
+    const times = sets.map(([, sc]) => medianCubeBuildMs(arena, market, sc, reps));
     const size = `${market.instruments.ids.length} instruments x ${sc0.nScen} scen`;
     sets.forEach(([impl], k) => {
       rows.push({ group: GROUP, case: 'vol-dynamics', size, impl, unit: 'ms', value: times[k], status: 'ok',
